@@ -6,5 +6,55 @@ app_email = "dev@nexora.example"
 app_license = "mit"
 required_apps = ["frappe/erpnext"]
 
-# The Frappe wiring (doc_events, scheduler_events, install hooks, before_tests) is added by the
-# ERPNext adapter layer; see nexora_qbo/erpnext/.
+# Frappe wiring only: every handler lives in nexora_qbo/erpnext/ (hooks.py must not import frappe).
+
+# Install / migrate / tests ---------------------------------------------------------------------------------
+after_install = "nexora_qbo.erpnext.setup.after_install"
+after_migrate = "nexora_qbo.erpnext.setup.after_migrate"
+before_uninstall = "nexora_qbo.erpnext.setup.before_uninstall"
+# Our test runs do not run ERPNext's before_tests: make sure a Company and a fiscal year exist.
+before_tests = "nexora_qbo.erpnext.setup.before_tests"
+
+# Document events: record the intent in the outbox (same transaction), enqueue the push after commit.
+# Never HTTP, never an exception for a remote reason (a QBO outage never blocks a submit).
+_EVENTS = "nexora_qbo.erpnext.events"
+doc_events = {
+	"Customer": {
+		"after_insert": f"{_EVENTS}.customer_after_insert",
+		"on_update": f"{_EVENTS}.customer_on_update",
+		"on_trash": f"{_EVENTS}.customer_on_trash",
+	},
+	"Item": {
+		"after_insert": f"{_EVENTS}.item_after_insert",
+		"on_update": f"{_EVENTS}.item_on_update",
+		"on_trash": f"{_EVENTS}.item_on_trash",
+	},
+	"Sales Invoice": {
+		# returns (is_return=1) are QBO credit memos; the handler decides
+		"on_submit": f"{_EVENTS}.sales_invoice_on_submit",
+		"on_cancel": f"{_EVENTS}.sales_invoice_on_cancel",
+		"on_update_after_submit": f"{_EVENTS}.sales_invoice_on_update_after_submit",
+	},
+	"Payment Entry": {
+		"on_submit": f"{_EVENTS}.payment_entry_on_submit",
+		"on_cancel": f"{_EVENTS}.payment_entry_on_cancel",
+	},
+}
+
+# Scheduler: a tick fans out one deduplicated pull per connected realm on the long queue.
+scheduler_events = {
+	"cron": {
+		"*/5 * * * *": ["nexora_qbo.erpnext.jobs.scheduler_tick"],
+	},
+	"daily_long": [
+		"nexora_qbo.erpnext.jobs.daily_sweep",
+		"nexora_qbo.erpnext.jobs.purge_logs",
+	],
+}
+
+# Deleting an ERPNext document must not be blocked by our mapping/audit rows pointing at it (Dynamic Links);
+# the audit trail keeps the name of what it talked about.
+ignore_links_on_delete = ["QBO Entity Map", "QBO Sync Log", "QBO Sync Event", "QBO Outbox", "QBO Conflict"]
+
+# Log Settings clears these daily; QBO Sync Log.clear_old_logs never goes below QBO Settings' retention.
+default_log_clearing_doctypes = {"QBO Sync Log": 2555}

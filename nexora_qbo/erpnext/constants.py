@@ -1,0 +1,120 @@
+"""Names and numbers of the Frappe layer in one place (DocTypes, roles, queues, job ids, custom fields).
+
+The engine's own words (local types, outbox states, conflict kinds) live in `nexora_qbo.sync.constants`;
+this module only adds what exists because we run inside Frappe.
+"""
+from __future__ import annotations
+
+MODULE = "Nexora QBO"
+APP = "nexora_qbo"
+
+# DocTypes ------------------------------------------------------------------------------------------------
+REALM = "QBO Realm"
+REALM_REFERENCE = "QBO Realm Reference"  # child table of QBO Realm: local value -> QBO Id maps
+ENTITY_MAP = "QBO Entity Map"
+OUTBOX = "QBO Outbox"
+CURSOR = "QBO Cursor"
+SYNC_LOG = "QBO Sync Log"
+SYNC_EVENT = "QBO Sync Event"
+CONFLICT = "QBO Conflict"
+SETTINGS = "QBO Settings"
+
+# Engine local type -> the ERPNext DocType that holds it (credit memos are Sales Invoices with is_return=1,
+# payments are Payment Entries of type Receive).
+LOCAL_DOCTYPE = {
+	"customer": "Customer",
+	"item": "Item",
+	"invoice": "Sales Invoice",
+	"credit_memo": "Sales Invoice",
+	"payment": "Payment Entry",
+}
+SYNCED_DOCTYPES = ("Customer", "Item", "Sales Invoice", "Payment Entry")
+
+# Roles ---------------------------------------------------------------------------------------------------
+# Connecting a realm, running syncs and resolving conflicts changes the official books: managers only.
+MANAGER_ROLES = ("Accounts Manager", "System Manager")
+# Reading the audit trail and the review queue.
+READER_ROLES = ("Accounts User", "Accounts Manager", "System Manager")
+
+# Connection status (QBO Realm.connection_status) ---------------------------------------------------------
+NOT_CONNECTED = "Not Connected"
+CONNECTED = "Connected"
+NEEDS_RECONNECT = "Needs Reconnect"
+DISCONNECTED = "Disconnected"
+
+# Initial import status (QBO Realm.initial_import_status)
+IMPORT_NOT_STARTED, IMPORT_QUEUED, IMPORT_RUNNING, IMPORT_DONE, IMPORT_FAILED = (
+	"Not Started",
+	"Queued",
+	"Running",
+	"Completed",
+	"Failed",
+)
+
+# Policies: labels shown in the form <-> engine values (nexora_qbo.sync.constants)
+CONFLICT_POLICY_LABELS = {"QBO wins": "qbo_wins", "Hold for review": "review"}
+VOID_POLICY_LABELS = {"Follow": "follow", "Review": "review"}
+
+# Conflict status labels <-> engine values; conflict actions (buttons) <-> engine actions
+CONFLICT_STATUS_LABELS = {"Open": "open", "Resolved": "resolved", "Auto-resolved": "auto_resolved"}
+CONFLICT_ACTION_LABELS = {
+	"retry": "Retry",
+	"keep_qbo": "Keep QBO",
+	"keep_local": "Keep ERPNext",
+	"accept_qbo": "Accept QBO's change",
+	"dismiss": "Dismiss",
+}
+
+# Sync Log direction labels <-> engine values
+DIRECTION_LABELS = {"Outbound": "outbound", "Inbound": "inbound"}
+
+# Reference maps on the realm (child table rows) -> RealmSettings attribute and the local DocType.
+REFERENCE_MAPS = {
+	"Account": ("account_map", "Account"),
+	"Payment Terms": ("terms_map", "Payment Terms Template"),
+	"Tax Template": ("tax_code_map", "Sales Taxes and Charges Template"),
+	"Class": ("class_map", "Cost Center"),
+	"Location": ("location_map", "Branch"),
+	"Mode of Payment": ("payment_method_map", "Mode of Payment"),
+}
+
+# Jobs ----------------------------------------------------------------------------------------------------
+QUEUE = "long"  # pulls and pushes can outlive the 300 s default queue timeout
+JOB_PREFIX = "qbo"
+
+
+def job_id(kind: str, realm_id: str) -> str:
+	"""One RQ job id per (kind, realm): deduplicated enqueues keep at most one queued run per realm."""
+	return f"{JOB_PREFIX}-{kind}::{realm_id}"
+
+
+# Locks (Redis, site-namespaced by locks.py) ---------------------------------------------------------------
+REALM_LOCK_TTL = 120  # seconds; a heartbeat extends it while the holder runs, so a dead worker frees it fast
+REALM_LOCK_HEARTBEAT = 30  # seconds between extensions
+REALM_LOCK_WAIT = 300  # how long a sync job waits for the realm (the other holder is doing the same work)
+TOKEN_LOCK_TTL = 60  # a token refresh is one HTTP call with a 60 s read timeout
+TOKEN_LOCK_WAIT = 90
+
+# Pacer (Redis sliding-window log; limits come from nexora_qbo.qbo.pacer.DEFAULT_LIMITS)
+PACER_SECOND_WINDOW = 1.0
+PACER_MINUTE_WINDOW = 60.0
+PACER_MAX_SLEEP = 1.0  # re-check at least once a second while waiting (other workers may finish early)
+
+# OAuth ---------------------------------------------------------------------------------------------------
+CALLBACK_METHOD = "nexora_qbo.erpnext.oauth.callback"
+WEBHOOK_METHOD = "nexora_qbo.erpnext.webhook.receive"
+OAUTH_STATE_TTL_MINUTES = 15
+REFRESH_HARD_EXPIRY_WARNING_DAYS = 30
+
+# Retention -----------------------------------------------------------------------------------------------
+DEFAULT_LOG_RETENTION_DAYS = 2555  # ~7 years: the audit trail of the official books is kept like the books
+
+# Custom fields on the synced ERPNext documents (display only; the authoritative ids live in QBO Entity Map)
+CF_SECTION = "nexora_qbo_section"
+CF_QBO_ID = "nexora_qbo_id"
+CF_SYNC_STATUS = "nexora_qbo_sync_status"
+SYNC_STATUS_OPTIONS = ("", "Queued", "Synced", "Failed", "Needs Review", "Voided in QBO", "Deleted in QBO")
+
+# Flags (frappe-notes A7): per document and per job echo suppression
+DOC_ORIGIN_FLAG = "nexora_qbo_origin"
+INBOUND_FLAG = "nexora_qbo_inbound"

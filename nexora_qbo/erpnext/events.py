@@ -1,0 +1,195 @@
+"""doc_events handlers: record the intent in the outbox (same transaction) and enqueue a push after commit.
+
+Rules (architecture.md "Outbound", frappe-notes A3/A7):
+- never any HTTP here, and never an exception for a remote reason: a QBO outage must not block a submit.
+  The intent row is written inside a savepoint; if even that fails (a bug, a missing realm), the error is
+  logged and the daily sweep (jobs.daily_sweep) records the missing intent later (invariant 5).
+- the push job is enqueued only after the document's transaction commits, so the worker never reads
+  uncommitted data, and a rolled-back submit sends nothing.
+- changes made by the sync itself never echo back: `doc.flags.nexora_qbo_origin` (per document) or
+  `frappe.flags.nexora_qbo_inbound` (per pull job) suppress the intent.
+"""
+from __future__ import annotations
+
+import frappe
+
+from nexora_qbo.erpnext import constants as K
+
+
+# --------------------------------------------------------------------------------------------------------
+# handlers (hooks.py doc_events)
+# --------------------------------------------------------------------------------------------------------
+
+
+def customer_after_insert(doc, method=None):
+	_master_changed(doc, "customer")
+
+
+def customer_on_update(doc, method=None):
+	_master_changed(doc, "customer")
+
+
+def customer_on_trash(doc, method=None):
+	_master_deleted(doc, "customer")
+
+
+def item_after_insert(doc, method=None):
+	if _item_is_synced(doc):
+		_master_changed(doc, "item")
+
+
+def item_on_update(doc, method=None):
+	if _item_is_synced(doc):
+		_master_changed(doc, "item")
+
+
+def item_on_trash(doc, method=None):
+	_master_deleted(doc, "item")
+
+
+def sales_invoice_on_submit(doc, method=None):
+	_transaction_changed(doc, _sales_invoice_type(doc), "create")
+
+
+def sales_invoice_on_cancel(doc, method=None):
+	_transaction_changed(doc, _sales_invoice_type(doc), "cancel")
+
+
+def sales_invoice_on_update_after_submit(doc, method=None):
+	_transaction_changed(doc, _sales_invoice_type(doc), "update")
+
+
+def payment_entry_on_submit(doc, method=None):
+	if _is_customer_receipt(doc):
+		_transaction_changed(doc, "payment", "create")
+
+
+def payment_entry_on_cancel(doc, method=None):
+	if _is_customer_receipt(doc):
+		_transaction_changed(doc, "payment", "cancel")
+
+
+# --------------------------------------------------------------------------------------------------------
+# echo suppression
+# --------------------------------------------------------------------------------------------------------
+
+
+def is_sync_origin(doc) -> bool:
+	"""True when the change comes from the sync itself (or from install/migrate), so it must not echo."""
+	flags = frappe.flags
+	return bool(
+		doc.flags.get(K.DOC_ORIGIN_FLAG)
+		or flags.get(K.INBOUND_FLAG)
+		or flags.in_install
+		or flags.in_migrate
+	)
+
+
+class inbound:
+	"""Context manager for a pull job: every document saved inside is QBO's change, not the user's."""
+
+	def __enter__(self):
+		self._previous = frappe.flags.get(K.INBOUND_FLAG)
+		frappe.flags[K.INBOUND_FLAG] = True
+		return self
+
+	def __exit__(self, *exc):
+		frappe.flags[K.INBOUND_FLAG] = self._previous
+		return False
+
+
+# --------------------------------------------------------------------------------------------------------
+# internals
+# --------------------------------------------------------------------------------------------------------
+
+
+def _sales_invoice_type(doc) -> str:
+	return "credit_memo" if doc.get("is_return") else "invoice"
+
+
+def _is_customer_receipt(doc) -> bool:
+	return doc.get("payment_type") == "Receive" and doc.get("party_type") == "Customer"
+
+
+def _item_is_synced(doc) -> bool:
+	"""Only sellable, concrete items go to QBO (templates with variants are not sold themselves)."""
+	return bool(doc.get("is_sales_item", 1)) and not doc.get("has_variants")
+
+
+def _master_changed(doc, local_type: str) -> None:
+	if is_sync_origin(doc) or doc.flags.get("nexora_qbo_recorded"):
+		return
+	doc.flags.nexora_qbo_recorded = True  # after_insert and on_update both fire on insert
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
+
+	for realm in realms_with_id():
+		mapped = frappe.db.exists(
+			K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+		)
+		if mapped:
+			_record(doc, realm, local_type, "update")
+		elif realm.push_new_masters:
+			_record(doc, realm, local_type, "create")
+
+
+def _master_deleted(doc, local_type: str) -> None:
+	if is_sync_origin(doc):
+		return
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
+
+	for realm in realms_with_id():
+		if frappe.db.exists(
+			K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+		):
+			_record(doc, realm, local_type, "delete")
+
+
+def _transaction_changed(doc, local_type: str, action: str) -> None:
+	if is_sync_origin(doc):
+		return
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import before_sync_start, realm_for_company
+
+	realm = realm_for_company(doc.get("company"))
+	if not realm or not realm.realm_id:
+		return  # no QBO company for this ERPNext company (or never connected): nothing to sync
+	if action == "create" and before_sync_start(realm, doc.get("posting_date")):
+		return
+	if action != "create" and not frappe.db.exists(
+		K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+	) and not frappe.db.exists(
+		K.OUTBOX, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+	):
+		return  # never sent and never queued (e.g. dated before the sync start): nothing to change in QBO
+	_record(doc, realm, local_type, action)
+
+
+def _record(doc, realm, local_type: str, action: str) -> None:
+	"""Write the outbox intent in the document's transaction; on any failure, log and carry on."""
+	from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows
+	from nexora_qbo.sync.outbox import record_change
+	from nexora_qbo.sync.runtime import SystemClock
+
+	savepoint = "nexora_qbo_intent"
+	try:
+		frappe.db.savepoint(savepoint)
+		record_change(OutboxRows(), realm.realm_id, local_type, doc.name, action, SystemClock().now())
+		_set_sync_status(doc, "Queued")
+	except Exception:
+		frappe.db.rollback(save_point=savepoint)
+		frappe.log_error(
+			title=f"QBO: could not queue {action} of {doc.doctype} {doc.name}",
+			reference_doctype=doc.doctype,
+			reference_name=doc.name,
+		)
+		return
+	from nexora_qbo.erpnext import jobs
+
+	jobs.enqueue_realm(realm.realm_id, "push", after_commit=True)
+
+
+def _set_sync_status(doc, status: str) -> None:
+	"""Display only (the authoritative state is the outbox/map); no hooks, no modified bump."""
+	if not doc.meta.has_field(K.CF_SYNC_STATUS):
+		return
+	frappe.db.set_value(doc.doctype, doc.name, K.CF_SYNC_STATUS, status, update_modified=False)
+	doc.set(K.CF_SYNC_STATUS, status)

@@ -1,0 +1,448 @@
+"""Background jobs: the scheduler tick, per-realm pull/push/sync/import entry points, conflict resolution,
+disconnect, the daily sweep and log retention.
+
+Enqueueing (`enqueue_realm`): one job id per (kind, realm), deduplicated, on the long queue, after commit.
+Frappe's `deduplicate=True` skips an enqueue while the job is QUEUED *or STARTED*; skipping while it runs
+would lose a wake-up (the running push may already have read the outbox). So when the primary job is
+running, the enqueue goes to a single follow-up slot (`…::next`, itself deduplicated): at most one running
+and one waiting run per realm and kind, and every recorded change is seen by a run that starts after it.
+The decision is taken at commit time (`frappe.db.after_commit`), not when the document event fires.
+
+Job entry points never raise for a busy realm (another worker is doing the same work) and record their
+outcome on the realm autonomously (it must survive the job's rollback). Exceptions other than "busy" are
+re-raised after that, so RQ/Frappe log them (Error Log + failed job registry).
+"""
+from __future__ import annotations
+
+import traceback
+from functools import partial
+from typing import Any
+
+import frappe
+from frappe.utils import now_datetime
+
+from nexora_qbo.erpnext import constants as K
+
+JOB_METHOD = "nexora_qbo.erpnext.jobs.run"
+KINDS = ("pull", "push", "sync", "import", "export", "companyinfo")
+
+
+# --------------------------------------------------------------------------------------------------------
+# enqueueing
+# --------------------------------------------------------------------------------------------------------
+
+
+def enqueue_realm(realm_id: str, kind: str, *, after_commit: bool = True, **kwargs) -> None:
+	"""Queue `kind` for the realm (see module docstring). `after_commit=False` enqueues right away."""
+	if kind not in KINDS:
+		raise ValueError(f"unknown job kind {kind!r}")
+	call = partial(_enqueue_now, realm_id, kind, kwargs)
+	if after_commit:
+		frappe.db.after_commit.add(call)
+	else:
+		call()
+
+
+def _enqueue_now(realm_id: str, kind: str, kwargs: dict) -> str | None:
+	from frappe.utils.background_jobs import get_job
+	from rq.job import JobStatus
+
+	primary = K.job_id(kind, realm_id)
+	job = get_job(primary)
+	status = job.get_status() if job else None
+	if status == JobStatus.QUEUED:
+		return None  # a queued run will read everything committed before it starts
+	job_id = f"{primary}::next" if status == JobStatus.STARTED else primary
+	frappe.enqueue(
+		JOB_METHOD,
+		queue=K.QUEUE,
+		job_id=job_id,
+		deduplicate=True,
+		realm_id=realm_id,
+		kind=kind,
+		**kwargs,
+	)
+	return job_id
+
+
+def enqueue_resolve(realm_id: str, conflict_id: str, action: str, user: str, note: str | None = None) -> None:
+	frappe.enqueue(
+		"nexora_qbo.erpnext.jobs.resolve_conflict",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-resolve::{realm_id}::{conflict_id}",
+		deduplicate=True,
+		conflict_id=conflict_id,
+		action=action,
+		user=user,
+	)
+
+
+def enqueue_disconnect(realm: str) -> None:
+	frappe.enqueue(
+		"nexora_qbo.erpnext.jobs.disconnect_realm",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-disconnect::{realm}",
+		deduplicate=True,
+		realm=realm,
+		user=frappe.session.user,
+	)
+
+
+# --------------------------------------------------------------------------------------------------------
+# the engine, built on the Frappe ports
+# --------------------------------------------------------------------------------------------------------
+
+
+def build_engine():
+	"""SyncEngine on the Frappe Store/Ledger (part B), Redis lock and the realm's own client."""
+	from nexora_qbo.erpnext.ledger import FrappeLedger  # part B
+	from nexora_qbo.erpnext.locks import RedisRealmLock
+	from nexora_qbo.erpnext.store import FrappeStore  # part B
+	from nexora_qbo.sync.engine import SyncEngine
+	from nexora_qbo.sync.runtime import SystemClock
+
+	return SyncEngine(
+		FrappeStore(), FrappeLedger(), client_for, RedisRealmLock(), SystemClock(), lock_timeout=K.REALM_LOCK_WAIT
+	)
+
+
+def client_for(realm_id: str, on_exchange=None, *, pacer=None):
+	"""The realm's QBOClient: tokens from the durable RealmTokenStore, Redis pacer, Redis refresh lock.
+
+	`on_exchange` (the engine's audit hook) also sees the token refreshes, so they are audited too.
+	"""
+	from nexora_qbo.erpnext.locks import token_lock_factory
+	from nexora_qbo.erpnext.pacer import RedisPacer
+	from nexora_qbo.erpnext.token_store import RealmTokenStore
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
+	from nexora_qbo.qbo.client import QBOClient
+	from nexora_qbo.qbo.oauth import TokenManager
+
+	realm = frappe.get_doc(K.REALM, realm_doc_name(realm_id))
+	app = realm.oauth_app(on_exchange=on_exchange)
+	tokens = TokenManager(app, realm_id, RealmTokenStore(realm=realm.name), token_lock_factory)
+	return QBOClient(
+		realm_id,
+		base_url=realm.endpoints().api_base_url,
+		tokens=tokens,
+		pacer=pacer or RedisPacer(),
+		on_exchange=on_exchange,
+	)
+
+
+# --------------------------------------------------------------------------------------------------------
+# job entry points
+# --------------------------------------------------------------------------------------------------------
+
+
+def run(realm_id: str, kind: str, reason: str | None = None, events: list[dict] | None = None, user=None, **_):
+	"""One realm job. Pull/push/sync respect the realm's and the site's pause switches."""
+	from nexora_qbo.erpnext.locks import RedisRealmLock
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
+	from nexora_qbo.nexora_qbo.doctype.qbo_settings.qbo_settings import sync_paused
+	from nexora_qbo.sync.errors import LockBusy
+
+	if frappe.session.user == "Guest":  # enqueued by the webhook endpoint: act as the system, not a guest
+		frappe.set_user("Administrator")
+	realm = realm_doc_name(realm_id)
+	if not realm:
+		return {"skipped": "no such realm"}
+	row = frappe.db.get_value(K.REALM, realm, ["enabled", "connection_status"], as_dict=True)
+	if row.connection_status != K.CONNECTED:
+		return {"skipped": f"realm is {row.connection_status}"}
+	if kind in ("pull", "push", "sync") and (not row.enabled or sync_paused()):
+		return {"skipped": "sync paused"}
+
+	if kind == "companyinfo":
+		return _company_info(realm, realm_id)
+
+	engine = build_engine()
+	try:
+		with RedisRealmLock().hold(realm_id, timeout=K.REALM_LOCK_WAIT):
+			result = _run_kind(engine, realm, realm_id, kind, events, user)
+	except LockBusy:
+		return {"skipped": "realm busy"}
+	except Exception as exc:
+		_record_failure(realm, realm_id, kind, exc)
+		raise
+	return result
+
+
+def _run_kind(engine, realm: str, realm_id: str, kind: str, events, user) -> dict:
+	from nexora_qbo.erpnext.events import inbound
+
+	stamp: dict[str, Any] = {"last_sync_error": None}
+	if kind == "pull":
+		with inbound():
+			result = {}
+			if events:  # a webhook named the records: apply them first, then catch up with CDC
+				result["events"] = engine.pull_events(realm_id, _webhook_events(realm_id, events))
+			result["pull"] = engine.pull(realm_id)
+		stamp["last_pull_on"] = now_datetime()
+	elif kind == "push":
+		result = engine.push(realm_id)
+		stamp["last_push_on"] = now_datetime()
+	elif kind == "sync":
+		with inbound():
+			pulled = engine.pull(realm_id)
+		result = {"pull": pulled, "push": engine.push(realm_id)}
+		stamp["last_pull_on"] = stamp["last_push_on"] = now_datetime()
+	elif kind == "import":
+		result = _initial_import(engine, realm, realm_id, user)
+		stamp["last_pull_on"] = now_datetime()
+	elif kind == "export":
+		result = engine.initial_export(realm_id)
+		stamp["last_push_on"] = now_datetime()
+	else:
+		raise ValueError(kind)
+	_set_realm(realm, stamp)
+	return result
+
+
+def _webhook_events(realm_id: str, events: list[dict]):
+	from nexora_qbo.qbo.timeutil import parse_qbo_datetime
+	from nexora_qbo.qbo.webhooks import WebhookEvent
+
+	out = []
+	for ev in events or []:
+		out.append(
+			WebhookEvent(
+				realm_id=realm_id,
+				entity=ev["entity"],
+				entity_id=ev["entity_id"],
+				operation=ev["operation"],
+				occurred_at=parse_qbo_datetime(ev["occurred_at"]) if ev.get("occurred_at") else None,
+				deleted_id=ev.get("deleted_id"),
+				event_id=ev.get("event_id"),
+				source_format=ev.get("source_format") or "legacy",
+			)
+		)
+	return out
+
+
+def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict:
+	"""Masters from QBO, then our unmapped documents to QBO; progress goes to the realm form."""
+	from nexora_qbo.erpnext.events import inbound
+
+	steps = [("Customer",), ("Item",)]
+	total = len(steps) + 1
+	_set_realm(realm, {"initial_import_status": K.IMPORT_RUNNING})
+	result: dict[str, Any] = {}
+	try:
+		for done, entities in enumerate(steps):
+			_progress(realm, user, done, total, f"Importing {entities[0]} records from QuickBooks")
+			with inbound():
+				result[entities[0]] = engine.initial_import(realm_id, entities)
+		_progress(realm, user, len(steps), total, "Sending ERPNext documents that QuickBooks does not have yet")
+		result["export"] = engine.initial_export(realm_id)
+	except Exception:
+		_set_realm(realm, {"initial_import_status": K.IMPORT_FAILED})
+		_progress(realm, user, total, total, "Initial import failed; see the realm's last error", finished=True)
+		raise
+	_set_realm(realm, {"initial_import_status": K.IMPORT_DONE})
+	_progress(realm, user, total, total, "Initial import finished", finished=True)
+	return result
+
+
+def _progress(realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False) -> None:
+	frappe.publish_realtime(
+		"nexora_qbo_import_progress",
+		{"realm": realm, "done": done, "total": total, "message": message, "finished": finished},
+		user=user,
+		doctype=K.REALM,
+		docname=realm,
+		after_commit=False,
+	)
+
+
+def _company_info(realm: str, realm_id: str) -> dict:
+	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import exchange_hook
+
+	client = client_for(realm_id, exchange_hook(realm=realm, direction="inbound"))
+	info = client.company_info()
+	company = info.get("CompanyInfo", info) if isinstance(info, dict) else {}
+	values = {"qbo_company_name": company.get("CompanyName") or company.get("LegalName")}
+	currency = (company.get("HomeCurrency") or {}).get("value") if isinstance(company.get("HomeCurrency"), dict) else None
+	if currency and not frappe.db.get_value(K.REALM, realm, "home_currency"):
+		values["home_currency"] = currency
+	_set_realm(realm, values)
+	return values
+
+
+def resolve_conflict(conflict_id: str, action: str, user: str, **_):
+	"""The engine acts on a review item under the realm lock; the outcome lands on the conflict row."""
+	engine = build_engine()
+	realm = frappe.db.get_value(K.CONFLICT, conflict_id, "realm")
+	realm_id = frappe.db.get_value(K.REALM, realm, "realm_id")
+	try:
+		engine.resolve_conflict(str(conflict_id), action, by=user)
+	except Exception as exc:
+		_record_failure(realm, realm_id, f"resolve {conflict_id}", exc)
+		raise
+	enqueue_realm(realm_id, "push", after_commit=True)
+
+
+def disconnect_realm(realm: str, user: str | None = None, **_):
+	"""Revoke at Intuit (best effort: a dead token is already disconnected), then forget the tokens."""
+	from nexora_qbo.erpnext.token_store import RealmTokenStore
+	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import exchange_hook
+
+	doc = frappe.get_doc(K.REALM, realm)
+	tokens = RealmTokenStore(realm=realm).load(doc.realm_id) if doc.realm_id else None
+	if tokens:
+		try:
+			doc.oauth_app(on_exchange=exchange_hook(realm=realm)).revoke(tokens.refresh_token, realm_id=doc.realm_id)
+		except Exception:
+			frappe.log_error(title=f"QBO revoke failed for {realm} (tokens are forgotten anyway)")
+	RealmTokenStore.clear(realm)
+	frappe.db.set_value(K.REALM, realm, {"connection_status": K.DISCONNECTED}, update_modified=False)
+	if user:
+		frappe.publish_realtime("msgprint", f"{realm} is disconnected from QuickBooks.", user=user)
+
+
+# --------------------------------------------------------------------------------------------------------
+# scheduler
+# --------------------------------------------------------------------------------------------------------
+
+
+def scheduler_tick():
+	"""cron */5: one pull per connected realm; a push where intents are due."""
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
+	from nexora_qbo.nexora_qbo.doctype.qbo_settings.qbo_settings import sync_paused
+
+	if sync_paused():
+		return
+	for realm in realms_with_id():
+		if not realm.enabled or realm.connection_status != K.CONNECTED:
+			continue
+		enqueue_realm(realm.realm_id, "pull", after_commit=False)
+		if _has_due_outbox(realm.name):
+			enqueue_realm(realm.realm_id, "push", after_commit=False)
+
+
+def _has_due_outbox(realm: str) -> bool:
+	"""Any open intent counts: the push itself skips failed entries whose retry time has not come."""
+	t = frappe.qb.DocType(K.OUTBOX)
+	query = (
+		frappe.qb.from_(t)
+		.select(t.name)
+		.where(t.realm == realm)
+		.where(t.state.isin(["pending", "failed", "in_flight"]))
+		.limit(1)
+	)
+	return bool(query.run())
+
+
+def daily_sweep():
+	"""Safety net for invariant 5: submitted documents of a connected company with neither a mapping nor an
+	outbox entry (a doc event that failed, a bulk update that bypassed hooks) get their intent now."""
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
+
+	for realm in realms_with_id():
+		if realm.connection_status != K.CONNECTED:
+			continue
+		queued = sweep_realm(realm)
+		if queued:
+			enqueue_realm(realm.realm_id, "push", after_commit=True)
+
+
+def sweep_realm(realm, limit: int = 500) -> int:
+	from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows
+	from nexora_qbo.sync.outbox import record_change
+	from nexora_qbo.sync.runtime import SystemClock
+
+	company = frappe.db.get_value(K.REALM, realm.name, "company")
+	rows = OutboxRows()
+	queued = 0
+	for doctype, extra, local_type_of in (
+		("Sales Invoice", "", lambda r: "credit_memo" if r.is_return else "invoice"),
+		("Payment Entry", " and d.payment_type='Receive' and d.party_type='Customer'", lambda r: "payment"),
+	):
+		is_return = ", d.is_return" if doctype == "Sales Invoice" else ", 0 as is_return"
+		missing = frappe.db.sql(
+			f"""
+			select d.name{is_return} from `tab{doctype}` d
+			where d.docstatus = 1 and d.company = %(company)s {extra}
+				and (%(start)s is null or d.posting_date >= %(start)s)
+				and not exists (select 1 from `tab{K.ENTITY_MAP}` m where m.realm = %(realm)s
+					and m.reference_doctype = %(doctype)s and m.reference_name = d.name)
+				and not exists (select 1 from `tab{K.OUTBOX}` o where o.realm = %(realm)s
+					and o.reference_doctype = %(doctype)s and o.reference_name = d.name)
+			order by d.posting_date, d.creation
+			limit %(limit)s
+			""",
+			{"company": company, "start": realm.sync_start_date, "realm": realm.name, "doctype": doctype,
+				"limit": limit},
+			as_dict=True,
+		)
+		for row in missing:
+			record_change(rows, realm.realm_id, local_type_of(row), row.name, "create", SystemClock().now())
+			queued += 1
+	return queued
+
+
+def purge_logs():
+	"""Daily retention of the audit trail (QBO Settings.log_retention_days; Log Settings runs it too)."""
+	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import QBOSyncLog
+
+	QBOSyncLog.clear_old_logs(None)
+
+
+# --------------------------------------------------------------------------------------------------------
+# realm status (autonomous: a failing job rolls back, its error must stay visible)
+# --------------------------------------------------------------------------------------------------------
+
+
+def _set_realm(realm: str, values: dict) -> None:
+	from nexora_qbo.erpnext.token_store import set_values_autonomously
+
+	set_values_autonomously(K.REALM, realm, values)
+
+
+def _record_failure(realm: str | None, realm_id: str | None, kind: str, exc: Exception) -> None:
+	if not realm:
+		return
+	from nexora_qbo.qbo.errors import AuthenticationError, InvalidGrantError
+
+	values: dict[str, Any] = {
+		"last_sync_error": f"{kind}: {type(exc).__name__}: {exc}"[:1000],
+		"last_error_on": now_datetime(),
+	}
+	needs_reconnect = isinstance(exc, InvalidGrantError) or (
+		isinstance(exc, AuthenticationError) and "refresh" in str(exc).lower()
+	)
+	if needs_reconnect:
+		values["connection_status"] = K.NEEDS_RECONNECT
+	try:
+		_set_realm(realm, values)
+		if needs_reconnect:
+			_notify_managers(realm)
+	except Exception:
+		frappe.logger("nexora_qbo").error(f"could not record failure on {realm}: {traceback.format_exc()}")
+
+
+def _notify_managers(realm: str) -> None:
+	"""A dead connection must not be silent (users.md #1): tell the managers in their notifications."""
+	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+
+	users = frappe.get_all(
+		"Has Role",
+		filters={"role": ("in", K.MANAGER_ROLES), "parenttype": "User", "parent": ("not in", ("Administrator", "Guest"))},
+		pluck="parent",
+		distinct=True,
+	)
+	if not users:
+		return
+	enqueue_create_notification(
+		users,
+		{
+			"type": "Alert",
+			"document_type": K.REALM,
+			"document_name": realm,
+			"subject": f"QuickBooks needs to be reconnected for {realm}",
+			"email_content": "QuickBooks refused the stored tokens. Open the QBO Realm and click Connect to QuickBooks; "
+			"changes wait in the outbox and nothing is lost.",
+		},
+	)

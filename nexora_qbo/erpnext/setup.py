@@ -1,0 +1,179 @@
+"""Install, migrate and test setup.
+
+- Custom fields: a small read-only "QuickBooks" section (QBO Id, sync status) on Customer, Item, Sales
+  Invoice and Payment Entry, created with `module="Nexora QBO"` so uninstalling the app removes them.
+  They are display only: the authoritative ids live in QBO Entity Map. Fieldnames are prefixed
+  `nexora_qbo_` (never `quickbooks_id`, which old ERPNext migrator sites still carry, frappe-notes A4).
+- QBO Settings defaults and the Log Settings registration of the audit log's retention.
+- `before_tests`: our test runs do not run ERPNext's before_tests, so we make sure a Company, a fiscal year
+  for today and a second company (for realm-isolation tests) exist, like erpnext and india_compliance do.
+"""
+from __future__ import annotations
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+from frappe.utils import cint, getdate
+
+from nexora_qbo.erpnext import constants as K
+
+# Where the section goes: the end of a section/tab, so it never captures standard fields after it.
+_INSERT_AFTER = {
+	"Customer": "disabled",
+	"Item": "total_projected_qty",
+	"Sales Invoice": "remarks",
+	"Payment Entry": "title",
+}
+
+TEST_COMPANY_2 = "_Test Nexora QBO 2"
+
+
+def get_custom_fields() -> dict[str, list[dict]]:
+	fields = {}
+	for doctype, insert_after in _INSERT_AFTER.items():
+		fields[doctype] = [
+			{
+				"fieldname": K.CF_SECTION,
+				"label": "QuickBooks",
+				"fieldtype": "Section Break",
+				"insert_after": insert_after,
+				"collapsible": 1,
+				"module": K.MODULE,
+			},
+			{
+				"fieldname": K.CF_QBO_ID,
+				"label": "QBO Id",
+				"fieldtype": "Data",
+				"insert_after": K.CF_SECTION,
+				"read_only": 1,
+				"no_copy": 1,
+				"allow_on_submit": 1,
+				"print_hide": 1,
+				"module": K.MODULE,
+				"description": "Set by the sync; the authoritative link is in QBO Entity Map.",
+			},
+			{
+				"fieldname": K.CF_SYNC_STATUS,
+				"label": "QBO Sync Status",
+				"fieldtype": "Select",
+				"options": "\n".join(K.SYNC_STATUS_OPTIONS),
+				"insert_after": K.CF_QBO_ID,
+				"read_only": 1,
+				"no_copy": 1,
+				"allow_on_submit": 1,
+				"print_hide": 1,
+				"module": K.MODULE,
+			},
+		]
+	return fields
+
+
+def after_install():
+	make_custom_fields()
+	set_default_settings()
+
+
+def after_migrate():
+	make_custom_fields()
+	set_default_settings()
+
+
+def make_custom_fields():
+	create_custom_fields(get_custom_fields(), update=True)
+
+
+def set_default_settings():
+	if not cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days")):
+		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", K.DEFAULT_LOG_RETENTION_DAYS)
+	register_log_retention()
+
+
+def register_log_retention():
+	"""Log Settings clears registered logs daily; register ours with our retention (clear_old_logs never
+	deletes younger rows than QBO Settings says anyway)."""
+	if not frappe.db.exists("DocType", "Log Settings"):
+		return
+	settings = frappe.get_single("Log Settings")
+	days = cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days")) or K.DEFAULT_LOG_RETENTION_DAYS
+	settings.register_doctype(K.SYNC_LOG, days)
+	settings.flags.ignore_permissions = True
+	settings.save()
+
+
+def before_uninstall():
+	"""Custom fields go with the module (module="Nexora QBO"); nothing else to undo."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# tests
+# --------------------------------------------------------------------------------------------------------
+
+
+def before_tests():
+	frappe.clear_cache()
+	today = getdate()
+	if not frappe.db.a_row_exists("Company"):
+		from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
+
+		setup_complete(
+			{
+				"currency": "USD",
+				"full_name": "Test User",
+				"company_name": "Nexora Staffing US",
+				"timezone": "America/New_York",
+				"company_abbr": "NSU",
+				"industry": "Services",
+				"country": "United States",
+				"fy_start_date": f"{today.year}-01-01",
+				"fy_end_date": f"{today.year}-12-31",
+				"language": "english",
+				"company_tagline": "Testing",
+				"email": "test@example.com",
+				"password": "test",
+				"chart_of_accounts": "Standard",
+			}
+		)
+	ensure_fiscal_year(today)
+	ensure_company(TEST_COMPANY_2, "_TNQ2")
+	for key in ("Customer Group", "Item Group", "Territory"):
+		from frappe.utils.nestedset import get_root_of
+
+		if not frappe.db.get_default(frappe.scrub(key)):
+			frappe.db.set_default(frappe.scrub(key), get_root_of(key))
+	make_custom_fields()
+	set_default_settings()
+	frappe.db.commit()  # nosemgrep: test setup, like erpnext.setup.utils.before_tests
+
+
+def ensure_fiscal_year(day) -> None:
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+
+	try:
+		get_fiscal_year(day, verbose=0)
+		return
+	except FiscalYearError:
+		pass
+	year = frappe.get_doc(
+		{
+			"doctype": "Fiscal Year",
+			"year": str(day.year),
+			"year_start_date": f"{day.year}-01-01",
+			"year_end_date": f"{day.year}-12-31",
+		}
+	)
+	year.insert(ignore_permissions=True)
+
+
+def ensure_company(name: str, abbr: str) -> None:
+	if frappe.db.exists("Company", name):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Company",
+			"company_name": name,
+			"abbr": abbr,
+			"default_currency": "USD",
+			"country": "United States",
+			"create_chart_of_accounts_based_on": "Standard Template",
+			"chart_of_accounts": "Standard",
+		}
+	).insert(ignore_permissions=True)

@@ -1,0 +1,125 @@
+// Copyright (c) 2026, Nexora QBO and contributors
+// For license information, please see license.txt
+
+const QBO_REALM_METHOD = "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm";
+
+frappe.ui.form.on("QBO Realm", {
+	setup(frm) {
+		const by_company = (extra) => () => ({
+			filters: Object.assign({ company: frm.doc.company, is_group: 0 }, extra || {}),
+		});
+		frm.set_query("receivable_account", by_company({ account_type: "Receivable" }));
+		frm.set_query("income_account", by_company({ root_type: "Income" }));
+		frm.set_query("tax_account", by_company());
+		frm.set_query("payment_account", by_company({ account_type: ["in", ["Bank", "Cash"]] }));
+		frm.set_query("cost_center", by_company());
+	},
+
+	onload(frm) {
+		frappe.realtime.on("nexora_qbo_import_progress", (data) => {
+			if (data.realm !== frm.doc.name) return;
+			frappe.show_progress(__("Initial import from QuickBooks"), data.done, data.total, data.message);
+			if (data.finished) {
+				frappe.hide_progress();
+				frm.reload_doc();
+			}
+		});
+	},
+
+	refresh(frm) {
+		frm.trigger("show_indicators");
+		if (frm.is_new()) return;
+		const can_manage = frm.doc.__onload && frm.doc.__onload.can_manage;
+		if (!can_manage) return;
+
+		const connected = frm.doc.connection_status === "Connected";
+		frm.add_custom_button(
+			connected ? __("Reconnect to QuickBooks") : __("Connect to QuickBooks"),
+			() => frm.trigger("connect_to_quickbooks")
+		);
+		if (connected) {
+			frm.add_custom_button(__("Sync Now"), () => call(frm, "sync_now", __("Sync queued")), __("Sync"));
+			frm.add_custom_button(
+				__("Initial Import"),
+				() =>
+					frappe.confirm(
+						__("Import customers, items, invoices, credit memos and payments from QuickBooks into {0}?", [
+							frm.doc.company,
+						]),
+						() => call(frm, "initial_import", __("Initial import queued"))
+					),
+				__("Sync")
+			);
+			frm.add_custom_button(
+				__("Disconnect"),
+				() =>
+					frappe.confirm(
+						__("Revoke the connection to QuickBooks? Syncing stops until you connect again."),
+						() => call(frm, "disconnect", __("Disconnecting"))
+					),
+				__("Sync")
+			);
+		}
+		frm.add_custom_button(__("Review Queue"), () =>
+			frappe.set_route("List", "QBO Conflict", { realm: frm.doc.name, status: "Open" })
+		);
+		frm.add_custom_button(__("Sync Log"), () =>
+			frappe.set_route("List", "QBO Sync Log", { realm: frm.doc.name })
+		);
+	},
+
+	show_indicators(frm) {
+		const onload = frm.doc.__onload || {};
+		const days = onload.hard_expiry_days_left;
+		if (days !== undefined && days !== null && days <= 30) {
+			frm.dashboard.set_headline_alert(
+				days < 0
+					? __("The QuickBooks connection has expired. Connect again.")
+					: __("The QuickBooks connection expires in {0} days. Connect again before then.", [days]),
+				days < 7 ? "red" : "orange"
+			);
+		} else if (frm.doc.connection_status === "Needs Reconnect") {
+			frm.dashboard.set_headline_alert(
+				__("QuickBooks refused the stored tokens. Connect again; nothing is lost, changes wait in the outbox."),
+				"red"
+			);
+		}
+		if (onload.open_conflicts) {
+			frm.dashboard.add_indicator(__("{0} open in review queue", [onload.open_conflicts]), "orange");
+		}
+		if (onload.pending_outbox) {
+			frm.dashboard.add_indicator(__("{0} changes waiting to be sent", [onload.pending_outbox]), "blue");
+		}
+	},
+
+	connect_to_quickbooks(frm) {
+		const go = () =>
+			frappe.call({
+				method: `${QBO_REALM_METHOD}.connect`,
+				args: { realm: frm.doc.name },
+				freeze: true,
+				callback: (r) => {
+					if (r.message && r.message.authorize_url) {
+						window.open(r.message.authorize_url, "_self");
+					}
+				},
+			});
+		if (frm.is_dirty()) {
+			frm.save().then(go);
+		} else {
+			go();
+		}
+	},
+});
+
+function call(frm, method, message) {
+	return frappe.call({
+		method: `${QBO_REALM_METHOD}.${method}`,
+		args: { realm: frm.doc.name },
+		freeze: true,
+		callback: () => {
+			frappe.show_alert({ message, indicator: "green" });
+			frm.reload_doc();
+		},
+	});
+}

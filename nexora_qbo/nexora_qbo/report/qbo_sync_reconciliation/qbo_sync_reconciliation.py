@@ -1,0 +1,177 @@
+# Copyright (c) 2026, Nexora QBO and contributors
+# For license information, please see license.txt
+"""QBO Sync Reconciliation: one realm, one month. The numbers come from the engine's own report function
+(nexora_qbo.sync.report.month_report), fed by a read-only view of the Nexora QBO DocTypes, so the desk
+report and the demo's printout can never disagree about what "synced" or "awaiting review" means.
+"""
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.utils import getdate
+
+from nexora_qbo.erpnext import constants as K
+
+SECTIONS = {
+	"synced": _("Synced"),
+	"auto_resolved": _("Resolved automatically"),
+	"resolved": _("Resolved by a person"),
+	"awaiting_review": _("Awaiting review"),
+	"failures": _("Still failing (queued for retry or parked)"),
+	"exchange_errors": _("QuickBooks errors (HTTP)"),
+}
+
+
+def execute(filters=None):
+	filters = frappe._dict(filters or {})
+	if not filters.realm:
+		return columns(), [], _("Choose a realm."), None, []
+	realm_id = frappe.db.get_value(K.REALM, filters.realm, "realm_id")
+	if not realm_id:
+		return columns(), [], _("{0} was never connected to QuickBooks.").format(filters.realm), None, []
+	year, month = parse_month(filters.month)
+
+	from nexora_qbo.sync.report import month_report
+
+	data = month_report(ReportStore(filters.realm, realm_id), realm_id, year, month)
+	return columns(), rows(data), None, chart(data), summary(data)
+
+
+def parse_month(value) -> tuple[int, int]:
+	"""'2026-11' (the filter) or any date in the month."""
+	if value and len(str(value)) == 7:
+		year, month = str(value).split("-")
+		return int(year), int(month)
+	day = getdate(value) if value else getdate()
+	return day.year, day.month
+
+
+def columns() -> list[dict]:
+	return [
+		{"label": _("Section"), "fieldname": "section", "fieldtype": "Data", "width": 200},
+		{"label": _("QBO Entity"), "fieldname": "entity", "fieldtype": "Data", "width": 110},
+		{"label": _("Direction"), "fieldname": "direction", "fieldtype": "Data", "width": 130},
+		{"label": _("Action"), "fieldname": "action", "fieldtype": "Data", "width": 100},
+		{"label": _("Count"), "fieldname": "count", "fieldtype": "Int", "width": 80},
+		{"label": _("Document"), "fieldname": "document", "fieldtype": "Data", "width": 180},
+		{"label": _("Detail"), "fieldname": "detail", "fieldtype": "Data", "width": 420},
+		{"label": _("Conflict"), "fieldname": "conflict", "fieldtype": "Link", "options": K.CONFLICT, "width": 90},
+		{"label": _("Outbox"), "fieldname": "outbox", "fieldtype": "Link", "options": K.OUTBOX, "width": 90},
+	]
+
+
+def _direction(value: str | None) -> str:
+	return {"outbound": _("ERPNext → QBO"), "inbound": _("QBO → ERPNext")}.get(value or "", value or "")
+
+
+def rows(data: dict) -> list[dict]:
+	out = []
+	for r in data.get("synced_by_action", []):
+		out.append({"section": SECTIONS["synced"], "entity": r["entity"], "direction": _direction(r["direction"]),
+			"action": r["action"], "count": r["count"]})
+	for key in ("auto_resolved", "resolved", "awaiting_review"):
+		for c in data.get(key, []):
+			out.append({"section": SECTIONS[key], "entity": (c.get("qbo") or "").split(" ")[0], "action": c.get("kind"),
+				"count": 1, "document": c.get("document"), "detail": c.get("reason"), "conflict": c.get("id")})
+	for f in data.get("failures", []):
+		out.append({"section": SECTIONS["failures"], "action": f["action"], "count": 1, "document": f["document"],
+			"detail": f"{f['state']}, {f['attempts']} attempts: {f.get('error') or ''}", "outbox": f["outbox_id"]})
+	for e in data.get("exchange_errors", []):
+		out.append({"section": SECTIONS["exchange_errors"], "action": e["outcome"], "count": e["count"],
+			"detail": f"code {e['code']}" if e.get("code") else ""})
+	return out
+
+
+def chart(data: dict) -> dict | None:
+	entities = sorted({r["entity"] for r in data.get("synced", [])})
+	if not entities:
+		return None
+	counts = {(r["entity"], r["direction"]): r["count"] for r in data.get("synced", [])}
+	return {
+		"data": {
+			"labels": entities,
+			"datasets": [
+				{"name": _("ERPNext → QBO"), "values": [counts.get((e, "outbound"), 0) for e in entities]},
+				{"name": _("QBO → ERPNext"), "values": [counts.get((e, "inbound"), 0) for e in entities]},
+			],
+		},
+		"type": "bar",
+		"barOptions": {"stacked": 1},
+	}
+
+
+def summary(data: dict) -> list[dict]:
+	out_n = sum(r["count"] for r in data.get("synced", []) if r["direction"] == "outbound")
+	in_n = sum(r["count"] for r in data.get("synced", []) if r["direction"] == "inbound")
+	waiting = len(data.get("awaiting_review", []))
+	failing = len(data.get("failures", []))
+	return [
+		{"value": out_n, "label": _("Sent to QuickBooks"), "datatype": "Int", "indicator": "Blue"},
+		{"value": in_n, "label": _("Received from QuickBooks"), "datatype": "Int", "indicator": "Blue"},
+		{"value": len(data.get("auto_resolved", [])), "label": _("Resolved automatically"), "datatype": "Int",
+			"indicator": "Green"},
+		{"value": waiting, "label": _("Awaiting review"), "datatype": "Int", "indicator": "Red" if waiting else "Green"},
+		{"value": failing, "label": _("Still failing"), "datatype": "Int", "indicator": "Red" if failing else "Green"},
+		{"value": data.get("exchanges", 0), "label": _("HTTP exchanges"), "datatype": "Int", "indicator": "Grey"},
+	]
+
+
+class ReportStore:
+	"""The read methods month_report needs, on the DocTypes of one realm (nothing else is reachable, so a
+	report can only ever show its own realm's data)."""
+
+	def __init__(self, realm: str, realm_id: str):
+		self.realm = realm
+		self.realm_id = realm_id
+
+	def _check(self, realm_id: str) -> None:
+		if realm_id != self.realm_id:
+			raise ValueError("the report store serves one realm")
+
+	def get_settings(self, realm_id: str):
+		self._check(realm_id)
+		return frappe.get_doc(K.REALM, self.realm).to_settings()
+
+	def list_events(self, realm_id: str, since=None, until=None):
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_event.qbo_sync_event import row_to_event
+
+		self._check(realm_id)
+		rows = frappe.get_all(K.SYNC_EVENT, filters=self._period(since, until), fields=["*"], order_by="timestamp asc")
+		return [row_to_event(r, realm_id) for r in rows]
+
+	def list_audit(self, realm_id: str, since=None, until=None):
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import fields_to_audit_row
+
+		self._check(realm_id)
+		rows = frappe.get_all(K.SYNC_LOG, filters=self._period(since, until), fields=["*"], order_by="timestamp asc")
+		return [fields_to_audit_row(frappe._dict(r)) for r in rows]
+
+	def list_conflicts(self, realm_id: str, status=None, local_type=None, local_id=None):
+		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import row_to_conflict
+
+		self._check(realm_id)
+		filters: dict = {"realm": self.realm}
+		if status:
+			filters["status"] = {v: k for k, v in K.CONFLICT_STATUS_LABELS.items()}.get(status, status)
+		if local_type:
+			filters["local_type"] = local_type
+		if local_id:
+			filters["reference_name"] = local_id
+		rows = frappe.get_all(K.CONFLICT, filters=filters, fields=["*"], order_by="name asc")
+		return [row_to_conflict(r, realm_id) for r in rows]
+
+	def list_outbox(self, realm_id: str, states=None, local_type=None, local_id=None):
+		from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows
+
+		self._check(realm_id)
+		return OutboxRows().list_outbox(realm_id, states, local_type, local_id)
+
+	def _period(self, since, until) -> list:
+		from nexora_qbo.erpnext.token_store import to_naive_utc
+
+		filters = [["realm", "=", self.realm]]
+		if since:
+			filters.append(["timestamp", ">=", to_naive_utc(since)])
+		if until:
+			filters.append(["timestamp", "<", to_naive_utc(until)])
+		return filters

@@ -1,0 +1,125 @@
+"""QuickBooks Online Accounting API v3 client for Nexora QBO (no Frappe imports; see contracts.md §1)."""
+
+from __future__ import annotations
+
+from . import constants
+from .client import QBOClient
+from .constants import (
+	ACCOUNTING_SCOPE,
+	AUTHORIZE_URL,
+	CDC_MAX_LOOKBACK_DAYS,
+	CDC_MAX_OBJECTS,
+	DEFAULT_TIMEOUT,
+	MAX_BATCH_ITEMS,
+	MAX_QUERY_RESULTS,
+	MINOR_VERSION,
+	NAME_LIST_ENTITIES,
+	PRODUCTION_BASE_URL,
+	REVOKE_URL,
+	SANDBOX_BASE_URL,
+	TOKEN_URL,
+	VOID_BY_OPERATION_VOID,
+	VOID_BY_UPDATE,
+)
+from .endpoints import Endpoints, resolve_endpoints
+from .errors import (
+	AuthenticationError,
+	AuthorizationError,
+	ConnectionFailed,
+	DuplicateNameError,
+	InvalidGrantError,
+	OAuthError,
+	ObjectNotFoundError,
+	QBOError,
+	QueryError,
+	ServerError,
+	StaleObjectError,
+	ThrottleError,
+	UnsupportedOperationError,
+	ValidationError,
+	error_from_response,
+)
+from .exchange import Exchange
+from .models import BatchItem, BatchResult, CDCResult, QueryPage
+from .money import to_money
+from .oauth import (
+	LockFactory,
+	MemoryTokenStore,
+	OAuthApp,
+	OAuthTokens,
+	TokenManager,
+	TokenStore,
+	parse_token_response,
+	thread_lock_factory,
+)
+from .pacer import DEFAULT_LIMITS, QBO_LIMITS, InMemoryPacer, Pacer, RateLimits
+from .responses import parse_batch, parse_cdc, parse_query, parse_response
+from .retry import RetryPolicy
+from .timeutil import format_qbo_datetime, parse_qbo_datetime
+from .webhooks import WebhookEvent, parse_events, verify_signature
+
+__all__ = [
+	"ACCOUNTING_SCOPE",
+	"AUTHORIZE_URL",
+	"CDC_MAX_LOOKBACK_DAYS",
+	"CDC_MAX_OBJECTS",
+	"DEFAULT_LIMITS",
+	"DEFAULT_TIMEOUT",
+	"MAX_BATCH_ITEMS",
+	"MAX_QUERY_RESULTS",
+	"MINOR_VERSION",
+	"NAME_LIST_ENTITIES",
+	"PRODUCTION_BASE_URL",
+	"QBO_LIMITS",
+	"REVOKE_URL",
+	"SANDBOX_BASE_URL",
+	"TOKEN_URL",
+	"VOID_BY_OPERATION_VOID",
+	"VOID_BY_UPDATE",
+	"AuthenticationError",
+	"AuthorizationError",
+	"BatchItem",
+	"BatchResult",
+	"CDCResult",
+	"ConnectionFailed",
+	"DuplicateNameError",
+	"Endpoints",
+	"Exchange",
+	"InMemoryPacer",
+	"InvalidGrantError",
+	"LockFactory",
+	"MemoryTokenStore",
+	"OAuthApp",
+	"OAuthError",
+	"OAuthTokens",
+	"ObjectNotFoundError",
+	"Pacer",
+	"QBOClient",
+	"QBOError",
+	"QueryError",
+	"QueryPage",
+	"RateLimits",
+	"RetryPolicy",
+	"ServerError",
+	"StaleObjectError",
+	"ThrottleError",
+	"TokenManager",
+	"TokenStore",
+	"UnsupportedOperationError",
+	"ValidationError",
+	"WebhookEvent",
+	"constants",
+	"error_from_response",
+	"format_qbo_datetime",
+	"parse_batch",
+	"parse_cdc",
+	"parse_events",
+	"parse_qbo_datetime",
+	"parse_query",
+	"parse_response",
+	"parse_token_response",
+	"resolve_endpoints",
+	"thread_lock_factory",
+	"to_money",
+	"verify_signature",
+]

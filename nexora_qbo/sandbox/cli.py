@@ -1,0 +1,48 @@
+"""`nexora-qbo sandbox`: serve the local QBO sandbox with a seeded staffing company per realm."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+	parser = argparse.ArgumentParser(prog="nexora-qbo sandbox", description="Local QuickBooks Online sandbox")
+	parser.add_argument("--host", default="127.0.0.1")
+	parser.add_argument("--port", type=int, default=8765)
+	parser.add_argument("--seed", type=int, default=0, help="seed for realm ids and fault injection")
+	parser.add_argument("--realms", type=int, default=2, help="number of seeded staffing companies")
+	parser.add_argument("--speed", type=float, default=1.0, help="sandbox clock speed factor")
+	parser.add_argument("--multicurrency", action="store_true", help="enable multicurrency in every realm")
+	parser.add_argument("--redirect-uri", default="http://localhost:8000/api/method/nexora_qbo.oauth.callback",
+		help="redirect URI registered for the printed OAuth app")
+	parser.add_argument("--check", action="store_true", help="start, print, and exit (smoke test)")
+	args = parser.parse_args(argv)
+
+	from .server import SandboxServer
+
+	server = SandboxServer(args.host, args.port, seed=args.seed, speed=args.speed, start=False)
+	realms = [server.create_realm(multicurrency=args.multicurrency,
+		company_name=f"Nexora Staffing {n + 1}") for n in range(max(1, args.realms))]
+	client_id, secret = server.register_app(redirect_uri=args.redirect_uri, default_realm=realms[0])
+	print(f"QBO sandbox on {server.base_url}  (environment=custom, custom_base_url={server.base_url})")
+	for rid in realms:
+		print(f"  realm {rid}: {server.realm(rid).options.company_name}")
+	print(f"  OAuth app client_id={client_id}")
+	print(f"            client_secret={secret}")
+	print(f"            redirect_uri={args.redirect_uri} (authorize with &realmId=<realm> to pick a company)")
+	print("  admin API: /_sandbox/realms, /_sandbox/apps, /_sandbox/clock/advance, /_sandbox/realms/<id>/faults")
+	sys.stdout.flush()
+	if args.check:
+		server.stop()
+		return 0
+	try:
+		server.serve_forever()
+	except KeyboardInterrupt:
+		pass
+	finally:
+		server.stop()
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

@@ -1,0 +1,135 @@
+"""Payment: applies money (and credit memos) to invoices (qbo-api.md §1, §9 Payment).
+
+Creating, changing, voiding or deleting a payment recomputes every linked Invoice/CreditMemo Balance and
+LinkedTxn and bumps *their* SyncToken and LastUpdatedTime — the behaviour that makes a cached invoice
+SyncToken stale (§1, gh:LanternOps/breeze#4624).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import faults as F
+from ..util import money, pacific_date, to_decimal
+from .base import EntitySpec, currency_ref
+from .sales import applications, parse_txn_date, refresh_balance, txn_currency
+
+ZERO = Decimal("0")
+LINK_TYPES = ("Invoice", "CreditMemo")
+
+
+def linked_targets(data: dict | None) -> set[tuple[str, str]]:
+	out = set()
+	for line in (data or {}).get("Line", []) or []:
+		for link in line.get("LinkedTxn", []) or []:
+			if link.get("TxnType") in LINK_TYPES:
+				out.add((link["TxnType"], str(link.get("TxnId"))))
+	return out
+
+
+class PaymentSpec(EntitySpec):
+	name = "Payment"
+	deletable = True
+	void_style = "update"
+
+	def prepare(self, realm, data, body, old, now):
+		customer_ref = data.get("CustomerRef")
+		if not isinstance(customer_ref, dict) or not customer_ref.get("value"):
+			raise F.required("CustomerRef")
+		customer = realm.get("Customer", str(customer_ref["value"]))
+		if customer is None:
+			raise F.not_found()
+		if data.get("TotalAmt") is None:
+			raise F.required("TotalAmt")
+		voided = bool(old.extra.get("voided")) if old else False
+		total = money(to_decimal(data["TotalAmt"], ZERO))
+		if total < 0:
+			raise F.business("TotalAmt can't be negative.", "TotalAmt")
+		if not data.get("TxnDate"):
+			data["TxnDate"] = pacific_date(now).isoformat()
+		data["TxnDate"] = parse_txn_date(data["TxnDate"]).isoformat()
+		cur, rate = txn_currency(realm, data, body, old, customer)
+		data["CurrencyRef"] = currency_ref(cur)
+		data["ExchangeRate"] = rate
+		if "DepositToAccountRef" not in data and realm.get("Account", "4") is not None:
+			data["DepositToAccountRef"] = {"value": "4"}  # Undeposited Funds (§9 Payment)
+		data.setdefault("ProcessPayment", False)
+		lines = []
+		applied = ZERO
+		own_id = old.id if old else None
+		for raw in data.get("Line") or []:
+			ln = dict(raw)
+			amount = to_decimal(ln.get("Amount"))
+			if amount is None:
+				raise F.required("Line.Amount")
+			amount = money(amount)
+			if amount < 0:
+				raise F.business("A payment line amount can't be negative.", "Line.Amount")
+			links = ln.get("LinkedTxn") or []
+			if not links:
+				raise F.required("Line.LinkedTxn")
+			clean_links = []
+			for link in links:
+				txn_type = link.get("TxnType")
+				txn_id = str(link.get("TxnId") or "")
+				if txn_type not in LINK_TYPES:
+					raise F.business(f"A payment can't be linked to a {txn_type}.", "Line.LinkedTxn.TxnType")
+				target = realm.get(txn_type, txn_id)
+				if target is None:
+					raise F.not_found()
+				if target.data.get("CustomerRef", {}).get("value") != customer.id:
+					raise F.business(f"{txn_type} {txn_id} belongs to another customer.", "Line.LinkedTxn")
+				if target.data.get("CurrencyRef", {}).get("value") != cur:
+					raise F.business(f"{txn_type} {txn_id} is in another currency.", "Line.LinkedTxn")
+				others = sum((a for _, a in applications(realm, txn_type, txn_id, exclude_payment=own_id)), ZERO)
+				open_balance = money(to_decimal(target.data.get("TotalAmt"), ZERO) - others)
+				if target.extra.get("voided"):
+					open_balance = money(ZERO)
+				if amount > open_balance and not voided:
+					raise F.business(
+						f"The amount applied to {txn_type} {txn_id} ({amount}) is more than its open balance "
+						f"({open_balance}).", "Line.Amount",
+					)
+				clean_links.append({"TxnId": txn_id, "TxnType": txn_type})
+			ln["LinkedTxn"] = clean_links
+			ln["Amount"] = amount if not voided else money(ZERO)
+			sign = -1 if clean_links[0]["TxnType"] == "CreditMemo" else 1
+			applied += sign * ln["Amount"]
+			lines.append(ln)
+		if voided:
+			total = money(ZERO)
+		unapplied = money(total - applied)
+		if unapplied < 0:
+			raise F.business(
+				f"The amount applied ({applied}) is more than the payment amount ({total}).", "TotalAmt"
+			)
+		data["Line"] = lines
+		data["TotalAmt"] = total
+		data["UnappliedAmt"] = unapplied
+		data["HomeTotalAmt"] = money(total * rate)
+		return {"voided": voided}
+
+	def after_write(self, realm, record, old_data, ctx):
+		touch_targets(realm, linked_targets(old_data) | linked_targets(record.data), ctx)
+
+	def after_delete(self, realm, record, ctx):
+		touch_targets(realm, linked_targets(record.data), ctx)
+
+	def void(self, realm, record, ctx):
+		"""`POST /payment?operation=update&include=void`: TotalAmt 0, PrivateNote 'Voided' (§1)."""
+		old_links = linked_targets(record.data)
+		record.extra["voided"] = True
+		data = record.data
+		for ln in data.get("Line", []):
+			ln["Amount"] = money(ZERO)
+		data["TotalAmt"] = money(ZERO)
+		data["UnappliedAmt"] = money(ZERO)
+		data["HomeTotalAmt"] = money(ZERO)
+		data["PrivateNote"] = "Voided"
+		touch_targets(realm, old_links, ctx)
+
+
+def touch_targets(realm, targets, ctx) -> None:
+	for txn_type, txn_id in sorted(targets):
+		rec = realm.get(txn_type, txn_id)
+		if rec is not None and refresh_balance(realm, rec):
+			ctx.bump(rec)

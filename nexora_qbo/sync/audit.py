@@ -1,0 +1,84 @@
+"""The audit trail: one AuditRow per HTTP exchange, written through the client's on_exchange hook.
+
+The client knows the HTTP facts (status, tokens, requestid, intuit_tid); the engine knows WHY it talks to QBO
+(direction, which local document, which conflict). The recorder joins the two through a context variable
+that the engine sets around each operation. Rows are appended through Store.append_audit, which persists
+independently of the engine's transaction, so an exchange is on record even when the work around it fails.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+from nexora_qbo.qbo.exchange import Exchange, redact_text
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync.ports import AuditRow, Store
+
+
+@dataclass(frozen=True)
+class OperationContext:
+	direction: str = C.INBOUND
+	local_type: str | None = None
+	local_id: str | None = None
+	conflict_id: str | None = None
+
+
+_CONTEXT: contextvars.ContextVar[OperationContext] = contextvars.ContextVar("nexora_qbo_sync_op", default=OperationContext())
+
+
+@contextmanager
+def operation(direction: str, local_type: str | None = None, local_id: str | None = None,
+		conflict_id: str | None = None) -> Iterator[None]:
+	"""Everything the client exchanges inside this block is attributed to this direction and document."""
+	token = _CONTEXT.set(OperationContext(direction, local_type, local_id, conflict_id))
+	try:
+		yield
+	finally:
+		_CONTEXT.reset(token)
+
+
+def set_conflict(conflict_id: str | None) -> None:
+	"""Later exchanges of the current operation refer to this conflict (e.g. the retry after a merge)."""
+	_CONTEXT.set(replace(_CONTEXT.get(), conflict_id=conflict_id))
+
+
+def current() -> OperationContext:
+	return _CONTEXT.get()
+
+
+class AuditRecorder:
+	"""The `on_exchange` hook given to every client the engine builds."""
+
+	def __init__(self, store: Store, realm_id: str):
+		self.store = store
+		self.realm_id = realm_id
+
+	def __call__(self, ex: Exchange) -> None:
+		ctx = _CONTEXT.get()
+		row = AuditRow(
+			realm_id=ex.realm_id or self.realm_id,
+			direction=ctx.direction,
+			qbo_entity=ex.entity,
+			operation=ex.operation,
+			local_type=ctx.local_type,
+			local_id=ctx.local_id,
+			qbo_id=ex.entity_id,
+			http_method=ex.method,
+			url=ex.url,
+			request_payload=redact_text(ex.request_body),
+			response_payload=redact_text(ex.response_body),
+			http_status=ex.response_status,
+			sync_token_sent=ex.sync_token_sent,
+			sync_token_received=ex.sync_token_received,
+			request_id=ex.request_id,
+			intuit_tid=ex.intuit_tid,
+			outcome=ex.outcome,
+			error_code=ex.error_code,
+			conflict_id=ctx.conflict_id,
+			attempt=ex.attempt,
+			duration_ms=ex.duration_ms,
+			timestamp=ex.started_at,
+		)
+		self.store.append_audit(row)

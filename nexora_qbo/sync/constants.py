@@ -1,0 +1,67 @@
+"""Constants of the sync engine (one place, so the Frappe layer and the reports use the same words)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+# local types (engine names, not DocTypes) and their QBO entity
+CUSTOMER = "customer"
+ITEM = "item"
+INVOICE = "invoice"
+CREDIT_MEMO = "credit_memo"
+PAYMENT = "payment"
+LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT)
+
+QBO_ENTITY = {
+	CUSTOMER: "Customer",
+	ITEM: "Item",
+	INVOICE: "Invoice",
+	CREDIT_MEMO: "CreditMemo",
+	PAYMENT: "Payment",
+}
+LOCAL_TYPE = {v: k for k, v in QBO_ENTITY.items()}
+
+# outbox
+ACTIONS = ("create", "update", "cancel", "delete")
+PENDING, IN_FLIGHT, DONE, FAILED, PARKED = "pending", "in_flight", "done", "failed", "parked"
+OUTBOX_STATES = (PENDING, IN_FLIGHT, DONE, FAILED, PARKED)
+OPEN_STATES = (PENDING, IN_FLIGHT, FAILED)  # still to be worked on by the engine
+RETRY_BACKOFF_BASE = timedelta(seconds=30)
+RETRY_BACKOFF_MAX = timedelta(hours=1)
+STALE_RETRIES = 2  # 5010 → re-read → merge → retry, at most this many times per attempt
+REQUEST_ID_PREFIX = "nx"  # requestid = nx-<local_type initial>-<hash>-g<generation> (≤ 50 chars)
+
+# mapping status
+ACTIVE, VOIDED, DELETED, INACTIVE = "active", "voided", "deleted", "inactive"
+
+# policies
+QBO_WINS, REVIEW, FOLLOW = "qbo_wins", "review", "follow"
+
+# conflicts
+OPEN, RESOLVED, AUTO_RESOLVED = "open", "resolved", "auto_resolved"
+CONFLICT_KINDS = (
+	"field_conflict",  # master data field changed on both sides
+	"transaction_edited",  # bookkeeper edited amounts/lines of a synced transaction in QBO
+	"remote_void",  # synced document voided in QBO
+	"remote_delete",  # synced document deleted (or customer/item made inactive) in QBO
+	"rejected",  # QBO refused the write permanently (validation, inactive reference, duplicate name)
+	"missing_reference",  # a referenced record could not be resolved
+)
+ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
+	"retry",
+	"keep_qbo",
+	"keep_local",
+	"accept_qbo",
+	"dismiss",
+)
+
+# pull
+CDC_OVERLAP = timedelta(seconds=5)
+CDC_MAX_LOOKBACK = timedelta(days=30)
+CDC_SAFETY_MARGIN = timedelta(minutes=5)  # fall back to queries a bit before QBO's hard 30-day limit
+PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment")
+
+# directions
+OUTBOUND, INBOUND = "outbound", "inbound"
+
+# dependency ranks (lower first)
+RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30}

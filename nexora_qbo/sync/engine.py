@@ -1,0 +1,233 @@
+"""SyncEngine: the facade the Frappe jobs, the demo and the tests use.
+
+	engine = SyncEngine(store, ledger, client_for, lock, clock)
+	engine.connect(RealmSettings(realm_id, company, ...))   # binds one Company to one realm
+	engine.record_change(realm_id, "invoice", "SINV-0001", "create")   # or ledger local operations
+	engine.push(realm_id); engine.pull(realm_id); engine.pull_events(realm_id, events)
+	engine.initial_import(realm_id); engine.initial_export(realm_id)
+	engine.resolve_conflict(conflict_id, "keep_qbo", by="jane@agency")
+	engine.report(realm_id, 2026, 11)
+
+`client_for(realm_id, on_exchange) -> QBOClient` builds the realm's client with the engine's audit hook, so
+every HTTP exchange leaves exactly one audit row. Everything is keyed by realm (invariant 4): the context of
+a realm only ever reads that realm's mappings, and the company comes from that realm's settings.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from nexora_qbo.qbo import errors as QE
+from nexora_qbo.sync import audit
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.audit import AuditRecorder
+from nexora_qbo.sync.entities import BY_QBO, ENTITIES, ordered
+from nexora_qbo.sync.errors import DependencyPending, RealmNotConfigured, SyncError
+from nexora_qbo.sync.outbox import record_change
+from nexora_qbo.sync.pull import PullMixin
+from nexora_qbo.sync.push import PushMixin
+from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
+
+
+class RealmContext:
+	"""Per-realm view used while syncing: settings, client, and reference resolution (the entity Resolver)."""
+
+	def __init__(self, engine: SyncEngine, settings: RealmSettings):
+		self.engine = engine
+		self.settings = settings
+		self.realm_id = settings.realm_id
+		self.company = settings.company
+		self._importing: set[tuple[str, str]] = set()
+
+	@property
+	def client(self) -> Any:
+		return self.engine.client(self.realm_id)
+
+	def qbo_ref(self, local_type: str, local_id: str) -> str:
+		m = self.engine.store.get_mapping(self.realm_id, local_type, local_id)
+		if m is None:
+			raise DependencyPending(f"waiting for {local_type} {local_id} to reach QuickBooks", local_type, local_id)
+		return m.qbo_id
+
+	def local_ref(self, qbo_entity: str, qbo_id: str) -> str:
+		"""Local id of a QBO record; a record we have not seen yet (a customer created in QBO, the invoice a
+		QBO payment pays) is read and imported first, so the referencing record can be booked."""
+		m = self.engine.store.get_mapping_by_qbo(self.realm_id, qbo_entity, str(qbo_id))
+		if m is not None:
+			return m.local_id
+		key = (qbo_entity, str(qbo_id))
+		if key in self._importing:
+			raise SyncError(f"circular reference while importing {qbo_entity} {qbo_id}")
+		spec = BY_QBO.get(qbo_entity)
+		if spec is None:
+			raise SyncError(f"{qbo_entity} is not synced")
+		self._importing.add(key)
+		try:
+			obj = self.client.read(qbo_entity, str(qbo_id))
+			self.engine._apply_remote(self, spec, obj)
+		finally:
+			self._importing.discard(key)
+		m = self.engine.store.get_mapping_by_qbo(self.realm_id, qbo_entity, str(qbo_id))
+		if m is None:
+			raise SyncError(f"{qbo_entity} {qbo_id} could not be imported")
+		return m.local_id
+
+
+class SyncEngine(PushMixin, PullMixin):
+	def __init__(
+		self,
+		store: Store,
+		ledger: Ledger,
+		client_for: Callable[[str, Callable[[Any], None]], Any],
+		lock: RealmLock,
+		clock: Clock,
+		*,
+		lock_timeout: float | None = 30.0,
+	):
+		self.store = store
+		self.ledger = ledger
+		self.client_for = client_for
+		self.lock = lock
+		self.clock = clock
+		self.lock_timeout = lock_timeout
+		self._clients: dict[str, Any] = {}
+		self._last_pull_error: Exception | None = None
+
+	# ------------------------------------------------------------------------------------------ realms
+	def connect(self, settings: RealmSettings) -> None:
+		"""Bind a Company to a realm (refused if the company already belongs to another realm)."""
+		self.store.save_settings(settings)
+		self._clients.pop(settings.realm_id, None)
+
+	def settings(self, realm_id: str) -> RealmSettings:
+		s = self.store.get_settings(realm_id)
+		if s is None or not s.enabled:
+			raise RealmNotConfigured(f"realm {realm_id} is not connected or is disabled")
+		return s
+
+	def context(self, realm_id: str) -> RealmContext:
+		return RealmContext(self, self.settings(realm_id))
+
+	def client(self, realm_id: str) -> Any:
+		if realm_id not in self._clients:
+			self._clients[realm_id] = self.client_for(realm_id, AuditRecorder(self.store, realm_id))
+		return self._clients[realm_id]
+
+	# ------------------------------------------------------------------------------------------ outbox
+	def record_change(self, realm_id: str, local_type: str, local_id: str, action: str) -> OutboxEntry:
+		"""Record an intent (what doc_events do, inside the document's transaction). No HTTP."""
+		self.settings(realm_id)
+		return record_change(self.store, realm_id, local_type, local_id, action, self.clock.now())
+
+	def record_change_for_company(self, company: str, local_type: str, local_id: str, action: str) -> OutboxEntry | None:
+		realm_id = self.store.realm_for_company(company)
+		if realm_id is None:
+			return None
+		return self.record_change(realm_id, local_type, local_id, action)
+
+	def initial_export(self, realm_id: str, local_types: tuple[str, ...] = C.LOCAL_TYPES) -> dict[str, int]:
+		"""First connection: queue every existing, unmapped local document (masters first) and push. Creates
+		look for the same record in QBO by stable key first, so existing QBO customers are linked, not
+		duplicated."""
+		ctx = self.context(realm_id)
+		queued = 0
+		for spec in ordered():
+			if spec.local_type not in local_types:
+				continue
+			for local_id in self.ledger.list_ids(ctx.company, spec.local_type, ctx.settings.sync_start_date):
+				if self.store.get_mapping(realm_id, spec.local_type, local_id) is None:
+					self.record_change(realm_id, spec.local_type, local_id, "create")
+					queued += 1
+		counts = self.push(realm_id)
+		counts["queued"] = queued
+		return counts
+
+	def sync(self, realm_id: str) -> dict[str, dict[str, int]]:
+		"""One full cycle: pull first (so merges see QBO's latest), then push."""
+		return {"pull": self.pull(realm_id), "push": self.push(realm_id)}
+
+	# --------------------------------------------------------------------------------------- conflicts
+	def resolve_conflict(self, conflict_id: str, action: str, by: str) -> None:
+		"""Act on a review item. Actions: retry, keep_qbo, keep_local, accept_qbo, dismiss (see ports.Conflict)."""
+		c = self.store.get_conflict(conflict_id)
+		if c is None:
+			raise SyncError(f"conflict {conflict_id} not found")
+		if c.status != C.OPEN:
+			raise SyncError(f"conflict {conflict_id} is already {c.status}")
+		if action not in (c.actions or []) and action != C.ACTION_DISMISS:
+			raise SyncError(f"{action!r} is not available for this item (available: {', '.join(c.actions)})")
+		ctx = self.context(c.realm_id)
+		spec = ENTITIES.get(c.local_type) if c.local_type else None
+		parked = [e for e in self.store.list_outbox(c.realm_id, states=(C.PARKED,)) if e.conflict_id == c.id]
+		now = self.clock.now()
+		with self.lock.hold(c.realm_id, timeout=self.lock_timeout), audit.operation(
+			C.OUTBOUND, c.local_type, c.local_id, c.id
+		):
+			m = self.store.get_mapping(c.realm_id, c.local_type, c.local_id) if spec and c.local_id else None
+			if action == C.ACTION_RETRY:
+				for e in parked:
+					# a rejected write created nothing: a new generation gives it a fresh requestid
+					e.generation = self.store.max_generation(c.realm_id, e.local_type, e.local_id) + 1
+					e.state, e.next_attempt_at, e.last_error, e.conflict_id = C.PENDING, now, None, None
+					e.attempts = 0
+					self.store.save_outbox(e)
+			elif action == C.ACTION_KEEP_QBO:
+				requeue = False
+				if spec is not None and m is not None:
+					remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
+					remote_c = spec.from_qbo(remote, ctx)
+					if spec.kind == "master":
+						# take QBO's values for the conflicting fields only; other local changes still go out
+						fields = [d["field"] for d in c.diffs or []] or list(R.CONTENT_FIELDS[spec.local_type])
+						local = self._get_local(ctx, spec.local_type, m.local_id) or {}
+						merged = dict(local)
+						merged.update({f: remote_c.get(f) for f in fields})
+						self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, merged)
+						requeue = R.content(spec.local_type, merged) != R.content(spec.local_type, remote_c)
+					m.base, m.sync_token = remote, remote.get("SyncToken")
+					m.remote_hash = R.content_hash(spec.local_type, remote_c)
+					self.store.save_mapping(m)
+				self._close_parked(parked, "QuickBooks version kept")
+				if requeue:
+					self._resolve(c, action, by, now)
+					self.record_change(c.realm_id, c.local_type, c.local_id, "update")
+					return
+			elif action == C.ACTION_KEEP_LOCAL:
+				if spec is not None and m is not None:
+					# the QBO version becomes the ancestor, so the push sends every field that differs locally
+					remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
+					m.base, m.sync_token = remote, remote.get("SyncToken")
+					m.remote_hash = R.content_hash(spec.local_type, spec.from_qbo(remote, ctx))
+					m.last_sent_hash = None
+					m.status = C.ACTIVE
+					self.store.save_mapping(m)
+				self._close_parked(parked, "superseded by keep_local")
+				self._resolve(c, action, by, now)
+				self.record_change(c.realm_id, c.local_type, c.local_id, "update")
+				return
+			elif action == C.ACTION_ACCEPT_QBO:
+				if spec is not None and c.local_id:
+					self.ledger.cancel_from_qbo(ctx.company, spec.local_type, c.local_id, "accepted QuickBooks void/delete")
+				self._close_parked(parked, "QuickBooks version accepted")
+			else:
+				self._close_parked(parked, "dismissed")
+			self._resolve(c, action, by, now)
+
+	def _close_parked(self, entries: list[OutboxEntry], note: str) -> None:
+		for e in entries:
+			e.state, e.last_error = C.DONE, note
+			self.store.save_outbox(e)
+
+	def _resolve(self, c, action: str, by: str, now: datetime) -> None:
+		c.status, c.resolution, c.resolved_by, c.resolved_at = C.RESOLVED, action, by, now
+		self.store.save_conflict(c)
+
+	# ------------------------------------------------------------------------------------------ report
+	def report(self, realm_id: str, year: int, month: int) -> dict:
+		from nexora_qbo.sync.report import month_report
+
+		return month_report(self.store, realm_id, year, month)
+
+
+__all__ = ["RealmContext", "SyncEngine", "QE"]

@@ -1,0 +1,93 @@
+"""Payment Entry (Receive) ⇄ QBO Payment, with partial and multi-invoice application, and credit memo
+application by a zero payment. Voided with `update&include=void`."""
+from __future__ import annotations
+
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, ref, ref_value
+
+_TXN_TYPE = {C.INVOICE: "Invoice", C.CREDIT_MEMO: "CreditMemo"}
+_DOC_TYPE = {"Invoice": C.INVOICE, "CreditMemo": C.CREDIT_MEMO}
+
+
+class PaymentSpec(EntitySpec):
+	local_type = C.PAYMENT
+	qbo_entity = "Payment"
+	rank = C.RANK[C.PAYMENT]
+	kind = "transaction"
+	cancel_mode = "void"
+	field_keys = {
+		"customer": ("CustomerRef",),
+		"txn_date": ("TxnDate",),
+		"total": ("TotalAmt",),
+		"currency": ("CurrencyRef",),
+		"exchange_rate": ("ExchangeRate",),
+		"reference": ("PaymentRefNum",),
+		"deposit_account": ("DepositToAccountRef",),
+		"payment_method": ("PaymentMethodRef",),
+		"applications": ("Line",),
+	}
+
+	def to_qbo(self, record: dict, r: Resolver) -> dict:
+		rec = R.normalize(C.PAYMENT, record)
+		s = r.settings
+		lines = [
+			{
+				"Amount": app["amount"],
+				"LinkedTxn": [{"TxnId": r.qbo_ref(app["doc_type"], app["doc_key"]), "TxnType": _TXN_TYPE[app["doc_type"]]}],
+			}
+			for app in rec["applications"]
+		]
+		body = {
+			"CustomerRef": ref(r.qbo_ref(C.CUSTOMER, rec["customer"])),
+			"TxnDate": rec.get("txn_date"),
+			"TotalAmt": rec["total"],
+			"CurrencyRef": ref(rec.get("currency")),
+			"ExchangeRate": rec.get("exchange_rate") if rec.get("currency") and rec["currency"] != s.home_currency else None,
+			"PaymentRefNum": rec.get("reference"),
+			"DepositToAccountRef": ref(list_to_qbo(s.account_map, rec.get("deposit_account"), s.default_deposit_account_id)),
+			"PaymentMethodRef": ref(list_to_qbo(s.payment_method_map, rec.get("payment_method"))),
+			"Line": lines,
+		}
+		return drop_none(body)
+
+	def from_qbo(self, obj: dict, r: Resolver) -> dict:
+		s = r.settings
+		apps = []
+		for line in obj.get("Line") or []:
+			for linked in line.get("LinkedTxn") or []:
+				doc_type = _DOC_TYPE.get(linked.get("TxnType"))
+				if doc_type is None:
+					continue  # JournalEntry/Deposit links are outside what we sync
+				apps.append(
+					{
+						"doc_type": doc_type,
+						"doc_key": r.local_ref(self._qbo_entity_of(doc_type), str(linked["TxnId"])),
+						"amount": line.get("Amount"),
+					}
+				)
+		customer_id = ref_value(obj, "CustomerRef")
+		return R.normalize(
+			C.PAYMENT,
+			{
+				"customer": r.local_ref("Customer", customer_id) if customer_id else None,
+				"txn_date": obj.get("TxnDate"),
+				"total": obj.get("TotalAmt"),
+				"currency": ref_value(obj, "CurrencyRef") or s.home_currency,
+				"exchange_rate": obj.get("ExchangeRate") or 1,
+				"reference": obj.get("PaymentRefNum"),
+				"deposit_account": list_from_qbo(s.account_map, ref_value(obj, "DepositToAccountRef"), s.default_deposit_account_id),
+				"payment_method": list_from_qbo(s.payment_method_map, ref_value(obj, "PaymentMethodRef")),
+				"applications": apps,
+				"unapplied": obj.get("UnappliedAmt"),
+				"state": "cancelled" if self.is_voided(obj) else "submitted",
+			},
+		)
+
+	@staticmethod
+	def _qbo_entity_of(doc_type: str) -> str:
+		return _TXN_TYPE[doc_type]
+
+	def is_voided(self, obj: dict) -> bool:
+		note = str(obj.get("PrivateNote") or "")
+		return "voided" in note.lower() and R.money(obj.get("TotalAmt")) == 0

@@ -1,0 +1,129 @@
+"""What Invoice and CreditMemo share: the sales line model, header references, tax total, void detection."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, quote, ref, ref_value
+
+
+class SalesDocSpec(EntitySpec):
+	kind = "transaction"
+	field_keys = {
+		"doc_number": ("DocNumber",),
+		"customer": ("CustomerRef",),
+		"txn_date": ("TxnDate",),
+		"due_date": ("DueDate",),
+		"currency": ("CurrencyRef",),
+		"exchange_rate": ("ExchangeRate",),
+		"terms": ("SalesTermRef",),
+		"class_": ("ClassRef",),
+		"location": ("DepartmentRef",),
+		"memo": ("CustomerMemo",),
+		"lines": ("Line",),
+		"tax_total": ("TxnTaxDetail",),
+	}
+
+	def _line_to_qbo(self, line: dict, r: Resolver) -> dict:
+		s = r.settings
+		detail = drop_none(
+			{
+				"ItemRef": ref(r.qbo_ref("item", line["item"])) if line.get("item") else None,
+				"Qty": line["qty"],
+				"UnitPrice": line["rate"],
+				"ClassRef": ref(list_to_qbo(s.class_map, line.get("class_"))),
+				"ServiceDate": line.get("service_date"),
+				"TaxCodeRef": {"value": "TAX" if line.get("taxable") else "NON"},
+			}
+		)
+		return drop_none(
+			{
+				"DetailType": "SalesItemLineDetail",
+				# QBO rejects Amount != Qty*UnitPrice: always half-up per line from qty and rate
+				"Amount": R.line_amount(line["qty"], line["rate"]),
+				"Description": line.get("description"),
+				"SalesItemLineDetail": detail,
+			}
+		)
+
+	def _header_to_qbo(self, rec: dict, r: Resolver) -> dict:
+		s = r.settings
+		body = {
+			"DocNumber": rec.get("doc_number"),
+			"CustomerRef": ref(r.qbo_ref("customer", rec["customer"])),
+			"TxnDate": rec.get("txn_date"),
+			"CurrencyRef": ref(rec.get("currency")),
+			"ExchangeRate": rec.get("exchange_rate") if rec.get("currency") and rec.get("currency") != s.home_currency else None,
+			"ClassRef": ref(list_to_qbo(s.class_map, rec.get("class_"))),
+			"DepartmentRef": ref(list_to_qbo(s.location_map, rec.get("location"))),
+			"CustomerMemo": {"value": rec["memo"]} if rec.get("memo") else None,
+			"Line": [self._line_to_qbo(line, r) for line in rec["lines"]],
+		}
+		# always send the total tax as an override: totals are carried, never recomputed (invariant 7)
+		tax: dict = {"TotalTax": rec["tax_total"]}
+		code = s.tax_code_map.get("default")
+		if code:
+			tax["TxnTaxCodeRef"] = {"value": code}
+		body["TxnTaxDetail"] = tax
+		return body
+
+	def _lines_from_qbo(self, obj: dict, r: Resolver) -> list[dict]:
+		s = r.settings
+		lines = []
+		for line in obj.get("Line") or []:
+			if line.get("DetailType") != "SalesItemLineDetail":
+				continue  # SubTotalLineDetail is added by QBO; description-only lines carry no money
+			d = line.get("SalesItemLineDetail") or {}
+			item_id = ref_value(d, "ItemRef")
+			qty = d.get("Qty")
+			rate = d.get("UnitPrice")
+			amount = R.money(line.get("Amount"))
+			if qty in (None, "") and rate in (None, ""):
+				qty, rate = 1, amount
+			elif rate in (None, ""):
+				rate = (amount / R.decimal(qty)) if R.decimal(qty) else amount
+			elif qty in (None, ""):
+				qty = 1
+			lines.append(
+				{
+					"item": r.local_ref("Item", item_id) if item_id else None,
+					"description": line.get("Description"),
+					"qty": qty,
+					"rate": rate,
+					"amount": amount,
+					"class_": list_from_qbo(s.class_map, ref_value(d, "ClassRef")),
+					"service_date": d.get("ServiceDate"),
+					"taxable": ref_value(d, "TaxCodeRef") not in (None, "NON"),
+				}
+			)
+		return lines
+
+	def _header_from_qbo(self, obj: dict, r: Resolver) -> dict:
+		s = r.settings
+		customer_id = ref_value(obj, "CustomerRef")
+		return {
+			"doc_number": obj.get("DocNumber"),
+			"customer": r.local_ref("Customer", customer_id) if customer_id else None,
+			"txn_date": obj.get("TxnDate"),
+			"currency": ref_value(obj, "CurrencyRef") or s.home_currency,
+			"exchange_rate": obj.get("ExchangeRate") or 1,
+			"class_": list_from_qbo(s.class_map, ref_value(obj, "ClassRef")),
+			"location": list_from_qbo(s.location_map, ref_value(obj, "DepartmentRef")),
+			"memo": (obj.get("CustomerMemo") or {}).get("value"),
+			"lines": self._lines_from_qbo(obj, r),
+			"tax_total": (obj.get("TxnTaxDetail") or {}).get("TotalTax") or Decimal(0),
+			"total": obj.get("TotalAmt"),
+			"outstanding": obj.get("Balance"),
+			"state": "cancelled" if self.is_voided(obj) else "submitted",
+		}
+
+	def is_voided(self, obj: dict) -> bool:
+		"""QBO keeps a voided transaction with amounts 0 and PrivateNote "Voided" (CDC shows it as an update)."""
+		note = str(obj.get("PrivateNote") or "")
+		return "voided" in note.lower() and R.money(obj.get("TotalAmt")) == 0
+
+	def lookup_queries(self, record: dict) -> list[str]:
+		rec = R.normalize(self.local_type, record)
+		if not rec.get("doc_number"):
+			return []
+		return [f"select * from {self.qbo_entity} where DocNumber = {quote(rec['doc_number'])}"]

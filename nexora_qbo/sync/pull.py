@@ -1,0 +1,339 @@
+"""Inbound: CDC from the realm cursor, webhook-triggered reads, the >30-day query fallback and the Id sweep
+(mixed into SyncEngine).
+
+Invariant 8 (the cursor never skips a change): the next `changedSince` is the pull's high-water mark only
+when every record up to it was applied or parked in the review queue; a transient failure leaves the cursor
+where it was (records already applied are remembered by (Id, SyncToken) and skipped next time). Each pull
+overlaps the previous one by a few seconds because QBO timestamps have whole-second resolution.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from nexora_qbo.qbo import errors as QE
+from nexora_qbo.qbo.timeutil import format_qbo_datetime, parse_qbo_datetime
+from nexora_qbo.sync import audit
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.entities import BY_QBO, EntitySpec
+from nexora_qbo.sync.errors import DependencyPending, SyncError
+from nexora_qbo.sync.merge import LABELS, link_differences, transaction_changes
+from nexora_qbo.sync.ports import Cursor, Mapping
+
+if TYPE_CHECKING:
+	from nexora_qbo.sync.engine import RealmContext
+
+RETRYABLE = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError)
+
+
+def _lut(obj: dict) -> datetime | None:
+	meta = obj.get("MetaData") or obj.get("Metadata") or {}
+	value = meta.get("LastUpdatedTime")
+	if not value:
+		return None
+	try:
+		return parse_qbo_datetime(value)
+	except (ValueError, TypeError):
+		return None
+
+
+def _key(entity: str, obj: dict) -> str:
+	return f"{entity}:{obj.get('Id')}"
+
+
+def _token(spec: EntitySpec, obj: dict) -> str:
+	return "deleted" if spec.is_deleted_stub(obj) else str(obj.get("SyncToken"))
+
+
+class PullMixin:
+	# ------------------------------------------------------------------------------------------- CDC
+	def pull(self, realm_id: str) -> dict[str, int]:
+		"""Pull QBO changes since the realm cursor and apply them locally; returns counts by outcome."""
+		ctx = self.context(realm_id)
+		counts: dict[str, int] = {}
+		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			cursor = self.store.get_cursor(realm_id) or Cursor(realm_id=realm_id)
+			now = self.clock.now()
+			if cursor.changed_since is None:
+				cursor.changed_since = now - (C.CDC_MAX_LOOKBACK - C.CDC_SAFETY_MARGIN)
+			since = cursor.changed_since - C.CDC_OVERLAP
+			entities = list(C.PULL_ENTITIES)
+			try:
+				fetched = self._fetch_changes(ctx, cursor, since, now, entities, counts)
+			except RETRYABLE as exc:
+				# nothing applied, cursor unchanged: the next run asks again (invariant 8)
+				self._last_pull_error = exc
+				counts["interrupted"] = counts.get("interrupted", 0) + 1
+				return counts
+			changes, sweep, high_water = fetched
+			complete = self._apply_batch(ctx, changes, cursor, counts)
+			if complete and sweep:
+				complete = self._id_sweep(ctx, sweep, counts)
+			if complete:
+				cursor.seen = self._seen_window(changes, cursor.seen, high_water)
+				cursor.changed_since = high_water
+				if sweep:
+					cursor.last_sweep_at = now
+			cursor.updated_at = now
+			self.store.save_cursor(cursor)
+		return counts
+
+	def _fetch_changes(self, ctx, cursor: Cursor, since: datetime, now: datetime, entities: list[str], counts: dict):
+			with audit.operation(C.INBOUND):
+				if now - cursor.changed_since > C.CDC_MAX_LOOKBACK - C.CDC_SAFETY_MARGIN:
+					# QBO refuses CDC older than 30 days and could not show deletions anyway: query + Id sweep
+					stamp = format_qbo_datetime(since)
+					changes = {
+						e: list(ctx.client.query_all(e, where=f"Metadata.LastUpdatedTime >= '{stamp}'")) for e in entities
+					}
+					sweep = set(entities)
+					high_water = now
+					counts["fallback"] = 1
+				else:
+					result = ctx.client.cdc(entities, since)
+					changes = result.changes
+					sweep = set(result.incomplete_deletes or ())
+					high_water = result.server_time or now
+			return changes, sweep, high_water
+
+	@staticmethod
+	def _seen_window(changes: dict[str, list[dict]], seen: dict[str, str], high_water: datetime) -> dict[str, str]:
+		"""Keep (Id, SyncToken) only for records the next, overlapping pull can see again."""
+		keep: dict[str, str] = {}
+		floor = high_water - 2 * C.CDC_OVERLAP
+		for entity, objs in changes.items():
+			spec = BY_QBO.get(entity)
+			if spec is None:
+				continue
+			for obj in objs:
+				k = _key(entity, obj)
+				lut = _lut(obj)
+				if k in seen and (lut is None or lut >= floor):
+					keep[k] = seen[k]
+		return keep
+
+	def _apply_batch(self, ctx: RealmContext, changes: dict[str, list[dict]], cursor: Cursor, counts: dict) -> bool:
+		"""Apply records in dependency order. False if a transient failure stopped the batch."""
+		todo = []
+		for entity, objs in changes.items():
+			spec = BY_QBO.get(entity)
+			if spec is None:
+				continue
+			for obj in objs:
+				lut = _lut(obj)
+				todo.append((spec.rank, lut.timestamp() if lut else 0.0, entity, spec, obj))
+		todo.sort(key=lambda t: (t[0], t[1], t[2]))
+		for _, _, entity, spec, obj in todo:
+			k, tok = _key(entity, obj), _token(spec, obj)
+			if cursor.seen.get(k) == tok:
+				counts["duplicate"] = counts.get("duplicate", 0) + 1
+				continue
+			try:
+				outcome = self._apply_remote(ctx, spec, obj)
+			except RETRYABLE as exc:
+				counts["interrupted"] = counts.get("interrupted", 0) + 1
+				self.store.save_cursor(cursor)  # keep what was applied; the cursor itself stays put
+				self._last_pull_error = exc
+				return False
+			except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+				outcome = "parked"
+				self._park_inbound(ctx, spec, obj, exc)
+			cursor.seen[k] = tok
+			counts[outcome] = counts.get(outcome, 0) + 1
+		return True
+
+	def _park_inbound(self, ctx: RealmContext, spec: EntitySpec, obj: dict, exc: Exception) -> None:
+		what = LABELS[spec.local_type]
+		reason = (f"The {what} {obj.get('DocNumber') or obj.get('DisplayName') or obj.get('Name') or obj.get('Id')} "
+			f"changed in QuickBooks but could not be brought into ERPNext: {exc}. Fix the cause, then retry.")
+		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, str(obj.get("Id")))
+		self._open_conflict(ctx, spec, m.local_id if m else None, str(obj.get("Id")), "missing_reference", reason,
+			None, R.plain(obj), None, [C.ACTION_RETRY, C.ACTION_DISMISS], diffs=[])
+
+	# ------------------------------------------------------------------------------------- webhooks
+	def pull_events(self, realm_id: str, events: Iterable) -> dict[str, int]:
+		"""Apply the records named by webhook events (nexora_qbo.qbo.WebhookEvent) of THIS realm only."""
+		ctx = self.context(realm_id)
+		counts: dict[str, int] = {}
+		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			for ev in events:
+				if str(ev.realm_id) != str(realm_id):
+					counts["other_realm"] = counts.get("other_realm", 0) + 1
+					continue
+				spec = BY_QBO.get(ev.entity)
+				if spec is None:
+					counts["ignored"] = counts.get("ignored", 0) + 1
+					continue
+				with audit.operation(C.INBOUND, spec.local_type, None):
+					if ev.operation == "Delete":
+						obj = {"Id": ev.deleted_id or ev.entity_id, "status": "Deleted"}
+					else:
+						try:
+							obj = ctx.client.read(spec.qbo_entity, ev.entity_id)
+						except QE.ObjectNotFoundError:
+							obj = {"Id": ev.entity_id, "status": "Deleted"}
+					try:
+						outcome = self._apply_remote(ctx, spec, obj)
+					except RETRYABLE:
+						raise
+					except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+						outcome = "parked"
+						self._park_inbound(ctx, spec, obj, exc)
+				counts[outcome] = counts.get(outcome, 0) + 1
+		return counts
+
+	# ------------------------------------------------------------------------------------- Id sweep
+	def _id_sweep(self, ctx: RealmContext, entities: Iterable[str], counts: dict) -> bool:
+		"""Deletions that queries cannot show: mapped records whose Id no longer exists in QBO."""
+		try:
+			for entity in entities:
+				spec = BY_QBO.get(entity)
+				if spec is None:
+					continue
+				with audit.operation(C.INBOUND):
+					ids = {str(r.get("Id")) for r in ctx.client.query_all(entity)}
+				for m in self.store.list_mappings(ctx.realm_id, spec.local_type):
+					if m.status in (C.DELETED,) or m.qbo_id in ids:
+						continue
+					outcome = self._apply_remote(ctx, spec, {"Id": m.qbo_id, "status": "Deleted"})
+					counts["swept_" + outcome] = counts.get("swept_" + outcome, 0) + 1
+		except RETRYABLE:
+			return False
+		return True
+
+	# ------------------------------------------------------------------------------ apply one record
+	def _apply_remote(self, ctx: RealmContext, spec: EntitySpec, obj: dict) -> str:
+		"""Bring one QBO record into the ledger. Returns the outcome word (imported, linked, updated, echo…)."""
+		qid = str(obj.get("Id"))
+		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid)
+		if spec.is_deleted_stub(obj):
+			return self._remote_gone(ctx, spec, m, obj, deleted=True)
+		token = obj.get("SyncToken")
+		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):
+			return "echo"  # our own write (or a version we already handled)
+		with audit.operation(C.INBOUND, spec.local_type, m.local_id if m else None):
+			remote_c = spec.from_qbo(obj, ctx)
+		rhash = R.content_hash(spec.local_type, remote_c)
+		if m is None:
+			return self._import_new(ctx, spec, obj, remote_c, rhash)
+		if m.status in (C.VOIDED, C.DELETED):
+			m.sync_token = token
+			self.store.save_mapping(m)
+			return "ignored"
+		if spec.kind == "transaction" and spec.is_voided(obj):
+			return self._remote_gone(ctx, spec, m, obj, deleted=False)
+		if rhash == m.remote_hash:
+			# bookkeeping only (payment applied → invoice SyncToken/Balance) or our own write: refresh the snapshot
+			m.sync_token, m.base = token, obj
+			self.store.save_mapping(m)
+			return "unchanged"
+		base_c = spec.from_qbo(m.base, ctx) if m.base else None
+		local = self._get_local(ctx, spec.local_type, m.local_id)
+		if local is None:
+			return "ignored"
+		if spec.kind == "master":
+			merged, _ = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=obj)
+			return "updated" if merged is not None else "held"
+		changes = transaction_changes(spec.local_type, base_c, remote_c)
+		if not changes:
+			m.sync_token, m.base, m.remote_hash = token, obj, rhash
+			self.store.save_mapping(m)
+			return "unchanged"
+		self._hold_transaction(ctx, spec, m, local, obj, remote_c, base_c, changes)
+		return "held"
+
+	def _import_new(self, ctx: RealmContext, spec: EntitySpec, obj: dict, remote_c: dict, rhash: str) -> str:
+		qid = str(obj.get("Id"))
+		if spec.kind == "transaction":
+			if remote_c.get("state") == "cancelled":
+				return "ignored"  # voided before we ever saw it: nothing to book
+			start = ctx.settings.sync_start_date
+			if start and (remote_c.get("txn_date") or "") < start.isoformat():
+				return "ignored"
+		local_id = self.ledger.find_match(ctx.company, spec.local_type, remote_c)
+		if local_id is not None and self.store.get_mapping(ctx.realm_id, spec.local_type, local_id) is not None:
+			local_id = None  # that local record is already linked to another QBO record
+		m = Mapping(realm_id=ctx.realm_id, local_type=spec.local_type, local_id="", qbo_entity=spec.qbo_entity,
+			qbo_id=qid, sync_token=obj.get("SyncToken"), base=obj, remote_hash=rhash, status=C.ACTIVE,
+			updated_at=self.clock.now())
+		if local_id is not None:
+			m.local_id = local_id
+			local = self._get_local(ctx, spec.local_type, local_id)
+			with self.store.transaction():
+				self.store.save_mapping(m)
+				self._event(ctx, C.INBOUND, spec, local_id, qid, "linked", "matched by stable key")
+			if spec.kind == "master":
+				self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, remote_obj=obj)
+			elif link_differences(spec.local_type, local, remote_c):
+				self._open_conflict(ctx, spec, local_id, qid, "transaction_edited",
+					f"QuickBooks has {spec.qbo_entity} {obj.get('DocNumber')} that matches the local {LABELS[spec.local_type]} "
+					f"{local_id} by number and customer, with different content. They were linked; compare and keep one.",
+					local, remote_c, None, [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
+			return "linked"
+		with self.store.transaction():
+			m.local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, remote_c)
+			self.store.save_mapping(m)
+			self._event(ctx, C.INBOUND, spec, m.local_id, qid, "imported")
+		return "imported"
+
+	def _remote_gone(self, ctx: RealmContext, spec: EntitySpec, m: Mapping | None, obj: dict, *, deleted: bool) -> str:
+		"""A synced document was voided or deleted in QBO: follow it or hold it for review (realm void_policy)."""
+		if m is None:
+			return "ignored"
+		if m.status in (C.VOIDED, C.DELETED):
+			return "ignored"
+		what = LABELS[spec.local_type]
+		verb = "deleted" if deleted else "voided"
+		local = self._get_local(ctx, spec.local_type, m.local_id)
+		kind = "remote_delete" if deleted else "remote_void"
+		with self.store.transaction():
+			m.status = C.DELETED if deleted else C.VOIDED
+			if not deleted:
+				m.sync_token, m.base = obj.get("SyncToken"), obj
+			self.store.save_mapping(m)
+			if local is None or local.get("state") == "cancelled" or (spec.kind == "master" and not local.get("active", True)):
+				return "ignored"
+			if ctx.settings.void_policy == C.FOLLOW:
+				c = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
+					f"The {what} {m.local_id} was {verb} in QuickBooks; it was cancelled here too (realm policy: follow).",
+					local, None, None, [], diffs=[], status=C.AUTO_RESOLVED, resolution=C.ACTION_ACCEPT_QBO)
+				self.ledger.cancel_from_qbo(ctx.company, spec.local_type, m.local_id, f"{verb} in QuickBooks")
+				self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "cancelled", f"{verb} in QuickBooks")
+				_ = c
+				return "followed"
+			self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
+				f"The {what} {m.local_id} was {verb} in QuickBooks but is still active here. Cancel it here too "
+				f"(accept QuickBooks) or dismiss if it should stay.",
+				local, None, None, [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS], diffs=[])
+		return "held"
+
+	# ------------------------------------------------------------------------------ initial import
+	def initial_import(self, realm_id: str, entities: Iterable[str] = ("Customer", "Item")) -> dict[str, int]:
+		"""Bring an existing QBO company's master data into the ledger (matching existing local records by
+		stable key instead of duplicating them). Transactions are imported on demand (when a payment needs its
+		invoice) and by the CDC pull. The cursor starts at the time the import began, so nothing is missed."""
+		ctx = self.context(realm_id)
+		counts: dict[str, int] = {}
+		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			started = self.clock.now()
+			cursor = self.store.get_cursor(realm_id)
+			for entity in entities:
+				spec = BY_QBO[entity]
+				with audit.operation(C.INBOUND, spec.local_type):
+					objs = list(ctx.client.query_all(entity, include_inactive=False))
+				for obj in objs:
+					try:
+						outcome = self._apply_remote(ctx, spec, obj)
+					except RETRYABLE:
+						raise
+					except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+						outcome = "parked"
+						self._park_inbound(ctx, spec, obj, exc)
+					counts[outcome] = counts.get(outcome, 0) + 1
+			if cursor is None or cursor.changed_since is None:
+				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=started))
+		return counts
+
+
+__all__ = ["PullMixin", "DependencyPending"]

@@ -1,0 +1,542 @@
+"""Outbound: drain a realm's outbox into QBO (mixed into SyncEngine).
+
+Order of an attempt, and why:
+1. Everything runs under the realm lock, so no two workers send the same entry.
+2. An entry is marked in_flight (attempts+1, committed) BEFORE the HTTP call. An entry found in_flight later
+   was interrupted (crash, SIGKILL): its retry reuses the same deterministic requestid, so QBO replays the
+   original answer instead of creating a second record; for entities with a stable key we first look the
+   record up in QBO (a replay can be gone after a remote delete).
+3. Creates look for the same real-world record in QBO first (stable key), so a customer that already exists
+   is linked, never duplicated.
+4. Updates are sparse, from the entity's allow-list, only for fields that differ from the last-synced QBO
+   version; an unchanged payload is not sent at all. On 5010 the record is re-read and three-way merged, and
+   the update retried with the fresh SyncToken (bounded).
+5. Transient failures leave the entry failed with a backoff; permanent ones park it with a review item.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from nexora_qbo.qbo import errors as QE
+from nexora_qbo.sync import audit
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.entities import ENTITIES, EntitySpec
+from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
+from nexora_qbo.sync.merge import LABELS, link_differences, merge_master, transaction_changes
+from nexora_qbo.sync.outbox import backoff, record_change, request_id
+from nexora_qbo.sync.ports import Conflict, Mapping, OutboxEntry
+
+if TYPE_CHECKING:
+	from nexora_qbo.sync.engine import RealmContext
+
+TRANSIENT = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError, QE.StaleObjectError)
+
+
+def _sort_key(e: OutboxEntry) -> tuple:
+	rank = C.RANK.get(e.local_type, 99)
+	if e.action in ("create", "update"):
+		return (0, rank, int(e.id or 0))
+	return (1, -rank, int(e.id or 0))  # cancel payments before the invoices they pay
+
+
+class _Handled(Exception):
+	"""Internal: the entry reached a final state inside a helper (parked/done)."""
+
+
+class PushMixin:
+	# ------------------------------------------------------------------------------------------ drain
+	def push(self, realm_id: str, *, limit: int | None = None) -> dict[str, int]:
+		"""Send the realm's due outbox entries to QBO; returns counts by outcome (done/failed/parked/waiting)."""
+		ctx = self.context(realm_id)
+		counts = {"done": 0, "failed": 0, "parked": 0}
+		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			now = self.clock.now()
+			tried: set[str] = set()
+			for _ in range(3):  # later passes pick up intents recorded while merging (e.g. local-only fields)
+				entries = [e for e in self.store.list_outbox(realm_id, states=C.OPEN_STATES)
+					if e.id not in tried and self._due(e, now)]
+				if not entries:
+					break
+				entries.sort(key=_sort_key)
+				for entry in entries:
+					if limit is not None and len(tried) >= limit:
+						return counts
+					tried.add(entry.id)
+					fresh = self.store.get_outbox(entry.id)
+					if fresh is None or fresh.state not in C.OPEN_STATES:
+						continue  # handled as a dependency of an earlier entry
+					state = self._push_entry(ctx, fresh)
+					counts[state] = counts.get(state, 0) + 1
+		return counts
+
+	@staticmethod
+	def _due(e: OutboxEntry, now: datetime) -> bool:
+		if e.state == C.IN_FLIGHT:
+			return True  # interrupted attempt: we hold the lock, so nobody else is sending it
+		return e.next_attempt_at is None or e.next_attempt_at <= now
+
+	def _push_entry(self, ctx: RealmContext, e: OutboxEntry) -> str:
+		with audit.operation(C.OUTBOUND, e.local_type, e.local_id):
+			try:
+				handler = {"create": self._push_create, "update": self._push_update}.get(e.action, self._push_cancel)
+				handler(ctx, e)
+			except _Handled:
+				pass
+			except DependencyPending as exc:
+				self._fail(e, str(exc))
+			except LockBusy:
+				raise
+			except TRANSIENT as exc:
+				self._fail(e, f"{type(exc).__name__}: {exc}")
+			except QE.QBOError as exc:
+				self._park_rejected(ctx, e, exc)
+			except Unresolvable as exc:
+				self._park(ctx, e, "missing_reference", str(exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+			except Exception as exc:  # a bug or bad data: keep the intent, show it to a person
+				self._park(ctx, e, "rejected", f"The sync could not process this {LABELS.get(e.local_type)}: {exc}",
+					[C.ACTION_RETRY, C.ACTION_DISMISS])
+		return e.state if e.state in (C.DONE, C.FAILED, C.PARKED) else "failed"
+
+	def _get_local(self, ctx: RealmContext, local_type: str, local_id: str) -> dict | None:
+		"""The ledger's canonical record, seen the way QBO would store it (e.g. no currency = home currency)."""
+		record = self.ledger.get(ctx.company, local_type, local_id)
+		return None if record is None else ENTITIES[local_type].local_view(record, ctx)
+
+	# ------------------------------------------------------------------------------- entry states
+	def _begin(self, e: OutboxEntry) -> None:
+		"""Commit in_flight BEFORE the HTTP call (crash safety: a restart retries with the same requestid)."""
+		e.state = C.IN_FLIGHT
+		e.attempts += 1
+		e.updated_at = self.clock.now()
+		self.store.save_outbox(e)
+
+	def _done(self, e: OutboxEntry, note: str | None = None) -> None:
+		e.state = C.DONE
+		e.last_error = note
+		e.updated_at = self.clock.now()
+		self.store.save_outbox(e)
+		raise _Handled()
+
+	def _fail(self, e: OutboxEntry, error: str) -> None:
+		now = self.clock.now()
+		e.state = C.FAILED
+		e.last_error = error[:1000]
+		e.next_attempt_at = now + backoff(max(e.attempts, 1))
+		e.updated_at = now
+		self.store.save_outbox(e)
+
+	def _park(self, ctx: RealmContext, e: OutboxEntry, kind: str, reason: str, actions: list[str],
+			qbo_version: dict | None = None, base_version: dict | None = None, diffs: list | None = None,
+			conflict: Conflict | None = None) -> Conflict:
+		spec = ENTITIES[e.local_type]
+		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		with self.store.transaction():
+			if conflict is None:
+				conflict = self.store.add_conflict(Conflict(
+					realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
+					qbo_id=m.qbo_id if m else None, kind=kind, reason=reason,
+					local_version=R.plain(self._get_local(ctx, e.local_type, e.local_id)),
+					qbo_version=R.plain(qbo_version), base_version=R.plain(base_version), diffs=R.plain(diffs or []),
+					status=C.OPEN, actions=actions, outbox_id=e.id, created_at=self.clock.now(),
+				))
+			e.state = C.PARKED
+			e.conflict_id = conflict.id
+			e.last_error = reason[:1000]
+			e.updated_at = self.clock.now()
+			self.store.save_outbox(e)
+		return conflict
+
+	def _park_rejected(self, ctx: RealmContext, e: OutboxEntry, exc: QE.QBOError) -> None:
+		self._park(ctx, e, "rejected", self._plain_reason(ctx, e, exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+
+	def _plain_reason(self, ctx: RealmContext, e: OutboxEntry, exc: QE.QBOError) -> str:
+		what = LABELS.get(e.local_type, e.local_type)
+		detail = exc.detail or exc.message or str(exc)
+		if isinstance(exc, QE.DuplicateNameError):
+			return (f"QuickBooks already has a customer, vendor or employee with this name, so the {what} "
+				f"{e.local_id} could not be created. Rename one of them (or link them), then retry. QuickBooks said: {detail}")
+		if isinstance(exc, QE.ObjectNotFoundError):
+			return (f"QuickBooks refused the {what} {e.local_id} because something it uses (customer, item or "
+				f"account) was deleted or made inactive in QuickBooks. Reactivate it or change the document, then "
+				f"retry. QuickBooks said: {detail}")
+		if isinstance(exc, QE.AuthorizationError):
+			return f"QuickBooks did not allow this change to the {what} {e.local_id} (permissions or subscription): {detail}"
+		return f"QuickBooks rejected the {what} {e.local_id}: {detail}. Correct it, then retry."
+
+	# -------------------------------------------------------------------------------- dependencies
+	def _ensure_deps(self, ctx: RealmContext, local_type: str, record: dict, depth: int = 0) -> None:
+		"""Push referenced documents that are not in QBO yet (customer and items before the invoice)."""
+		for dep_type, dep_id in self._deps(local_type, record):
+			if self.store.get_mapping(ctx.realm_id, dep_type, dep_id) is not None:
+				continue
+			if depth > 3:
+				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
+			if self._get_local(ctx, dep_type, dep_id) is None:
+				raise Unresolvable(f"The {LABELS[local_type]} refers to {LABELS[dep_type]} {dep_id}, which does not exist locally.")
+			dep = record_change(self.store, ctx.realm_id, dep_type, dep_id, "create", self.clock.now())
+			if dep.state in (C.PENDING, C.FAILED, C.IN_FLIGHT):
+				with audit.operation(C.OUTBOUND, dep_type, dep_id):
+					self._push_entry(ctx, dep)
+			if self.store.get_mapping(ctx.realm_id, dep_type, dep_id) is None:
+				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
+
+	@staticmethod
+	def _deps(local_type: str, record: dict) -> list[tuple[str, str]]:
+		out: list[tuple[str, str]] = []
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT) and record.get("customer"):
+			out.append((C.CUSTOMER, record["customer"]))
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			out += [(C.ITEM, line["item"]) for line in record.get("lines") or [] if line.get("item")]
+		if local_type == C.PAYMENT:
+			out += [(a["doc_type"], a["doc_key"]) for a in record.get("applications") or []]
+		seen, uniq = set(), []
+		for d in out:
+			if d not in seen:
+				seen.add(d)
+				uniq.append(d)
+		return uniq
+
+	# -------------------------------------------------------------------------------------- create
+	def _push_create(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		spec = ENTITIES[e.local_type]
+		if self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id) is not None:
+			return self._push_update(ctx, e)
+		local = self._get_local(ctx, e.local_type, e.local_id)
+		if local is None:
+			self._done(e, "the document no longer exists locally")
+		if spec.kind == "transaction" and local.get("state") != "submitted":
+			if local.get("state") == "cancelled" and e.attempts == 0:
+				self._done(e, "cancelled before it was sent")
+			if local.get("state") == "draft":
+				self._done(e, "draft documents are not sent")
+		self._ensure_deps(ctx, e.local_type, local)
+		payload = spec.to_qbo(local, ctx)
+		if spec.kind == "master" or e.attempts > 0 or spec.local_type in (C.INVOICE, C.CREDIT_MEMO):
+			found = self._lookup(ctx, spec, local)
+			if found is not None:
+				self._link_found(ctx, e, spec, local, found)
+				return self._push_update(ctx, e)  # send what only the local side has (or park on conflict)
+		rid = request_id(ctx.realm_id, e.local_type, e.local_id, "create", e.generation)
+		self._begin(e)
+		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
+		self._after_write(ctx, e, spec, resp, payload, "created")
+		self._done(e)
+
+	def _lookup(self, ctx: RealmContext, spec: EntitySpec, local: dict) -> dict | None:
+		"""The QBO record that is the same real-world thing (stable key), if exactly one unmapped one exists."""
+		candidates: dict[str, dict] = {}
+		for statement in spec.lookup_queries(local):
+			for rec in ctx.client.query(statement).records:
+				candidates[str(rec["Id"])] = rec
+		hits = []
+		for qid, rec in candidates.items():
+			if self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid) is not None:
+				continue
+			if spec.local_type == C.CUSTOMER:
+				remote_email = ((rec.get("PrimaryEmailAddr") or {}).get("Address") or "").lower()
+				if local.get("email") and remote_email and remote_email != local["email"]:
+					continue  # same name, different person: never link on the name alone
+			if spec.kind == "transaction":
+				want = ctx.qbo_ref(C.CUSTOMER, local["customer"])
+				if str((rec.get("CustomerRef") or {}).get("value")) != str(want):
+					continue
+			hits.append(rec)
+		return hits[0] if len(hits) == 1 else None
+
+	def _link_found(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, local: dict, found: dict) -> None:
+		"""First contact of a local record with an existing QBO record: map them and merge without a base."""
+		remote_c = spec.from_qbo(found, ctx)
+		m = Mapping(realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
+			qbo_id=str(found["Id"]), sync_token=found.get("SyncToken"), base=found,
+			remote_hash=R.content_hash(spec.local_type, remote_c), status=C.ACTIVE, updated_at=self.clock.now())
+		with self.store.transaction():
+			self.store.save_mapping(m)
+			self._event(ctx, C.OUTBOUND, spec, e.local_id, m.qbo_id, "linked", "matched by stable key")
+		if spec.kind == "master":
+			merged, _ = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, entry=e)
+			if merged is None:
+				raise _Handled()  # both-sided differences held for review
+		else:
+			changes = link_differences(spec.local_type, local, remote_c)
+			if changes:
+				self._open_conflict(ctx, spec, e.local_id, m.qbo_id, "transaction_edited",
+					f"QuickBooks already has {spec.qbo_entity} {found.get('DocNumber')} for this customer, with different "
+					f"content. It was linked, not overwritten: compare both versions and keep one.",
+					local, remote_c, None, [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
+
+	def _after_write(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, resp: dict, payload: dict | None,
+			action: str, status: str = C.ACTIVE) -> Mapping:
+		qid = str(resp.get("Id"))
+		old = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		is_stub = spec.is_deleted_stub(resp)
+		base = old.base if (is_stub and old) else resp
+		remote_hash = old.remote_hash if (is_stub and old) else R.content_hash(spec.local_type, spec.from_qbo(resp, ctx))
+		m = Mapping(realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
+			qbo_id=qid, sync_token=resp.get("SyncToken") or (old.sync_token if old else None), base=base,
+			last_sent_hash=R.hash_json(payload) if payload is not None else (old.last_sent_hash if old else None),
+			remote_hash=remote_hash, status=status, updated_at=self.clock.now())
+		with self.store.transaction():
+			self.store.save_mapping(m)
+			self._event(ctx, C.OUTBOUND, spec, e.local_id, qid, action)
+		return m
+
+	# -------------------------------------------------------------------------------------- update
+	def _push_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		spec = ENTITIES[e.local_type]
+		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		if m is None:
+			if self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES, local_type=e.local_type, local_id=e.local_id):
+				others = [x for x in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES, local_type=e.local_type,
+					local_id=e.local_id) if x.id != e.id and x.action == "create"]
+				if others:
+					raise DependencyPending(f"waiting for the {LABELS[e.local_type]} to be created in QuickBooks first")
+			return self._push_create_from_update(ctx, e)
+		if m.status != C.ACTIVE:
+			self._done(e, f"the QuickBooks record is {m.status}; not updated")
+		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
+		if blocking:
+			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
+			raise _Handled()
+		local = self._get_local(ctx, e.local_type, e.local_id)
+		if local is None:
+			self._done(e, "the document no longer exists locally")
+		self._ensure_deps(ctx, e.local_type, local)
+		payload = spec.to_qbo(local, ctx)
+		if R.hash_json(payload) == m.last_sent_hash:
+			self._done(e, "unchanged since the last send; nothing sent")
+		base_c = spec.from_qbo(m.base, ctx) if m.base else None
+		lc, bc = R.content(e.local_type, local), R.content(e.local_type, base_c) if base_c else {}
+		changed = [f for f in R.CONTENT_FIELDS[e.local_type] if lc.get(f) != bc.get(f) and spec.field_keys.get(f)]
+		if not changed:
+			m.last_sent_hash = R.hash_json(payload)
+			self.store.save_mapping(m)
+			self._done(e, "QuickBooks already has this content; nothing sent")
+		body = spec.sparse_update(local, changed, ctx, m.qbo_id, m.sync_token)
+		if len(body) <= 3:  # only Id/SyncToken/sparse: the differences are not writable fields
+			m.last_sent_hash = R.hash_json(payload)
+			self.store.save_mapping(m)
+			self._done(e, "no writable field differs; nothing sent")
+		self._begin(e)
+		for attempt in range(C.STALE_RETRIES + 1):
+			rid = request_id(ctx.realm_id, e.local_type, e.local_id, "update", e.generation, f"a{e.attempts}s{attempt}")
+			try:
+				resp = ctx.client.update(spec.qbo_entity, body, request_id=rid)
+			except QE.StaleObjectError:
+				if attempt >= C.STALE_RETRIES:
+					raise
+				remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
+				merged = self._merge_on_stale(ctx, e, spec, m, remote)
+				if merged is None:
+					raise _Handled()
+				body, local = merged
+				m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+				continue
+			self._after_write(ctx, e, spec, resp, spec.to_qbo(local, ctx), "updated")
+			self._done(e)
+
+	def _push_create_from_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		e.action = "create"  # in memory only: the requestid keeps the entry's own generation
+		try:
+			self._push_create(ctx, e)
+		finally:
+			e.action = "update"
+
+	def _merge_on_stale(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, m: Mapping,
+			remote: dict) -> tuple[dict, dict] | None:
+		"""5010: QBO changed since our snapshot. Merge and return (new body, local record) or None if parked/done."""
+		remote_c = spec.from_qbo(remote, ctx)
+		base_c = spec.from_qbo(m.base, ctx) if m.base else None
+		local = self._get_local(ctx, e.local_type, e.local_id)
+		if spec.kind == "transaction":
+			changes = transaction_changes(spec.local_type, base_c, remote_c)
+			if changes or spec.is_voided(remote):
+				self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
+				return None
+			# only bookkeeping changed (e.g. a payment applied): refresh the token and send again
+			m.sync_token, m.base = remote.get("SyncToken"), remote
+			self.store.save_mapping(m)
+			lc, bc = R.content(e.local_type, local), R.content(e.local_type, remote_c)
+			changed = [f for f in R.CONTENT_FIELDS[e.local_type] if lc.get(f) != bc.get(f) and spec.field_keys.get(f)]
+			if not changed:
+				self._done(e, "QuickBooks already has this content")
+			return spec.sparse_update(local, changed, ctx, m.qbo_id, m.sync_token), local
+		merged_local, to_send = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=remote,
+			entry=e)
+		if merged_local is None:
+			raise _Handled()  # held for review (entry parked)
+		if not to_send:
+			m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+			m.last_sent_hash = R.hash_json(spec.to_qbo(merged_local, ctx))
+			self.store.save_mapping(m)
+			self._done(e, "merged with the QuickBooks changes; nothing left to send")
+		return spec.sparse_update(merged_local, to_send, ctx, m.qbo_id, remote.get("SyncToken")), merged_local
+
+	# -------------------------------------------------------------------------------------- cancel
+	def _push_cancel(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		spec = ENTITIES[e.local_type]
+		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		if m is None:
+			creates = [x for x in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES, local_type=e.local_type,
+				local_id=e.local_id) if x.action == "create" and x.id != e.id]
+			if any(x.attempts for x in creates):
+				raise DependencyPending("waiting for the interrupted create to finish before voiding")
+			for x in creates:
+				x.state, x.last_error = C.DONE, "cancelled before it was sent"
+				self.store.save_outbox(x)
+			self._done(e, "never reached QuickBooks; nothing to void")
+		if m.status in (C.VOIDED, C.DELETED, C.INACTIVE):
+			self._done(e, f"already {m.status} in QuickBooks")
+		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
+		if blocking:
+			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
+			raise _Handled()
+		self._begin(e)
+		token = m.sync_token
+		for attempt in range(C.STALE_RETRIES + 1):
+			rid = request_id(ctx.realm_id, e.local_type, e.local_id, e.action, e.generation, f"s{attempt}" if attempt else "")
+			try:
+				if spec.cancel_mode == "void":
+					resp, status, action = ctx.client.void(spec.qbo_entity, m.qbo_id, token, request_id=rid), C.VOIDED, "voided"
+				elif spec.cancel_mode == "delete":
+					resp, status, action = ctx.client.delete(spec.qbo_entity, m.qbo_id, token, request_id=rid), C.DELETED, "deleted"
+				else:
+					name_key = "DisplayName" if spec.local_type == C.CUSTOMER else "Name"
+					extra = {name_key: (m.base or {}).get(name_key)} if (m.base or {}).get(name_key) else None
+					resp = ctx.client.deactivate(spec.qbo_entity, m.qbo_id, token, request_id=rid, extra=extra)
+					status, action = C.INACTIVE, "deactivated"
+			except QE.StaleObjectError:
+				if attempt >= C.STALE_RETRIES:
+					raise
+				remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
+				if spec.kind == "transaction":
+					remote_c = spec.from_qbo(remote, ctx)
+					base_c = spec.from_qbo(m.base, ctx) if m.base else None
+					if spec.is_voided(remote):
+						m.status, m.sync_token, m.base = C.VOIDED, remote.get("SyncToken"), remote
+						self.store.save_mapping(m)
+						self._done(e, "already voided in QuickBooks")
+					changes = transaction_changes(spec.local_type, base_c, remote_c)
+					if changes:
+						local = self._get_local(ctx, e.local_type, e.local_id)
+						self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
+						raise _Handled()
+				token = remote.get("SyncToken")
+				m.sync_token = token
+				continue
+			except QE.ObjectNotFoundError:
+				if spec.cancel_mode == "delete":
+					m.status = C.DELETED
+					self.store.save_mapping(m)
+					self._done(e, "already deleted in QuickBooks")
+				raise
+			self._after_write(ctx, e, spec, resp, None, action, status=status)
+			self._done(e)
+
+	# ----------------------------------------------------------------------------- shared merging
+	def _hold_transaction(self, ctx, spec, m, local, remote, remote_c, base_c, changes, entry=None) -> Conflict:
+		"""A bookkeeper edited (or voided) a synced transaction in QBO: never overwrite, never copy silently."""
+		voided = spec.is_voided(remote)
+		what = LABELS[spec.local_type]
+		if voided:
+			reason = (f"The {what} {m.local_id} was voided in QuickBooks. It is still active here; cancel it here "
+				f"too (accept QuickBooks) or dismiss.")
+			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
+		else:
+			fields = ", ".join(sorted({c["field"] for c in changes}))
+			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}). It was not "
+				f"overwritten and the change was not copied here: compare both versions and choose which to keep.")
+			kind, actions = "transaction_edited", [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS]
+		with self.store.transaction():
+			m.sync_token = remote.get("SyncToken")  # seen; the last agreed base stays the ancestor
+			if voided:
+				m.status = C.VOIDED
+			self.store.save_mapping(m)
+			conflict = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind, reason, local, remote_c, base_c, actions)
+			if entry is not None:
+				self._park(ctx, entry, kind, reason, actions, conflict=conflict)
+		return conflict
+
+	def _open_conflict(self, ctx, spec, local_id, qbo_id, kind, reason, local, remote_c, base_c, actions,
+			diffs: list | None = None, status: str = C.OPEN, resolution: str | None = None) -> Conflict:
+		from nexora_qbo.sync.merge import diffs as all_diffs
+
+		if status == C.OPEN:
+			for c in self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=spec.local_type, local_id=local_id):
+				if c.kind == kind:  # one open review item per document and kind: refresh it
+					c.qbo_version, c.local_version = R.plain(remote_c), R.plain(local)
+					c.diffs = R.plain(diffs if diffs is not None else all_diffs(spec.local_type, base_c, local, remote_c))
+					c.reason = reason
+					self.store.save_conflict(c)
+					return c
+		now = self.clock.now()
+		c = self.store.add_conflict(Conflict(
+			realm_id=ctx.realm_id, local_type=spec.local_type, local_id=local_id, qbo_entity=spec.qbo_entity,
+			qbo_id=qbo_id, kind=kind, reason=reason, local_version=R.plain(local), qbo_version=R.plain(remote_c),
+			base_version=R.plain(base_c),
+			diffs=R.plain(diffs if diffs is not None else all_diffs(spec.local_type, base_c, local, remote_c)),
+			status=status, resolution=resolution, actions=actions, created_at=now,
+			resolved_at=now if status != C.OPEN else None, resolved_by="sync" if status != C.OPEN else None,
+		))
+		audit.set_conflict(c.id)
+		return c
+
+	def _merge_master_remote(self, ctx, spec, m: Mapping, local: dict, remote_c: dict, *, base_c: dict | None,
+			remote_obj: dict | None = None, entry: OutboxEntry | None = None) -> tuple[dict | None, list[str]]:
+		"""Apply a three-way merge of master data. Returns (merged local record, fields QBO still needs) or
+		(None, []) when both-sided conflicts are held for review (policy "review")."""
+		res = merge_master(spec.local_type, base_c, local, remote_c)
+		what = LABELS[spec.local_type]
+		if res.both:
+			fields = ", ".join(d["field"] for d in res.both)
+			if ctx.settings.conflict_policy == C.REVIEW:
+				reason = (f"The {what} {m.local_id} was changed both here and in QuickBooks ({fields}). Nothing was "
+					f"overwritten on either side: choose which values to keep.")
+				c = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "field_conflict", reason, local, remote_c, base_c,
+					[C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS], diffs=res.both)
+				with self.store.transaction():
+					if res.remote_only:  # only the conflicting fields are held; one-sided QBO edits still flow
+						held = dict(R.normalize(spec.local_type, local))
+						held.update({f: res.merged[f] for f in res.remote_only})
+						self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, held)
+						self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "updated",
+							"fields from QuickBooks: " + ", ".join(res.remote_only))
+					if remote_obj is not None:
+						m.base, m.sync_token = remote_obj, remote_obj.get("SyncToken")
+						m.remote_hash = R.content_hash(spec.local_type, remote_c)
+						self.store.save_mapping(m)
+				if entry is not None:
+					self._park(ctx, entry, c.kind, reason, c.actions, conflict=c)
+				return None, []
+			reason = (f"The {what} {m.local_id} was changed both here and in QuickBooks ({fields}); QuickBooks' values "
+				f"were kept because QuickBooks holds the official books.")
+			self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "field_conflict", reason, local, remote_c, base_c,
+				[], diffs=res.both, status=C.AUTO_RESOLVED, resolution=C.ACTION_KEEP_QBO)
+		merged_local = dict(R.normalize(spec.local_type, local))
+		merged_local.update({f: res.merged[f] for f in R.CONTENT_FIELDS[spec.local_type]})
+		with self.store.transaction():
+			if res.remote_only or res.both:
+				self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, merged_local)
+				self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "updated",
+					"fields from QuickBooks: " + ", ".join(res.remote_only + [d["field"] for d in res.both]))
+			if remote_obj is not None:
+				m.base, m.sync_token = remote_obj, remote_obj.get("SyncToken")
+				m.remote_hash = R.content_hash(spec.local_type, remote_c)
+				self.store.save_mapping(m)
+		to_send = [f for f in res.local_only if spec.field_keys.get(f)]
+		if to_send and entry is None:
+			# local-only changes found while pulling/linking: make sure an update goes out
+			record_change(self.store, ctx.realm_id, spec.local_type, m.local_id, "update", self.clock.now())
+		return merged_local, to_send
+
+	def _event(self, ctx, direction, spec, local_id, qbo_id, action, detail=None) -> None:
+		from nexora_qbo.sync.ports import SyncEvent
+
+		self.store.add_event(SyncEvent(realm_id=ctx.realm_id, direction=direction, local_type=spec.local_type,
+			local_id=local_id, qbo_entity=spec.qbo_entity, qbo_id=qbo_id, action=action, detail=detail,
+			conflict_id=audit.current().conflict_id, timestamp=self.clock.now()))
+
+
+__all__ = ["PushMixin", "TRANSIENT"]
+_ = Any

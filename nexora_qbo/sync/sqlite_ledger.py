@@ -1,0 +1,393 @@
+"""SQLite reference ledger: a small model of ERPNext billing (customers, items, sales invoices, credit notes,
+payment entries with allocations) that implements the Ledger port.
+
+Why it exists: the engine's tests, the reliability suite and the fresh-machine demo need a local book
+without Frappe. It keeps ERPNext's semantics that matter to the sync: customer names get " - 1" on
+duplicates, submitted documents are immutable (only cancel), outstanding amounts follow payments and credit
+notes, and every LOCAL operation writes the document and its outbox intent in ONE transaction (as the
+Frappe doc_events do), while writes coming from QBO record no intent (no echo).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+from nexora_qbo.sync.outbox import record_change
+from nexora_qbo.sync.sqlite_store import SqliteDB, SqliteStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_doc (
+	company TEXT NOT NULL, local_type TEXT NOT NULL, local_id TEXT NOT NULL, state TEXT NOT NULL,
+	seq INTEGER NOT NULL, data TEXT NOT NULL, origin TEXT NOT NULL,
+	PRIMARY KEY (company, local_type, local_id)
+);
+CREATE TABLE IF NOT EXISTS ledger_counter (company TEXT NOT NULL, series TEXT NOT NULL, n INTEGER NOT NULL,
+	PRIMARY KEY (company, series));
+"""
+
+SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY"}
+
+
+class LedgerError(Exception):
+	"""A local operation ERPNext would refuse (e.g. allocating more than the outstanding amount)."""
+
+
+class SqliteLedger:
+	"""The Ledger port on the same SQLite database as a SqliteStore (one transaction for doc + intent)."""
+
+	def __init__(self, store: SqliteStore, clock: Callable[[], datetime] | Any = None):
+		self.store = store
+		self.db: SqliteDB = store.db
+		self.db.conn.executescript(SCHEMA)
+		self._clock = clock
+
+	def _now(self) -> datetime:
+		if self._clock is None:
+			return datetime.now(timezone.utc)
+		return self._clock.now() if hasattr(self._clock, "now") else self._clock()
+
+	# ------------------------------------------------------------------------------------------ internals
+	def _row(self, company: str, local_type: str, local_id: str):
+		rows = self.db.query(
+			"SELECT * FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id)
+		)
+		return rows[0] if rows else None
+
+	def _all(self, company: str, local_type: str) -> list[tuple[str, str, dict]]:
+		rows = self.db.query(
+			"SELECT local_id, state, data FROM ledger_doc WHERE company=? AND local_type=? ORDER BY seq",
+			(company, local_type),
+		)
+		return [(r["local_id"], r["state"], R.loads(r["data"])) for r in rows]
+
+	def _put(self, company: str, local_type: str, local_id: str, state: str, data: dict, origin: str) -> None:
+		with self.db.transaction() as conn:
+			row = conn.execute(
+				"SELECT seq FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?",
+				(company, local_type, local_id),
+			).fetchone()
+			if row:
+				conn.execute(
+					"UPDATE ledger_doc SET state=?, data=? WHERE company=? AND local_type=? AND local_id=?",
+					(state, R.dumps(data), company, local_type, local_id),
+				)
+			else:
+				seq = conn.execute("SELECT COALESCE(MAX(seq),0)+1 AS s FROM ledger_doc").fetchone()["s"]
+				conn.execute(
+					"INSERT INTO ledger_doc (company, local_type, local_id, state, seq, data, origin) VALUES (?,?,?,?,?,?,?)",
+					(company, local_type, local_id, state, seq, R.dumps(data), origin),
+				)
+
+	def _next_name(self, company: str, local_type: str) -> str:
+		series = SERIES[local_type]
+		with self.db.transaction() as conn:
+			conn.execute(
+				"INSERT INTO ledger_counter (company, series, n) VALUES (?,?,0) ON CONFLICT DO NOTHING", (company, series)
+			)
+			conn.execute("UPDATE ledger_counter SET n=n+1 WHERE company=? AND series=?", (company, series))
+			n = conn.execute("SELECT n FROM ledger_counter WHERE company=? AND series=?", (company, series)).fetchone()["n"]
+		abbr = "".join(w[0] for w in company.split() if w[:1].isalnum()).upper()[:4] or "CO"
+		return f"{series}-{abbr}-{n:05d}"
+
+	def _customer_name(self, company: str, display_name: str) -> str:
+		"""ERPNext naming by customer_name: a duplicate gets " - 1", " - 2" …"""
+		existing = {lid for lid, _, _ in self._all(company, C.CUSTOMER)}
+		if display_name not in existing:
+			return display_name
+		n = 1
+		while f"{display_name} - {n}" in existing:
+			n += 1
+		return f"{display_name} - {n}"
+
+	def _intent(self, company: str, local_type: str, local_id: str, action: str) -> None:
+		realm_id = self.store.realm_for_company(company)
+		if realm_id:
+			record_change(self.store, realm_id, local_type, local_id, action, self._now())
+
+	# ------------------------------------------------------------------------------------- Ledger port
+	def get(self, company: str, local_type: str, local_id: str) -> dict | None:
+		row = self._row(company, local_type, local_id)
+		if row is None:
+			return None
+		data = R.loads(row["data"])
+		data["state"] = row["state"]
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			data["outstanding"] = self._outstanding(company, local_type, local_id, data)
+		return R.normalize(local_type, data)
+
+	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
+		out = []
+		for local_id, state, data in self._all(company, local_type):
+			if local_type in (C.CUSTOMER, C.ITEM):
+				if not data.get("active", True):
+					continue
+			elif state != "submitted":
+				continue
+			if since and local_type not in (C.CUSTOMER, C.ITEM) and (data.get("txn_date") or "") < since.isoformat():
+				continue
+			out.append(local_id)
+		return out
+
+	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
+		wanted = R.match_keys(local_type, record)
+		if not wanted:
+			return None
+		candidates = []
+		for local_id, state, data in self._all(company, local_type):
+			if state == "cancelled":
+				continue
+			keys = R.match_keys(local_type, data)
+			if local_type == C.CUSTOMER and R.has_erpnext_dup_suffix(local_id):
+				keys = [k for k in keys if k[0] != "name"]  # " - 1" customers never match by name alone
+			candidates.append((local_id, set(keys)))
+		for key in wanted:
+			hits = [lid for lid, keys in candidates if key in keys]
+			if len(hits) == 1:
+				return hits[0]
+			if len(hits) > 1:
+				return None  # ambiguous: a person must decide, never guess
+		return None
+
+	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
+		rec = R.normalize(local_type, record)
+		state = "submitted" if local_type not in (C.CUSTOMER, C.ITEM) else "active"
+		with self.db.transaction():
+			if local_id is None:
+				if local_type == C.CUSTOMER:
+					local_id = self._customer_name(company, rec["display_name"] or "Customer")
+				elif local_type == C.ITEM:
+					local_id = rec["name"]
+					if self._row(company, C.ITEM, local_id) is not None:
+						local_id = f"{local_id} ({rec.get('sku') or 'QBO'})"
+				else:
+					local_id = self._next_name(company, local_type)
+			else:
+				row = self._row(company, local_type, local_id)
+				if row is not None:
+					state = row["state"]
+					old = R.loads(row["data"])
+					old.update({k: v for k, v in rec.items() if k not in ("state", "outstanding")})
+					rec = old
+			rec.pop("outstanding", None)
+			rec["state"] = state
+			self._put(company, local_type, local_id, state, rec, "qbo")
+		return local_id
+
+	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
+		with self.db.transaction():
+			row = self._row(company, local_type, local_id)
+			if row is None:
+				return
+			data = R.loads(row["data"])
+			data["cancel_reason"] = reason
+			if local_type in (C.CUSTOMER, C.ITEM):
+				data["active"] = False
+				self._put(company, local_type, local_id, row["state"], data, "qbo")
+			else:
+				data["state"] = "cancelled"
+				self._put(company, local_type, local_id, "cancelled", data, "qbo")
+
+	# ------------------------------------------------------------------------------------- outstanding
+	def _outstanding(self, company: str, local_type: str, local_id: str, data: dict) -> Decimal:
+		if data.get("state") != "submitted":
+			return R.money(0)
+		total = R.money(data.get("total"))
+		if local_type == C.CREDIT_MEMO and data.get("against_invoice"):
+			return R.money(0)  # booked against the original invoice (update_outstanding_for_self = 0)
+		paid = Decimal(0)
+		for _, state, pay in self._all(company, C.PAYMENT):
+			if state != "submitted":
+				continue
+			for app in pay.get("applications") or []:
+				if app["doc_type"] == local_type and app["doc_key"] == local_id:
+					paid += R.money(app["amount"])
+		if local_type == C.INVOICE:
+			for _, state, cn in self._all(company, C.CREDIT_MEMO):
+				if state == "submitted" and cn.get("against_invoice") == local_id:
+					paid += R.money(cn.get("total"))
+		return R.money(total - paid)
+
+	def outstanding(self, company: str, local_type: str, local_id: str) -> Decimal:
+		rec = self.get(company, local_type, local_id)
+		if rec is None:
+			raise LedgerError(f"{local_type} {local_id} not found")
+		return rec["outstanding"]
+
+	# ------------------------------------------------------------------------ local operations (users)
+	def create_customer(self, company: str, display_name: str, **fields: Any) -> str:
+		rec = R.normalize(C.CUSTOMER, {"display_name": display_name, **fields})
+		with self.db.transaction():
+			local_id = self._customer_name(company, display_name)
+			self._put(company, C.CUSTOMER, local_id, "active", rec, "local")
+			self._intent(company, C.CUSTOMER, local_id, "create")
+		return local_id
+
+	def update_customer(self, company: str, local_id: str, **fields: Any) -> None:
+		self._update_master(company, C.CUSTOMER, local_id, fields)
+
+	def create_item(self, company: str, name: str, **fields: Any) -> str:
+		rec = R.normalize(C.ITEM, {"name": name, **fields})
+		with self.db.transaction():
+			if self._row(company, C.ITEM, name) is not None:
+				raise LedgerError(f"item {name} already exists")
+			self._put(company, C.ITEM, name, "active", rec, "local")
+			self._intent(company, C.ITEM, name, "create")
+		return name
+
+	def update_item(self, company: str, local_id: str, **fields: Any) -> None:
+		self._update_master(company, C.ITEM, local_id, fields)
+
+	def _update_master(self, company: str, local_type: str, local_id: str, fields: dict) -> None:
+		with self.db.transaction():
+			row = self._row(company, local_type, local_id)
+			if row is None:
+				raise LedgerError(f"{local_type} {local_id} not found")
+			data = R.loads(row["data"])
+			data.update(fields)
+			self._put(company, local_type, local_id, row["state"], R.normalize(local_type, data), "local")
+			self._intent(company, local_type, local_id, "update")
+
+	def submit_invoice(
+		self,
+		company: str,
+		customer: str,
+		lines: list[dict],
+		txn_date: str | date,
+		*,
+		due_date: str | date | None = None,
+		currency: str = "USD",
+		exchange_rate: Any = 1,
+		tax_total: Any = 0,
+		doc_number: str | None = None,
+		**extra: Any,
+	) -> str:
+		return self._submit(
+			company,
+			C.INVOICE,
+			dict(
+				customer=customer,
+				lines=lines,
+				txn_date=txn_date,
+				due_date=due_date,
+				currency=currency,
+				exchange_rate=exchange_rate,
+				tax_total=tax_total,
+				doc_number=doc_number,
+				**extra,
+			),
+		)
+
+	def submit_credit_note(
+		self,
+		company: str,
+		customer: str,
+		lines: list[dict],
+		txn_date: str | date,
+		*,
+		against_invoice: str | None = None,
+		currency: str = "USD",
+		tax_total: Any = 0,
+		doc_number: str | None = None,
+		**extra: Any,
+	) -> str:
+		if against_invoice is not None:
+			inv = self.get(company, C.INVOICE, against_invoice)
+			if inv is None or inv["state"] != "submitted":
+				raise LedgerError(f"invoice {against_invoice} is not submitted")
+		return self._submit(
+			company,
+			C.CREDIT_MEMO,
+			dict(
+				customer=customer,
+				lines=lines,
+				txn_date=txn_date,
+				against_invoice=against_invoice,
+				currency=currency,
+				tax_total=tax_total,
+				doc_number=doc_number,
+				**extra,
+			),
+		)
+
+	def _submit(self, company: str, local_type: str, fields: dict) -> str:
+		with self.db.transaction():
+			if self._row(company, C.CUSTOMER, fields["customer"]) is None:
+				raise LedgerError(f"customer {fields['customer']} not found")
+			local_id = self._next_name(company, local_type)
+			fields.setdefault("doc_number", None)
+			fields["doc_number"] = fields["doc_number"] or local_id
+			fields.pop("total", None)
+			rec = R.normalize(local_type, {**fields, "state": "submitted"})
+			rec.pop("outstanding", None)
+			self._put(company, local_type, local_id, "submitted", rec, "local")
+			self._intent(company, local_type, local_id, "create")
+		return local_id
+
+	def record_payment(
+		self,
+		company: str,
+		customer: str,
+		total: Any,
+		applications: list[dict],
+		txn_date: str | date,
+		*,
+		currency: str = "USD",
+		reference: str | None = None,
+		deposit_account: str | None = None,
+		**extra: Any,
+	) -> str:
+		with self.db.transaction():
+			for app in applications:
+				doc_type = app.get("doc_type", C.INVOICE)
+				doc = self.get(company, doc_type, app["doc_key"])
+				if doc is None or doc["state"] != "submitted":
+					raise LedgerError(f"{doc_type} {app['doc_key']} is not submitted")
+				if R.money(app["amount"]) > doc["outstanding"]:
+					raise LedgerError(f"allocated {app['amount']} exceeds outstanding {doc['outstanding']}")
+			local_id = self._next_name(company, C.PAYMENT)
+			rec = R.normalize(
+				C.PAYMENT,
+				dict(
+					customer=customer,
+					total=total,
+					applications=applications,
+					txn_date=txn_date,
+					currency=currency,
+					reference=reference,
+					deposit_account=deposit_account,
+					state="submitted",
+					**extra,
+				),
+			)
+			self._put(company, C.PAYMENT, local_id, "submitted", rec, "local")
+			self._intent(company, C.PAYMENT, local_id, "create")
+		return local_id
+
+	def cancel(self, company: str, local_type: str, local_id: str) -> None:
+		"""Cancel a submitted transaction (ERPNext: a paid invoice needs its payments cancelled first)."""
+		with self.db.transaction():
+			row = self._row(company, local_type, local_id)
+			if row is None or row["state"] != "submitted":
+				raise LedgerError(f"{local_type} {local_id} is not submitted")
+			if local_type == C.INVOICE:
+				for pid, state, pay in self._all(company, C.PAYMENT):
+					if state == "submitted" and any(
+						a["doc_type"] == C.INVOICE and a["doc_key"] == local_id for a in pay.get("applications") or []
+					):
+						raise LedgerError(f"cancel payment {pid} first: it is allocated to {local_id}")
+			data = R.loads(row["data"])
+			data["state"] = "cancelled"
+			self._put(company, local_type, local_id, "cancelled", data, "local")
+			self._intent(company, local_type, local_id, "cancel")
+
+	def origin(self, company: str, local_type: str, local_id: str) -> str | None:
+		rows = self.db.query(
+			"SELECT origin FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id)
+		)
+		return rows[0]["origin"] if rows else None
+
+	def list_all(self, company: str, local_type: str) -> list[str]:
+		return [lid for lid, _, _ in self._all(company, local_type)]

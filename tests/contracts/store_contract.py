@@ -1,0 +1,201 @@
+"""The Store contract: behaviour every implementation of `nexora_qbo.sync.ports.Store` must have.
+
+Reusable by any test runner: subclass `StoreContract` together with your TestCase class and implement
+`make_store()` (a fresh, empty store per call). It uses plain `assert` statements and no fixtures, so it runs
+under pytest (the SQLite store, tests/sync/test_sync_store_contract.py) and under unittest / FrappeTestCase
+(the Frappe store):
+
+	class TestFrappeStoreContract(StoreContract, FrappeTestCase):
+		def make_store(self):
+			return FrappeStore()
+
+Only `nexora_qbo.sync` is imported here, so the file can also be loaded by path.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent
+
+T0 = datetime(2026, 11, 2, 15, 30, tzinfo=timezone.utc)
+
+
+class _Boom(Exception):
+	pass
+
+
+class StoreContract:
+	"""Mixin: define make_store(); every test_* method checks one promise of the Store port."""
+
+	def make_store(self):  # pragma: no cover - implemented by the concrete test class
+		raise NotImplementedError
+
+	# helpers --------------------------------------------------------------------------------------------
+	def _store(self):
+		store = self.make_store()
+		store.save_settings(RealmSettings(realm_id="R1", company="Co One"))
+		store.save_settings(RealmSettings(realm_id="R2", company="Co Two"))
+		return store
+
+	@staticmethod
+	def _mapping(realm="R1", local_id="CUST-1", qbo_id="10", **kw) -> Mapping:
+		return Mapping(realm_id=realm, local_type="customer", local_id=local_id, qbo_entity="Customer", qbo_id=qbo_id,
+			sync_token=kw.pop("sync_token", "0"), base=kw.pop("base", {"Id": qbo_id, "Balance": Decimal("12.50")}),
+			status="active", updated_at=T0, **kw)
+
+	# settings -------------------------------------------------------------------------------------------
+	def test_settings_round_trip(self):
+		store = self.make_store()
+		s = RealmSettings(realm_id="R1", company="Co One", conflict_policy="review", void_policy="follow",
+			default_income_account_id="79", account_map={"Sales": "79"}, terms_map={"Net 30": "3"},
+			sync_start_date=T0.date())
+		store.save_settings(s)
+		got = store.get_settings("R1")
+		assert got == s
+		assert store.realm_for_company("Co One") == "R1"
+		assert store.get_settings("nope") is None
+		assert store.list_realms() == ["R1"]
+
+	def test_company_belongs_to_one_realm(self):
+		store = self._store()
+		try:
+			store.save_settings(RealmSettings(realm_id="R3", company="Co One"))
+		except ValueError:
+			pass
+		else:
+			raise AssertionError("a company was bound to a second realm")
+		assert store.realm_for_company("Co One") == "R1"
+
+	# mappings -------------------------------------------------------------------------------------------
+	def test_mapping_round_trip_and_lookup_both_ways(self):
+		store = self._store()
+		store.save_mapping(self._mapping())
+		m = store.get_mapping("R1", "customer", "CUST-1")
+		assert m.qbo_id == "10" and m.sync_token == "0"
+		assert m.base == {"Id": "10", "Balance": Decimal("12.50")}
+		assert isinstance(m.base["Balance"], Decimal)
+		assert store.get_mapping_by_qbo("R1", "Customer", "10").local_id == "CUST-1"
+		m.sync_token, m.last_sent_hash = "3", "abc"
+		store.save_mapping(m)
+		again = store.get_mapping("R1", "customer", "CUST-1")
+		assert (again.sync_token, again.last_sent_hash) == ("3", "abc")
+		assert [x.local_id for x in store.list_mappings("R1", "customer")] == ["CUST-1"]
+		store.delete_mapping("R1", "customer", "CUST-1")
+		assert store.get_mapping("R1", "customer", "CUST-1") is None
+
+	def test_mappings_are_keyed_by_realm(self):
+		store = self._store()
+		store.save_mapping(self._mapping("R1", "CUST-1", "10"))
+		store.save_mapping(self._mapping("R2", "CUST-1", "10", sync_token="7"))
+		assert store.get_mapping("R1", "customer", "CUST-1").sync_token == "0"
+		assert store.get_mapping("R2", "customer", "CUST-1").sync_token == "7"
+		assert store.get_mapping_by_qbo("R2", "Customer", "10").sync_token == "7"
+		assert store.list_mappings("R1") and all(m.realm_id == "R1" for m in store.list_mappings("R1"))
+		assert store.get_mapping("R3", "customer", "CUST-1") is None
+
+	def test_one_qbo_record_maps_to_one_local_document(self):
+		store = self._store()
+		store.save_mapping(self._mapping("R1", "CUST-1", "10"))
+		try:
+			store.save_mapping(self._mapping("R1", "CUST-2", "10"))
+		except ValueError:
+			pass
+		else:
+			raise AssertionError("two local documents were mapped to one QBO record")
+
+	# cursor ---------------------------------------------------------------------------------------------
+	def test_cursor_round_trip(self):
+		store = self._store()
+		assert store.get_cursor("R1") is None
+		store.save_cursor(Cursor(realm_id="R1", changed_since=T0, seen={"Invoice:5": "2"}, updated_at=T0))
+		c = store.get_cursor("R1")
+		assert c.changed_since == T0 and c.seen == {"Invoice:5": "2"}
+		c.changed_since = T0 + timedelta(minutes=5)
+		store.save_cursor(c)
+		assert store.get_cursor("R1").changed_since == T0 + timedelta(minutes=5)
+		assert store.get_cursor("R2") is None
+
+	# outbox ---------------------------------------------------------------------------------------------
+	def test_outbox_insertion_order_filters_and_updates(self):
+		store = self._store()
+		a = store.add_outbox(OutboxEntry("R1", "customer", "C1", "create", created_at=T0, next_attempt_at=T0))
+		b = store.add_outbox(OutboxEntry("R1", "invoice", "I1", "create", created_at=T0, next_attempt_at=T0))
+		store.add_outbox(OutboxEntry("R2", "customer", "C1", "create", created_at=T0))
+		assert a.id is not None and b.id is not None and a.id != b.id
+		assert [e.local_id for e in store.list_outbox("R1")] == ["C1", "I1"]
+		assert [e.local_id for e in store.list_outbox("R1", local_type="invoice")] == ["I1"]
+		a.state, a.attempts, a.last_error = "in_flight", 1, None
+		store.save_outbox(a)
+		assert store.get_outbox(a.id).state == "in_flight"
+		assert [e.local_id for e in store.list_outbox("R1", states=["pending"])] == ["I1"]
+		assert store.max_generation("R1", "customer", "C1") == 1
+		assert store.max_generation("R1", "customer", "nope") == 0
+
+	# transactions and audit ------------------------------------------------------------------------------
+	def test_transaction_rolls_back_together(self):
+		store = self._store()
+		try:
+			with store.transaction():
+				store.save_mapping(self._mapping())
+				store.add_outbox(OutboxEntry("R1", "customer", "CUST-1", "update", created_at=T0))
+				raise _Boom()
+		except _Boom:
+			pass
+		assert store.get_mapping("R1", "customer", "CUST-1") is None
+		assert store.list_outbox("R1") == []
+		with store.transaction():
+			with store.transaction():  # nesting joins the outer transaction
+				store.save_mapping(self._mapping())
+		assert store.get_mapping("R1", "customer", "CUST-1") is not None
+
+	def test_audit_rows_survive_a_rollback_and_keep_every_field(self):
+		store = self._store()
+		row = AuditRow(realm_id="R1", direction="outbound", qbo_entity="Invoice", operation="create",
+			local_type="invoice", local_id="SINV-1", qbo_id="130", http_method="POST", url="/v3/company/R1/invoice",
+			request_payload='{"Line":[]}', response_payload='{"Invoice":{}}', http_status=200, sync_token_sent=None,
+			sync_token_received="0", request_id="nxcr123g1", intuit_tid="1-abc", outcome="ok", error_code=None,
+			conflict_id="7", attempt=2, duration_ms=12.5, timestamp=T0)
+		try:
+			with store.transaction():
+				store.append_audit(row)
+				raise _Boom()
+		except _Boom:
+			pass
+		rows = store.list_audit("R1")
+		assert len(rows) == 1
+		got = rows[0]
+		assert got.id is not None
+		for name in ("direction", "qbo_entity", "operation", "local_type", "local_id", "qbo_id", "request_payload",
+				"response_payload", "http_status", "sync_token_received", "request_id", "intuit_tid", "outcome",
+				"conflict_id", "attempt", "duration_ms", "timestamp"):
+			assert getattr(got, name) == getattr(row, name), name
+		assert store.list_audit("R2") == []
+		assert store.list_audit("R1", since=T0 + timedelta(seconds=1)) == []
+		assert len(store.list_audit("R1", since=T0, until=T0 + timedelta(seconds=1))) == 1
+
+	# events and conflicts ---------------------------------------------------------------------------------
+	def test_events_by_period(self):
+		store = self._store()
+		store.add_event(SyncEvent("R1", "outbound", "invoice", "I1", "Invoice", "5", "created", timestamp=T0))
+		store.add_event(SyncEvent("R1", "inbound", "payment", "P1", "Payment", "9", "imported",
+			timestamp=T0 + timedelta(days=40)))
+		assert [e.action for e in store.list_events("R1", T0, T0 + timedelta(days=30))] == ["created"]
+		assert len(store.list_events("R1")) == 2 and store.list_events("R2") == []
+
+	def test_conflicts_round_trip_and_filter(self):
+		store = self._store()
+		c = store.add_conflict(Conflict(realm_id="R1", local_type="invoice", local_id="I1", qbo_entity="Invoice",
+			qbo_id="5", kind="transaction_edited", reason="changed in QuickBooks",
+			local_version={"total": "10.00"}, qbo_version={"total": "12.00"}, diffs=[{"field": "total"}],
+			actions=["keep_qbo", "keep_local"], created_at=T0))
+		assert c.id is not None
+		assert [x.id for x in store.list_conflicts("R1", status="open")] == [c.id]
+		c.status, c.resolution, c.resolved_by, c.resolved_at = "resolved", "keep_qbo", "jane", T0
+		store.save_conflict(c)
+		got = store.get_conflict(c.id)
+		assert (got.status, got.resolution, got.resolved_by, got.resolved_at) == ("resolved", "keep_qbo", "jane", T0)
+		assert got.qbo_version == {"total": "12.00"} and got.actions == ["keep_qbo", "keep_local"]
+		assert store.list_conflicts("R1", status="open") == []
+		assert store.list_conflicts("R1", local_type="invoice", local_id="I1")[0].id == c.id
+		assert store.list_conflicts("R2") == []
