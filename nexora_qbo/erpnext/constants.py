@@ -68,14 +68,14 @@ CONFLICT_ACTION_LABELS = {
 # Sync Log direction labels <-> engine values
 DIRECTION_LABELS = {"Outbound": "outbound", "Inbound": "inbound"}
 
-# Reference maps on the realm (child table rows) -> RealmSettings attribute and the local DocType.
+# Reference maps on the realm (child table rows): the row's type IS the local DocType -> RealmSettings map.
 REFERENCE_MAPS = {
-	"Account": ("account_map", "Account"),
-	"Payment Terms": ("terms_map", "Payment Terms Template"),
-	"Tax Template": ("tax_code_map", "Sales Taxes and Charges Template"),
-	"Class": ("class_map", "Cost Center"),
-	"Location": ("location_map", "Branch"),
-	"Mode of Payment": ("payment_method_map", "Mode of Payment"),
+	"Account": "account_map",
+	"Payment Terms Template": "terms_map",
+	"Sales Taxes and Charges Template": "tax_code_map",
+	"Cost Center": "class_map",  # QBO Class
+	"Branch": "location_map",  # QBO Department ("Location")
+	"Mode of Payment": "payment_method_map",
 }
 
 # Jobs ----------------------------------------------------------------------------------------------------

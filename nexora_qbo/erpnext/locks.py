@@ -14,6 +14,7 @@ through `frappe.cache.make_key()`: two sites on one Redis never share a realm lo
 """
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import ExitStack, contextmanager
 from typing import Iterator
@@ -22,6 +23,9 @@ import frappe
 from redis.exceptions import LockError, LockNotOwnedError
 
 from nexora_qbo.erpnext import constants as K
+
+# the heartbeat thread has no Frappe site context: plain logging only
+log = logging.getLogger("nexora_qbo.locks")
 
 
 class RealmBusy(Exception):
@@ -56,10 +60,10 @@ class _Heartbeat:
 				self.lock.reacquire()
 			except (LockNotOwnedError, LockError):
 				self.lost = True
-				frappe.logger("nexora_qbo").error(f"QBO lock {self.name} was lost while held")
+				log.error("QBO lock %s was lost while held", self.name)
 				return
 			except Exception:  # Redis hiccup: try again at the next beat; the TTL still covers us
-				frappe.logger("nexora_qbo").warning(f"QBO lock {self.name}: heartbeat failed", exc_info=True)
+				log.warning("QBO lock %s: heartbeat failed", self.name, exc_info=True)
 
 
 class LockHandle:
@@ -163,4 +167,5 @@ def _engine_hold(realm_id: str, timeout: float | None):
 
 
 def is_locked(name: str) -> bool:
-	return bool(frappe.cache.exists(_lock_key(name)))
+	# RedisWrapper.exists() applies make_key() itself
+	return bool(frappe.cache.exists(f"nexora_qbo:lock:{name}"))

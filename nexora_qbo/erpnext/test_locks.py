@@ -7,6 +7,7 @@ import time
 import uuid
 
 import frappe
+import redis
 from frappe.tests.utils import FrappeTestCase
 
 from nexora_qbo.erpnext.locks import RealmBusy, RedisRealmLock, hold, is_locked
@@ -15,6 +16,21 @@ from nexora_qbo.sync.errors import LockBusy
 
 def _name() -> str:
 	return f"test:{uuid.uuid4().hex[:8]}"
+
+
+def site_thread(target) -> threading.Thread:
+	"""A thread with this site's Frappe context (keys are site-namespaced, so they need frappe.conf): it
+	stands for another RQ worker; only Redis is shared with the test's own thread."""
+	site, sites_path = frappe.local.site, frappe.local.sites_path
+
+	def run():
+		frappe.init(site=site, sites_path=sites_path)
+		try:
+			target()
+		finally:
+			frappe.destroy()
+
+	return threading.Thread(target=run)
 
 
 class TestRedisLock(FrappeTestCase):
@@ -34,7 +50,7 @@ class TestRedisLock(FrappeTestCase):
 				except RealmBusy as exc:
 					errors.append(exc)
 
-			thread = threading.Thread(target=other)
+			thread = site_thread(other)
 			thread.start()
 			thread.join()
 			self.assertEqual(len(errors), 1)
@@ -43,9 +59,12 @@ class TestRedisLock(FrappeTestCase):
 
 	def test_key_is_site_namespaced(self):
 		name = _name()
+		raw_exists = redis.Redis.exists  # RedisWrapper.exists would prefix the key again
 		with hold(name, wait=0):
-			self.assertTrue(frappe.cache.exists(frappe.cache.make_key(f"nexora_qbo:lock:{name}")))
-			self.assertFalse(frappe.cache.exists(f"nexora_qbo:lock:{name}"))
+			self.assertTrue(raw_exists(frappe.cache, frappe.cache.make_key(f"nexora_qbo:lock:{name}")))
+			self.assertFalse(raw_exists(frappe.cache, f"nexora_qbo:lock:{name}"))
+			self.assertTrue(is_locked(name))
+		self.assertFalse(is_locked(name))
 
 	def test_heartbeat_keeps_the_lock_past_its_ttl(self):
 		name = _name()
@@ -83,7 +102,7 @@ class TestRedisLock(FrappeTestCase):
 				except LockBusy:
 					busy.append(True)
 
-			thread = threading.Thread(target=other)
+			thread = site_thread(other)
 			thread.start()
 			thread.join()
 			self.assertEqual(busy, [True])

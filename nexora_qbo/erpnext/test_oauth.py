@@ -65,6 +65,7 @@ class TestOAuthCallback(QBOTestCase):
 		with SandboxServer() as sandbox:
 			realm_id = sandbox.create_realm(seed=False)
 			client_id, client_secret = sandbox.register_app(redirect_uri=callback_url(), default_realm=realm_id)
+			self.realm.reload()
 			self.realm.update({"custom_base_url": sandbox.base_url, "client_id": client_id,
 				"client_secret": client_secret}).save(ignore_permissions=True)
 

@@ -9,6 +9,7 @@ import uuid
 from frappe.tests.utils import FrappeTestCase
 
 from nexora_qbo.erpnext.pacer import RedisPacer
+from nexora_qbo.erpnext.test_locks import site_thread
 from nexora_qbo.qbo.pacer import RateLimits
 
 WINDOW = 0.5  # a scaled "second"
@@ -42,7 +43,7 @@ class TestRedisPacer(FrappeTestCase):
 				with guard:
 					granted.append(time.monotonic())
 
-		threads = [threading.Thread(target=worker) for _ in range(4)]
+		threads = [site_thread(worker) for _ in range(4)]
 		started = time.monotonic()
 		for t in threads:
 			t.start()

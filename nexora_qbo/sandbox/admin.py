@@ -6,6 +6,7 @@ GET  /_sandbox/realms/<id>                 options + entity counts
 POST /_sandbox/realms/<id>/options         change options (rate limits, cdc_cap, throttle_format, ...)
 POST /_sandbox/realms/<id>/seed            seed the staffing company into a realm created with seed=false
 POST /_sandbox/realms/<id>/faults          fault-injection settings (see chaos.py); GET shows them
+POST /_sandbox/oauth/faults                the same for the token endpoint
 POST /_sandbox/realms/<id>/webhooks        {"url", "verifier_token", "format": "legacy"|"cloudevents"}
 POST /_sandbox/realms/<id>/exchangerates   {"currency", "date", "rate"}
 GET  /_sandbox/realms/<id>/stats           request counts, 429s, injected faults, webhooks, entity counts
@@ -15,6 +16,7 @@ POST /_sandbox/tokens                      {"realm_id", "client_id"} -> a token 
 GET  /_sandbox/clock, POST /_sandbox/clock {"speed"}, POST /_sandbox/clock/advance {"seconds"|"days"...}
 POST /_sandbox/webhooks/flush              wait until queued webhook deliveries were attempted
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -58,8 +60,15 @@ def handle(app, req: Request) -> Response:
 				return _json(404, {"error": f"unknown realm {parts[1]}"})
 			sub = parts[2] if len(parts) > 2 else ""
 			if sub == "" and method == "GET":
-				return _json(200, {"realmId": realm.id, "options": realm.options.to_dict(), "entities": realm.counts(),
-					"seed": state.seeds.get(realm.id)})
+				return _json(
+					200,
+					{
+						"realmId": realm.id,
+						"options": realm.options.to_dict(),
+						"entities": realm.counts(),
+						"seed": state.seeds.get(realm.id),
+					},
+				)
 			if sub == "options":
 				return _json(200, state.set_options(realm.id, body))
 			if sub == "seed" and method == "POST":
@@ -77,24 +86,45 @@ def handle(app, req: Request) -> Response:
 					return _json(200, dict(realm.faults.config))
 				return _json(200, realm.faults.configure(body))
 			if sub == "webhooks":
-				state.configure_webhook(realm.id, body.get("url"), body.get("verifier_token", ""),
-					body.get("format", "legacy"))
+				state.configure_webhook(
+					realm.id, body.get("url"), body.get("verifier_token", ""), body.get("format", "legacy")
+				)
 				return _json(200, {"webhook": realm.webhook})
 			if sub == "exchangerates":
 				from .rates import set_rate
 
 				with realm.lock:
-					set_rate(realm, str(body["currency"]), date.fromisoformat(body["date"]), Decimal(str(body["rate"])))
+					set_rate(
+						realm,
+						str(body["currency"]),
+						date.fromisoformat(body["date"]),
+						Decimal(str(body["rate"])),
+					)
 				return _json(200, {"ok": True})
 			if sub == "stats":
 				return _json(200, realm_stats(realm))
+		if parts == ["oauth", "faults"]:
+			if method == "GET":
+				return _json(200, dict(state.oauth_faults.config))
+			return _json(200, state.oauth_faults.configure(body))
 		if parts == ["stats"]:
 			return _json(200, {rid: realm_stats(r) for rid, r in state.realms.items()})
 		if parts == ["apps"] and method == "POST":
-			app_obj = state.auth.register_app(body.get("redirect_uris") or [], body.get("default_realm"),
-				body.get("client_id"), body.get("client_secret"))
-			return _json(200, {"client_id": app_obj.client_id, "client_secret": app_obj.client_secret,
-				"redirect_uris": app_obj.redirect_uris, "default_realm": app_obj.default_realm})
+			app_obj = state.auth.register_app(
+				body.get("redirect_uris") or [],
+				body.get("default_realm"),
+				body.get("client_id"),
+				body.get("client_secret"),
+			)
+			return _json(
+				200,
+				{
+					"client_id": app_obj.client_id,
+					"client_secret": app_obj.client_secret,
+					"redirect_uris": app_obj.redirect_uris,
+					"default_realm": app_obj.default_realm,
+				},
+			)
 		if parts == ["tokens"] and method == "POST":
 			tokens = state.auth.issue_direct(str(body["realm_id"]), str(body["client_id"]), state.clock.now())
 			return _json(200, tokens)
@@ -103,8 +133,12 @@ def handle(app, req: Request) -> Response:
 				state.clock.set_speed(float(body["speed"]))
 			return _json(200, {"now": state.clock.now().isoformat(), "speed": state.clock.speed})
 		if parts == ["clock", "advance"] and method == "POST":
-			seconds = float(body.get("seconds", 0)) + 60 * float(body.get("minutes", 0)) \
-				+ 3600 * float(body.get("hours", 0)) + 86400 * float(body.get("days", 0))
+			seconds = (
+				float(body.get("seconds", 0))
+				+ 60 * float(body.get("minutes", 0))
+				+ 3600 * float(body.get("hours", 0))
+				+ 86400 * float(body.get("days", 0))
+			)
 			now = state.clock.advance(seconds)
 			return _json(200, {"now": now.isoformat(), "speed": state.clock.speed})
 		if parts == ["webhooks", "flush"] and method == "POST":

@@ -3,16 +3,19 @@
 `/v3/company/<realmId>/<entity>[/<id>]`, `/query`, `/cdc`, `/batch`, `/preferences`, `/companyinfo/<realmId>`,
 `/exchangerate`; `/oauth2/authorize`, `/oauth2/v1/tokens/bearer`, `/oauth2/v1/tokens/revoke`; `/_sandbox/...`.
 
-Per API request, in order: bearer check (401 legacy envelope / 403 realm mismatch), per-realm rate limit (429),
+Per API request, in order: bearer check (401 legacy envelope / 403 realm mismatch), per-realm rate limit
+(429),
 seeded fault injection (throttle/500/503/reset/latency), the operation under the realm lock (with requestid
 replay for writes), then the "lost response" drop if one was drawn.
 """
+
 from __future__ import annotations
 
 import re
 import time
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
@@ -95,7 +98,9 @@ class SandboxApp:
 		from .auth import OAuthError
 
 		try:
-			location = self.state.auth.authorize(req.args, lambda r: self.state.realm(r) is not None, self.now())
+			location = self.state.auth.authorize(
+				req.args, lambda r: self.state.realm(r) is not None, self.now()
+			)
 		except OAuthError as err:
 			return self.oauth_json(err.status, err.body)
 		return Response("", status=302, headers={"Location": location})
@@ -105,10 +110,20 @@ class SandboxApp:
 
 		if req.method != "POST":
 			return self.oauth_json(405, {"error": "invalid_request"})
+		kind, latency = self.state.oauth_faults.decide()
+		if latency:
+			time.sleep(latency)
+		if kind == "reset":
+			self.drop(req)
+		if kind in ("error500", "error503", "throttle"):
+			status = {"error500": 500, "error503": 503, "throttle": 429}[kind]
+			return self.oauth_json(status, {"error": "server_error" if status != 429 else "rate_limited"})
 		try:
 			body = self.state.auth.token(req.headers, req.form, self.now())
 		except OAuthError as err:
 			return self.oauth_json(err.status, err.body)
+		if kind == "lost_response":
+			self.drop(req)  # the new pair was issued (and the old refresh token superseded)
 		return self.oauth_json(200, body)
 
 	def oauth_revoke(self, req: Request) -> Response:
@@ -176,8 +191,11 @@ class SandboxApp:
 			headers["Retry-After"] = str(int(realm.options.retry_after))
 		if fmt in ("xml", "xml403"):
 			status = 403 if fmt == "xml403" else 429
-			resp = Response(F.throttle_xml(fmt_response_time(self.now()), status), status=status,
-				content_type="application/xml;charset=UTF-8")
+			resp = Response(
+				F.throttle_xml(fmt_response_time(self.now()), status),
+				status=status,
+				content_type="application/xml;charset=UTF-8",
+			)
 			resp.headers["Intuit-Tid"] = tid()
 			for k, v in headers.items():
 				resp.headers[k] = v
@@ -191,8 +209,12 @@ class SandboxApp:
 		try:
 			return loads(raw)
 		except ValueError as exc:
-			raise F.validation("2010", "Request has invalid or unsupported property",
-				f"Malformed JSON request body: {exc}", None) from None
+			raise F.validation(
+				"2010",
+				"Request has invalid or unsupported property",
+				f"Malformed JSON request body: {exc}",
+				None,
+			) from None
 
 	def route(self, req: Request, realm, rest: str) -> Response:
 		parts = [p for p in rest.split("/") if p]
@@ -208,23 +230,44 @@ class SandboxApp:
 						text = req.get_data(as_text=True)
 					return self.json(200, {"QueryResponse": query.run(realm, text or "")})
 				if seg == "cdc" and len(parts) == 1 and method == "GET":
-					return self.json(200, cdc.run(realm, req.args.get("entities"), req.args.get("changedSince"), now))
+					return self.json(
+						200, cdc.run(realm, req.args.get("entities"), req.args.get("changedSince"), now)
+					)
 				if seg == "batch" and len(parts) == 1 and method == "POST":
-					return self.write(req, realm, lambda ctx: batch.run(realm, self.body_json(req),
-						req.args.get("requestid") or None, ctx), events, batch_mode=True)
+					return self.write(
+						req,
+						realm,
+						lambda ctx: batch.run(
+							realm, self.body_json(req), req.args.get("requestid") or None, ctx
+						),
+						events,
+						batch_mode=True,
+					)
 				if seg == "preferences" and len(parts) == 1:
 					if method == "GET":
 						return self.json(200, {"Preferences": service.read(realm, "Preferences", "1")})
-					return self.write(req, realm, lambda ctx: {"Preferences": service.update(
-						realm, "Preferences", self.body_json(req), ctx)}, events)
+					return self.write(
+						req,
+						realm,
+						lambda ctx: {
+							"Preferences": service.update(realm, "Preferences", self.body_json(req), ctx)
+						},
+						events,
+					)
 				if seg == "companyinfo":
 					if method == "GET" and len(parts) == 2:
 						if parts[1] != realm.id:
 							raise F.not_found()
 						return self.json(200, {"CompanyInfo": service.read(realm, "CompanyInfo", "1")})
 					if method == "POST" and len(parts) == 1:
-						return self.write(req, realm, lambda ctx: {"CompanyInfo": service.update(
-							realm, "CompanyInfo", self.body_json(req), ctx)}, events)
+						return self.write(
+							req,
+							realm,
+							lambda ctx: {
+								"CompanyInfo": service.update(realm, "CompanyInfo", self.body_json(req), ctx)
+							},
+							events,
+						)
 				if seg == "exchangerate" and len(parts) == 1:
 					return self.exchange_rate(req, realm)
 				if seg in BY_PATH and seg not in ("preferences", "companyinfo"):
@@ -232,8 +275,12 @@ class SandboxApp:
 					if method == "GET" and len(parts) == 2:
 						return self.json(200, {entity: service.read(realm, entity, parts[1])})
 					if method == "POST" and len(parts) == 1:
-						return self.write(req, realm, lambda ctx: {entity: self.entity_write(req, realm, entity, ctx)},
-							events)
+						return self.write(
+							req,
+							realm,
+							lambda ctx: {entity: self.entity_write(req, realm, entity, ctx)},
+							events,
+						)
 				raise F.unsupported(req.path)
 		except SandboxFault as fault:
 			return self.fault(fault)
@@ -264,7 +311,8 @@ class SandboxApp:
 		rid = req.args.get("requestid") or ""
 		if rid and not batch_mode and len(rid) > C.MAX_REQUEST_ID:
 			raise F.business(
-				f"You cannot enter more than {C.MAX_REQUEST_ID} characters in the request_id field. You entered "
+				f"You cannot enter more than {C.MAX_REQUEST_ID} characters in the request_id field. "
+				f"You entered "
 				f"{rid} which is {len(rid)} characters"
 			)
 		key = ("batch:" if batch_mode else "") + rid
@@ -305,9 +353,17 @@ class SandboxApp:
 		rate = body.get("Rate")
 		if rate is None:
 			raise F.required("Rate")
-		as_of = date.fromisoformat(str(body["AsOfDate"]))
+		try:
+			as_of = date.fromisoformat(str(body["AsOfDate"]))
+			rate = Decimal(str(rate))
+		except (ValueError, ArithmeticError):
+			raise F.business("Invalid AsOfDate or Rate", "Rate") from None
+		if rate <= 0:
+			raise F.business("Rate must be positive", "Rate")
 		rates.set_rate(realm, source, as_of, rate)
-		return self.json(200, {"ExchangeRate": rates.exchange_rate_object(realm, source, as_of, fmt_meta_time(now))})
+		return self.json(
+			200, {"ExchangeRate": rates.exchange_rate_object(realm, source, as_of, fmt_meta_time(now))}
+		)
 
 
 __all__ = ["SandboxApp", "DropConnection", "SPECS"]

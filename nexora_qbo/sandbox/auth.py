@@ -11,6 +11,7 @@
   current one); the then-current token becomes superseded at that moment.
 - Access tokens live 3600 s and are bound to one realm.
 """
+
 from __future__ import annotations
 
 import base64
@@ -85,11 +86,15 @@ class Authority:
 	access: dict[str, AccessToken] = field(default_factory=dict)
 	lock: threading.Lock = field(default_factory=threading.Lock)
 
-	# ---- apps -----------------------------------------------------------------------------------------------
+	# ---- apps ------------------------------------------------------------------------------------------
 	def register_app(self, redirect_uris=(), default_realm=None, client_id=None, client_secret=None) -> App:
 		with self.lock:
-			app = App(client_id or "AB" + secrets.token_hex(20), client_secret or secrets.token_hex(20),
-				[str(u) for u in (redirect_uris or [])], default_realm)
+			app = App(
+				client_id or "AB" + secrets.token_hex(20),
+				client_secret or secrets.token_hex(20),
+				[str(u) for u in (redirect_uris or [])],
+				default_realm,
+			)
 			self.apps[app.client_id] = app
 			return app
 
@@ -124,8 +129,9 @@ class Authority:
 			raise OAuthError(400, "invalid_request", "No company (realm) to connect")
 		code = "AB11" + secrets.token_urlsafe(32)
 		with self.lock:
-			self.codes[code] = AuthCode(app.client_id, realm_id, redirect_uri,
-				now + timedelta(seconds=C.AUTH_CODE_TTL))
+			self.codes[code] = AuthCode(
+				app.client_id, realm_id, redirect_uri, now + timedelta(seconds=C.AUTH_CODE_TTL)
+			)
 		query = [("code", code)]
 		if params.get("state") is not None:
 			query.append(("state", params["state"]))
@@ -143,8 +149,13 @@ class Authority:
 		with self.lock:
 			if grant == "authorization_code":
 				code = self.codes.get(form.get("code", ""))
-				if code is None or code.used or code.client_id != app.client_id or now > code.expires \
-						or form.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
+				if (
+					code is None
+					or code.used
+					or code.client_id != app.client_id
+					or now > code.expires
+					or form.get("redirect_uri", code.redirect_uri) != code.redirect_uri
+				):
 					raise OAuthError(400, *INVALID_GRANT)
 				code.used = True
 				chain = Chain(code.realm_id, app.client_id, now + timedelta(seconds=C.REFRESH_TOKEN_HARD_TTL))

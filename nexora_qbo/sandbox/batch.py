@@ -6,6 +6,7 @@ exact production text is unknown, see §4's table). With a requestid, requestid 
 len(requestid)+len(bId) ≤ 50 for every item, otherwise every item fails with 6000 (gh:intuit/
 QuickBooks-V3-Java-SDK#180).
 """
+
 from __future__ import annotations
 
 from . import constants as C
@@ -54,7 +55,8 @@ def run(realm: Realm, body, request_id: str | None, ctx: service.WriteContext) -
 	if len(items) > C.MAX_BATCH_ITEMS:
 		raise F.business(
 			f"The batch request has {len(items)} items; the maximum number of BatchItemRequest items is "
-			f"{C.MAX_BATCH_ITEMS}.", "BatchItemRequest",
+			f"{C.MAX_BATCH_ITEMS}.",
+			"BatchItemRequest",
 		)
 	id_fault = None
 	if request_id:
@@ -62,7 +64,8 @@ def run(realm: Realm, body, request_id: str | None, ctx: service.WriteContext) -
 			combined = f"{request_id}{item.get('bId', '')}"
 			if len(request_id) > C.MAX_BATCH_REQUEST_ID or len(combined) > C.MAX_REQUEST_ID:
 				id_fault = F.business(
-					f"You cannot enter more than {C.MAX_REQUEST_ID} characters in the request_id field. You entered "
+					f"You cannot enter more than {C.MAX_REQUEST_ID} characters in the request_id field. "
+					f"You entered "
 					f"{combined} which is {len(combined)} characters"
 				)
 				break

@@ -4,6 +4,7 @@ It registers its own OAuth app and token with the sandbox and talks HTTP like an
 bump SyncTokens, fire webhooks and show up in CDC exactly like a real user's would. Tests use it to "edit a
 customer in QBO" behind the sync engine's back.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -34,10 +35,15 @@ class Bookkeeper:
 		return f"{self.server.base_url}/v3/company/{self.realm_id}"
 
 	def _call(self, method: str, path: str, body=None, params=None, content_type="application/json"):
-		headers = {"Authorization": f"Bearer {self.tokens['access_token']}", "Accept": "application/json",
-			"Content-Type": content_type}
+		headers = {
+			"Authorization": f"Bearer {self.tokens['access_token']}",
+			"Accept": "application/json",
+			"Content-Type": content_type,
+		}
 		data = None if body is None else (body if isinstance(body, str) else dumps(body))
-		resp = self.session.request(method, self.base + path, data=data, params=params, headers=headers, timeout=10)
+		resp = self.session.request(
+			method, self.base + path, data=data, params=params, headers=headers, timeout=10
+		)
 		payload = loads(resp.content) if resp.content else None
 		if resp.status_code != 200:
 			raise BookkeeperError(resp.status_code, payload)
@@ -47,7 +53,9 @@ class Bookkeeper:
 		return self._call("GET", f"/{entity.lower()}/{entity_id}")[entity]
 
 	def create(self, entity: str, body: dict, request_id: str | None = None) -> dict:
-		return self._call("POST", f"/{entity.lower()}", body, {"requestid": request_id or uuid.uuid4().hex})[entity]
+		return self._call("POST", f"/{entity.lower()}", body, {"requestid": request_id or uuid.uuid4().hex})[
+			entity
+		]
 
 	def update(self, entity: str, entity_id: str, changes: dict, sparse: bool = True) -> dict:
 		"""Read the current SyncToken and apply `changes` (sparse by default)."""
@@ -90,5 +98,7 @@ class Bookkeeper:
 			if part > 0:
 				lines.append({"Amount": part, "LinkedTxn": [{"TxnId": inv_id, "TxnType": "Invoice"}]})
 				remaining -= part
-		return self.create("Payment", {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal(str(amount)),
-			"Line": lines})
+		return self.create(
+			"Payment",
+			{"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal(str(amount)), "Line": lines},
+		)

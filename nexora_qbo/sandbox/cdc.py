@@ -6,10 +6,12 @@
   voided transactions are ordinary updates.
 - changedSince older than 30 days (sandbox clock) → 400 ValidationFault code 4001 with QBO's reported text.
 - The 1000-object cap (configurable per realm: `cdc_cap`) is on the SUM across entities. Our choice: the
-  OLDEST changes are returned first (by change sequence), so a client that advances its checkpoint to the newest
+  OLDEST changes are returned first (by change sequence), so a client that advances its checkpoint to the
+  newest
   LastUpdatedTime it saw never skips an object; a response holding `cap` objects is saturated.
 - TaxCode/TaxRate are not covered by CDC (§2): they always come back empty.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -43,8 +45,10 @@ def run(realm: Realm, entities_param: str | None, changed_since: str | None, now
 		raise F.business(f"Invalid changedSince value {changed_since}", "changedSince") from None
 	if since < now - timedelta(days=C.CDC_MAX_LOOKBACK_DAYS):
 		raise F.validation(
-			"4001", C.MSG_QUERY_INVALID,
-			f"Operation cdc with changedSince date {changed_since} which is older than fixed days is not supported.",
+			"4001",
+			C.MSG_QUERY_INVALID,
+			f"Operation cdc with changedSince date {changed_since} which is older than fixed days is "
+			"not supported.",
 			None,
 		)
 	changed = []

@@ -6,6 +6,7 @@ committed response, §6), plus added latency. Each API request draws exactly two
 random.Random(seed), so the same seed and request sequence reproduce the same faults. `script` forces the
 next kinds in order (for tests that need one specific fault now).
 """
+
 from __future__ import annotations
 
 import random
@@ -22,8 +23,15 @@ class FaultInjector:
 	def configure(self, config: dict) -> dict:
 		with self._lock:
 			current = getattr(self, "config", {})
-			merged = {"seed": 0, "latency_rate": 0.0, "latency_ms": [0, 0], "script": [],
-				**{k: 0.0 for k in KINDS}, **current, **(config or {})}
+			merged = {
+				"seed": 0,
+				"latency_rate": 0.0,
+				"latency_ms": [0, 0],
+				"script": [],
+				**{k: 0.0 for k in KINDS},
+				**current,
+				**(config or {}),
+			}
 			unknown = set(merged) - {"seed", "latency_rate", "latency_ms", "script", *KINDS}
 			if unknown:
 				raise ValueError(f"unknown fault settings {sorted(unknown)}")

@@ -1,4 +1,5 @@
 """`nexora-qbo sandbox`: serve the local QBO sandbox with a seeded staffing company per realm."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,16 +14,21 @@ def main(argv: list[str] | None = None) -> int:
 	parser.add_argument("--realms", type=int, default=2, help="number of seeded staffing companies")
 	parser.add_argument("--speed", type=float, default=1.0, help="sandbox clock speed factor")
 	parser.add_argument("--multicurrency", action="store_true", help="enable multicurrency in every realm")
-	parser.add_argument("--redirect-uri", default="http://localhost:8000/api/method/nexora_qbo.oauth.callback",
-		help="redirect URI registered for the printed OAuth app")
+	parser.add_argument(
+		"--redirect-uri",
+		default="http://localhost:8000/api/method/nexora_qbo.oauth.callback",
+		help="redirect URI registered for the printed OAuth app",
+	)
 	parser.add_argument("--check", action="store_true", help="start, print, and exit (smoke test)")
 	args = parser.parse_args(argv)
 
 	from .server import SandboxServer
 
 	server = SandboxServer(args.host, args.port, seed=args.seed, speed=args.speed, start=False)
-	realms = [server.create_realm(multicurrency=args.multicurrency,
-		company_name=f"Nexora Staffing {n + 1}") for n in range(max(1, args.realms))]
+	realms = [
+		server.create_realm(multicurrency=args.multicurrency, company_name=f"Nexora Staffing {n + 1}")
+		for n in range(max(1, args.realms))
+	]
 	client_id, secret = server.register_app(redirect_uri=args.redirect_uri, default_realm=realms[0])
 	print(f"QBO sandbox on {server.base_url}  (environment=custom, custom_base_url={server.base_url})")
 	for rid in realms:
@@ -30,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 	print(f"  OAuth app client_id={client_id}")
 	print(f"            client_secret={secret}")
 	print(f"            redirect_uri={args.redirect_uri} (authorize with &realmId=<realm> to pick a company)")
-	print("  admin API: /_sandbox/realms, /_sandbox/apps, /_sandbox/clock/advance, /_sandbox/realms/<id>/faults")
+	print(
+		"  admin API: /_sandbox/realms, /_sandbox/apps, /_sandbox/clock/advance, /_sandbox/realms/<id>/faults"
+	)
 	sys.stdout.flush()
 	if args.check:
 		server.stop()

@@ -3,6 +3,7 @@
 Why: refresh tokens age over 24 h (§7), CDC refuses windows older than 30 days (§2) and rate limits count per
 second/minute (§5); tests must reach all of these without sleeping. One clock serves every realm.
 """
+
 from __future__ import annotations
 
 import threading

@@ -2,6 +2,7 @@
 
 Values are QBO's documented or recorded ones; the section of qbo-api.md (or the fixture) is named beside each.
 """
+
 from __future__ import annotations
 
 PACIFIC_TZ = "America/Los_Angeles"  # qbo-api.md §2: times carry the company/Pacific offset
@@ -50,8 +51,18 @@ DEFAULT_RATES_TO_USD = {
 
 # Entity names exactly as QBO spells them, and the URL segment (lower case) for each.
 NAME_LIST_ENTITIES = (
-	"Customer", "Vendor", "Employee", "Item", "Account", "Class", "Department", "Term", "PaymentMethod",
-	"TaxCode", "TaxRate", "CompanyCurrency",
+	"Customer",
+	"Vendor",
+	"Employee",
+	"Item",
+	"Account",
+	"Class",
+	"Department",
+	"Term",
+	"PaymentMethod",
+	"TaxCode",
+	"TaxRate",
+	"CompanyCurrency",
 )
 DISPLAY_NAME_ENTITIES = ("Customer", "Vendor", "Employee")  # §9 Customer: unique across these three
 TRANSACTION_ENTITIES = ("Invoice", "Payment", "CreditMemo")
@@ -65,12 +76,14 @@ DELETED_SUFFIX = " (deleted)"  # §1, fx:minimul-qbo_api/deactivate/account.yml
 # Fault texts (verbatim from fixtures where one exists)
 MSG_STALE = "Stale Object Error"
 DETAIL_STALE = (
-	"Stale Object Error : You and {user} were working on this at the same time. {user} finished before you did, "
+	"Stale Object Error : You and {user} were working on this at the same time. "
+	"{user} finished before you did, "
 	"so your work was not saved."
 )
 MSG_NOT_FOUND = "Object Not Found"
 DETAIL_NOT_FOUND = (
-	"Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, "
+	"Object Not Found : Something you're trying to use has been made inactive. "
+	"Check the fields with accounts, "
 	"customers, items, vendors or employees."
 )
 MSG_DUPLICATE = "Duplicate Name Exists Error"

@@ -1,9 +1,11 @@
 """QBO fault envelopes, raised as `SandboxFault` anywhere in the model and rendered by the WSGI layer.
 
 Shapes follow the fixtures: ValidationFault bodies from Boulevard-ExQuickBooks/*_error.json and
-minimul-qbo_api/error/*.yml; the 401 legacy lower-case envelope from minimul-qbo_api/error/401.yml; the throttle
+minimul-qbo_api/error/*.yml; the 401 legacy lower-case envelope from minimul-qbo_api/error/401.yml; the
+throttle
 fault from ruckus-quickbooks-ruby/too_many_requests_error.xml (§0, §5, §7 of qbo-api.md).
 """
+
 from __future__ import annotations
 
 from . import constants as C
@@ -33,7 +35,9 @@ def _error(message: str, detail: str, code: str, element: str | None = "") -> di
 	return err
 
 
-def validation(code: str, message: str, detail: str, element: str | None = "", status: int = 400) -> SandboxFault:
+def validation(
+	code: str, message: str, detail: str, element: str | None = "", status: int = 400
+) -> SandboxFault:
 	return SandboxFault(status, "ValidationFault", [_error(message, detail, code, element)])
 
 
@@ -75,7 +79,10 @@ def query_invalid(detail: str) -> SandboxFault:
 def unsupported(path: str) -> SandboxFault:
 	"""Code 500 'Unsupported Operation' for an unknown path, fx:minimul-qbo_api/error/500.yml (HTTP 400)."""
 	return validation(
-		"500", C.MSG_UNSUPPORTED, f"Operation Could not find resource for relative : {path} is not supported.", None
+		"500",
+		C.MSG_UNSUPPORTED,
+		f"Operation Could not find resource for relative : {path} is not supported.",
+		None,
 	)
 
 
@@ -90,11 +97,13 @@ def invalid_id(value: str) -> SandboxFault:
 
 def throttle_body(status: int = 429) -> dict:
 	return {
-		"Error": [{
-			"Message": C.MSG_THROTTLE.format(status=status),
-			"Detail": C.DETAIL_THROTTLE,
-			"code": "3001",
-		}],
+		"Error": [
+			{
+				"Message": C.MSG_THROTTLE.format(status=status),
+				"Detail": C.DETAIL_THROTTLE,
+				"code": "3001",
+			}
+		],
 		"type": "SERVICE",
 	}
 
@@ -115,10 +124,19 @@ def throttle_xml(time_text: str, status: int = 429) -> str:
 
 
 def system_fault(status: int = 500) -> SandboxFault:
-	return SandboxFault(status, "SystemFault", [_error(
-		C.MSG_SYSTEM, "System Failure Error: An unexpected error occurred while accessing or saving your data. "
-		"Please wait a few minutes and try again. If the problem persists, contact customer support.", "10000", None,
-	)])
+	return SandboxFault(
+		status,
+		"SystemFault",
+		[
+			_error(
+				C.MSG_SYSTEM,
+				"System Failure Error: An unexpected error occurred while accessing or saving your data. "
+				"Please wait a few minutes and try again. If the problem persists, contact customer support.",
+				"10000",
+				None,
+			)
+		],
+	)
 
 
 def auth_401_body(detail: str, epoch_ms: int) -> dict:
@@ -144,4 +162,6 @@ def auth_401_body(detail: str, epoch_ms: int) -> dict:
 
 def authorization_fault(detail: str = "") -> SandboxFault:
 	"""403 when a token is used on a realm it was not issued for (QBO's ApplicationAuthorizationFailed)."""
-	return SandboxFault(403, "AuthorizationFault", [{"Message": C.MSG_AUTHZ_FAILED, "Detail": detail, "code": "3100"}])
+	return SandboxFault(
+		403, "AuthorizationFault", [{"Message": C.MSG_AUTHZ_FAILED, "Detail": detail, "code": "3100"}]
+	)

@@ -3,6 +3,7 @@
 Why one `RLock` per realm: QBO realms are independent companies; a write and its side effects (a Payment
 bumping every Invoice it touches, §1) must be atomic, while different realms never contend.
 """
+
 from __future__ import annotations
 
 import copy
@@ -78,8 +79,15 @@ class Realm:
 		self.request_cache: dict[str, tuple[int, bytes, str]] = {}
 		self.rates: dict[tuple[str, date], Decimal] = {}
 		self.webhook: dict | None = None
-		self.stats: dict = {"requests": 0, "by_status": {}, "throttled": 0, "faults_injected": {}, "replays": 0,
-			"webhooks_sent": 0, "webhooks_failed": 0}
+		self.stats: dict = {
+			"requests": 0,
+			"by_status": {},
+			"throttled": 0,
+			"faults_injected": {},
+			"replays": 0,
+			"webhooks_sent": 0,
+			"webhooks_failed": 0,
+		}
 		# set by the server: FaultInjector and RateLimiter
 		self.faults = None
 		self.limiter = None
@@ -115,7 +123,9 @@ class Realm:
 		return [r for r in self.records.get(entity, {}).values() if not r.deleted]
 
 	def counts(self) -> dict[str, int]:
-		return {name: len([r for r in table.values() if not r.deleted]) for name, table in self.records.items()}
+		return {
+			name: len([r for r in table.values() if not r.deleted]) for name, table in self.records.items()
+		}
 
 	# ---- preferences shortcuts ---------------------------------------------------------------------------
 	def prefs(self) -> dict:

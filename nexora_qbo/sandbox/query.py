@@ -5,6 +5,7 @@
 STARTPOSITION is 1-based (0 → 4001), MAXRESULTS ≤ 1000 (4001), entity names case-sensitive, name lists return
 only Active=true unless the WHERE mentions Active, `maxResults` in the answer is the number returned.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,14 +72,15 @@ class Parser:
 	def next(self):
 		tok = self.peek()
 		if tok is None:
-			raise F.query_parse("Encountered \"<EOF>\" at line 1.\nWas expecting more input.")
+			raise F.query_parse('Encountered "<EOF>" at line 1.\nWas expecting more input.')
 		self.i += 1
 		return tok
 
 	def fail(self, tok, expecting: str):
 		kind, value, col = tok
 		raise F.query_parse(
-			f'Encountered " "{value}" "{value.upper()} "" at line 1, column {col}.\nWas expecting:\n    {expecting} ...\n    '
+			f'Encountered " "{value}" "{value.upper()} "" at line 1, column {col}.\n'
+			f"Was expecting:\n    {expecting} ...\n    "
 		)
 
 	def keyword(self, word: str) -> bool:
@@ -152,7 +154,9 @@ class Parser:
 		if q.start < 1:
 			raise F.query_invalid(f"value {q.start} is too small. Min allowed value is 1")
 		if q.max_results > C.MAX_QUERY_RESULTS:
-			raise F.query_invalid(f"value {q.max_results} is too large. Max allowed value is {C.MAX_QUERY_RESULTS}")
+			raise F.query_invalid(
+				f"value {q.max_results} is too large. Max allowed value is {C.MAX_QUERY_RESULTS}"
+			)
 		if q.max_results < 0:
 			raise F.query_invalid(f"value {q.max_results} is too small. Min allowed value is 0")
 		return q
@@ -212,7 +216,7 @@ class Parser:
 
 def parse(text: str) -> Query:
 	if not text or not text.strip():
-		raise F.query_parse("Encountered \"<EOF>\" at line 1, column 0.")
+		raise F.query_parse('Encountered "<EOF>" at line 1, column 0.')
 	return Parser(text).parse()
 
 
@@ -324,10 +328,16 @@ def run(realm: Realm, text: str) -> dict:
 	hits.sort(key=lambda o: sort_key("Id", o))
 	for path, desc in reversed(q.order):
 		hits.sort(key=lambda o, p=path: sort_key(p, o), reverse=desc)
-	page = hits[q.start - 1: q.start - 1 + q.max_results]
+	page = hits[q.start - 1 : q.start - 1 + q.max_results]
 	if not page:
 		return {}
 	if q.fields:
-		wanted = {f.split(".")[0].lower() for f in q.fields} | {"id", "synctoken", "metadata", "domain", "sparse"}
+		wanted = {f.split(".")[0].lower() for f in q.fields} | {
+			"id",
+			"synctoken",
+			"metadata",
+			"domain",
+			"sparse",
+		}
 		page = [{k: v for k, v in o.items() if k.lower() in wanted} for o in page]
 	return {q.entity: page, "startPosition": q.start, "maxResults": len(page)}

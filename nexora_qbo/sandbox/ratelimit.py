@@ -3,6 +3,7 @@
 Sliding windows of accepted requests; a refused request is not counted, so a client that waits out the window
 gets through. Limits come from RealmOptions and can be changed at runtime (admin API / Python API).
 """
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 A rate set through `POST /exchangerate` (or the admin API) for a day wins; otherwise the latest earlier set
 rate; otherwise a fixed default table (the sandbox has no market feed).
 """
+
 from __future__ import annotations
 
 from datetime import date

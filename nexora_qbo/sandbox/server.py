@@ -10,6 +10,7 @@
 The helpers (create_realm, register_app, issue_tokens, advance_clock, set_faults, configure_webhook,
 set_options, stats) act on the same in-process model as the `/_sandbox/...` admin endpoints.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,16 @@ class Handler(WSGIRequestHandler):
 
 
 class SandboxServer:
-	def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0, speed: float = 1.0,
-			start: bool = True, quiet: bool = True):
+	def __init__(
+		self,
+		host: str = "127.0.0.1",
+		port: int = 0,
+		*,
+		seed: int = 0,
+		speed: float = 1.0,
+		start: bool = True,
+		quiet: bool = True,
+	):
 		self.state = SandboxState(speed=speed, seed=seed)
 		self.app = SandboxApp(self.state)
 		if quiet:
@@ -65,7 +74,9 @@ class SandboxServer:
 	def start(self) -> "SandboxServer":
 		if self._thread is None:
 			self._serving = True
-			self._thread = threading.Thread(target=self._server.serve_forever, name="qbo-sandbox", daemon=True)
+			self._thread = threading.Thread(
+				target=self._server.serve_forever, name="qbo-sandbox", daemon=True
+			)
 			self._thread.start()
 		return self
 
@@ -99,8 +110,14 @@ class SandboxServer:
 	def seed_info(self, realm_id: str) -> dict:
 		return self.state.seeds.get(realm_id, {})
 
-	def register_app(self, redirect_uri: str | None = None, redirect_uris=(), default_realm: str | None = None,
-			client_id: str | None = None, client_secret: str | None = None) -> tuple[str, str]:
+	def register_app(
+		self,
+		redirect_uri: str | None = None,
+		redirect_uris=(),
+		default_realm: str | None = None,
+		client_id: str | None = None,
+		client_secret: str | None = None,
+	) -> tuple[str, str]:
 		uris = list(redirect_uris) + ([redirect_uri] if redirect_uri else [])
 		app = self.state.auth.register_app(uris, default_realm, client_id, client_secret)
 		return app.client_id, app.client_secret
@@ -117,10 +134,16 @@ class SandboxServer:
 	def set_faults(self, realm_id: str, **config) -> dict:
 		return self.state.realm(realm_id).faults.configure(config)
 
+	def set_oauth_faults(self, **config) -> dict:
+		"""Faults for the token endpoint (reset, lost_response, error500/503, throttle, latency, script)."""
+		return self.state.oauth_faults.configure(config)
+
 	def set_options(self, realm_id: str, **options) -> dict:
 		return self.state.set_options(realm_id, options)
 
-	def configure_webhook(self, realm_id: str, url: str | None, verifier_token: str = "", fmt: str = "legacy"):
+	def configure_webhook(
+		self, realm_id: str, url: str | None, verifier_token: str = "", fmt: str = "legacy"
+	):
 		self.state.configure_webhook(realm_id, url, verifier_token, fmt)
 
 	def flush_webhooks(self, timeout: float = 5.0) -> bool:

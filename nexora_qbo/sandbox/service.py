@@ -5,6 +5,7 @@ increments on each change; a sparse update changes only the fields sent (a sent 
 lines), a full update clears omitted writable fields; name lists are deactivated, never deleted.
 Callers hold `realm.lock`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,7 +28,7 @@ class WriteContext:
 		self.events: list[tuple[str, str, str, datetime]] = []
 
 	def bump(self, rec: Record) -> None:
-		"""A change made by the server (e.g. a payment) still increments SyncToken and LastUpdatedTime (§1)."""
+		"""A server-made change (e.g. by a payment) still bumps SyncToken and LastUpdatedTime (§1)."""
 		rec.data["SyncToken"] = str(int(rec.data.get("SyncToken", "0")) + 1)
 		rec.data.setdefault("MetaData", {})["LastUpdatedTime"] = fmt_meta_time(self.now)
 		rec.updated = self.now
@@ -68,14 +69,27 @@ def read(realm: Realm, entity: str, record_id: str) -> dict:
 	return render(realm, rec)
 
 
-def insert(realm: Realm, entity: str, data: dict, now: datetime, record_id: str | None = None,
-		extra: dict | None = None) -> Record:
+def insert(
+	realm: Realm,
+	entity: str,
+	data: dict,
+	now: datetime,
+	record_id: str | None = None,
+	extra: dict | None = None,
+) -> Record:
 	"""Store a fully prepared object (used by create and by the seeder for read-only lists)."""
 	rid = record_id or realm.next_id(entity)
 	t = fmt_meta_time(now)
 	final = dict(data)
-	final.update({"domain": "QBO", "sparse": False, "Id": rid, "SyncToken": "0",
-		"MetaData": {"CreateTime": t, "LastUpdatedTime": t}})
+	final.update(
+		{
+			"domain": "QBO",
+			"sparse": False,
+			"Id": rid,
+			"SyncToken": "0",
+			"MetaData": {"CreateTime": t, "LastUpdatedTime": t},
+		}
+	)
 	rec = Record(entity, final, realm.next_seq(), now, extra=dict(extra or {}))
 	realm.table(entity)[rid] = rec
 	return rec
@@ -131,8 +145,15 @@ def update(realm: Realm, entity: str, body, ctx: WriteContext) -> dict:
 	meta = dict(rec.data["MetaData"])
 	meta["LastUpdatedTime"] = fmt_meta_time(ctx.now)
 	final = dict(data)
-	final.update({"domain": "QBO", "sparse": False, "Id": rec.id,
-		"SyncToken": str(int(rec.data["SyncToken"]) + 1), "MetaData": meta})
+	final.update(
+		{
+			"domain": "QBO",
+			"sparse": False,
+			"Id": rec.id,
+			"SyncToken": str(int(rec.data["SyncToken"]) + 1),
+			"MetaData": meta,
+		}
+	)
 	rec.data = final
 	rec.extra.update(extras)
 	rec.updated = ctx.now
@@ -195,8 +216,23 @@ def deactivate_name(realm: Realm, entity: str, record_id: str, ctx: WriteContext
 	rec = realm.get(entity, record_id)
 	if rec is None:
 		raise F.not_found()
-	return update(realm, entity, {"Id": rec.id, "SyncToken": rec.data["SyncToken"], "sparse": True,
-		"Active": False}, ctx)
+	return update(
+		realm,
+		entity,
+		{"Id": rec.id, "SyncToken": rec.data["SyncToken"], "sparse": True, "Active": False},
+		ctx,
+	)
 
 
-__all__ = ["WriteContext", "create", "read", "update", "delete", "void", "render", "deleted_stub", "insert", "C"]
+__all__ = [
+	"WriteContext",
+	"create",
+	"read",
+	"update",
+	"delete",
+	"void",
+	"render",
+	"deleted_stub",
+	"insert",
+	"C",
+]

@@ -1,4 +1,5 @@
 """Everything one running sandbox owns: the clock, realms, the OAuth authority, the webhook dispatcher."""
+
 from __future__ import annotations
 
 import random
@@ -23,12 +24,17 @@ class SandboxState:
 		self.auth = Authority(grace_for=self._grace)
 		self.webhooks = Dispatcher()
 		self.seeds: dict[str, dict] = {}
+		# The token endpoint is not per realm; its faults (e.g. a lost refresh answer, §11 failure mode 1)
+		# come from their own seeded injector.
+		self.oauth_faults = FaultInjector(seed)
 
 	def _grace(self, realm_id: str) -> float:
 		realm = self.realms.get(realm_id)
 		return realm.options.refresh_grace_seconds if realm else 0
 
-	def create_realm(self, options: dict | None = None, seed: bool = True, realm_id: str | None = None) -> str:
+	def create_realm(
+		self, options: dict | None = None, seed: bool = True, realm_id: str | None = None
+	) -> str:
 		opts = RealmOptions.from_dict(options)
 		with self.lock:
 			rid = realm_id
@@ -55,7 +61,9 @@ class SandboxState:
 	def realm(self, realm_id: str) -> Realm | None:
 		return self.realms.get(str(realm_id))
 
-	def configure_webhook(self, realm_id: str, url: str | None, verifier_token: str = "", fmt: str = "legacy"):
+	def configure_webhook(
+		self, realm_id: str, url: str | None, verifier_token: str = "", fmt: str = "legacy"
+	):
 		if fmt not in FORMATS:
 			raise ValueError(f"webhook format must be one of {FORMATS}")
 		realm = self.realms[realm_id]

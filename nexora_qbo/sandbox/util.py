@@ -3,6 +3,7 @@
 Why a hand-written JSON writer: the stdlib encoder cannot emit a Decimal as a JSON *number* without going
 through float, and QBO amounts (`100.00`, `337.5`) must round-trip exactly (contracts.md "Money is Decimal").
 """
+
 from __future__ import annotations
 
 import json

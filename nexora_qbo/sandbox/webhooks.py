@@ -9,6 +9,7 @@ Every committed create/update/delete/void of a realm with a webhook configured i
 All events of one API request go in one delivery. No retries (QBO retries for hours; tests want determinism);
 failures are counted in the realm stats. Deactivating a name list is sent as "Delete" (see service.update).
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,13 @@ from datetime import datetime, timezone
 
 from .util import dumps, utc_iso_millis
 
-CLOUD_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "voided", "Merge": "merged"}
+CLOUD_VERBS = {
+	"Create": "created",
+	"Update": "updated",
+	"Delete": "deleted",
+	"Void": "voided",
+	"Merge": "merged",
+}
 FORMATS = ("legacy", "cloudevents")
 
 
@@ -38,25 +45,39 @@ def nanos_utc(dt: datetime) -> str:
 def build_payload(fmt: str, realm_id: str, events: list) -> bytes:
 	if fmt == "cloudevents":
 		source = "intuit." + base64.b64encode(f"sandbox:{realm_id}".encode()).decode("ascii")
-		body = [{
-			"specversion": "1.0",
-			"id": str(uuid.uuid4()),
-			"source": source,
-			"type": f"qbo.{entity.lower()}.{CLOUD_VERBS.get(op, op.lower())}.v1",
-			"datacontenttype": "application/json",
-			"time": nanos_utc(when),
-			"intuitentityid": str(entity_id),
-			"intuitaccountid": str(realm_id),
-			"data": {},
-		} for entity, entity_id, op, when in events]
+		body = [
+			{
+				"specversion": "1.0",
+				"id": str(uuid.uuid4()),
+				"source": source,
+				"type": f"qbo.{entity.lower()}.{CLOUD_VERBS.get(op, op.lower())}.v1",
+				"datacontenttype": "application/json",
+				"time": nanos_utc(when),
+				"intuitentityid": str(entity_id),
+				"intuitaccountid": str(realm_id),
+				"data": {},
+			}
+			for entity, entity_id, op, when in events
+		]
 	else:
-		body = {"eventNotifications": [{
-			"realmId": str(realm_id),
-			"dataChangeEvent": {"entities": [
-				{"id": str(entity_id), "operation": op, "name": entity, "lastUpdated": utc_iso_millis(when)}
-				for entity, entity_id, op, when in events
-			]},
-		}]}
+		body = {
+			"eventNotifications": [
+				{
+					"realmId": str(realm_id),
+					"dataChangeEvent": {
+						"entities": [
+							{
+								"id": str(entity_id),
+								"operation": op,
+								"name": entity,
+								"lastUpdated": utc_iso_millis(when),
+							}
+							for entity, entity_id, op, when in events
+						]
+					},
+				}
+			]
+		}
 	return dumps(body).encode("utf-8")
 
 
@@ -81,9 +102,16 @@ class Dispatcher:
 				return
 			realm, url, token, payload = job
 			try:
-				req = urllib.request.Request(url, data=payload, method="POST", headers={
-					"Content-Type": "application/json", "intuit-signature": sign(token, payload),
-					"User-Agent": "nexora-qbo-sandbox-webhooks"})
+				req = urllib.request.Request(
+					url,
+					data=payload,
+					method="POST",
+					headers={
+						"Content-Type": "application/json",
+						"intuit-signature": sign(token, payload),
+						"User-Agent": "nexora-qbo-sandbox-webhooks",
+					},
+				)
 				with urllib.request.urlopen(req, timeout=5) as resp:
 					ok = 200 <= resp.status < 300
 			except Exception:

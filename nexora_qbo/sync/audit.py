@@ -8,9 +8,9 @@ independently of the engine's transaction, so an exchange is on record even when
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 from nexora_qbo.qbo.exchange import Exchange, redact_text
 from nexora_qbo.sync import constants as C

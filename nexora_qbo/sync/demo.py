@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
-	say = lambda text: _say(quiet, text)  # noqa: E731
+	say = lambda text: _say(quiet, text)
 	client_id, _ = sandbox.register_app(redirect_uri="http://127.0.0.1/nexora-demo")
 	tokens: dict[str, _SandboxTokens] = {}
 	clock = _SandboxClock(sandbox)
@@ -180,7 +180,7 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		"Amount": Decimal("116.00"), "Description": "Two hours billed twice",
 		"SalesItemLineDetail": {"ItemRef": {"value": qweld}, "Qty": 2, "UnitPrice": Decimal("58.00")}}]})
 	q3 = store.get_mapping(us, C.INVOICE, gulf_invoices[2]).qbo_id
-	bk.create("Payment", {"CustomerRef": {"value": qgulf}, "TotalAmt": Decimal("0"), "Line": [
+	bk.create("Payment", {"CustomerRef": {"value": qgulf}, "TotalAmt": Decimal(0), "Line": [
 		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": q3, "TxnType": "Invoice"}]},
 		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
 	say(f"  pull: {engine.pull(us)}")
@@ -195,7 +195,7 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	say(f"\n25 Nov — {wrong} submitted by mistake and cancelled: push {engine.push(us)}")
 
 	# ---- the month's reports --------------------------------------------------------------------------
-	for company, realm in realms.items():
+	for realm in realms.values():
 		print()
 		print(format_report(engine.report(realm, 2026, 11)))
 	store.close()

@@ -14,10 +14,10 @@ a realm only ever reads that realm's mappings, and the company comes from that r
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
@@ -25,9 +25,9 @@ from nexora_qbo.sync.audit import AuditRecorder
 from nexora_qbo.sync.entities import BY_QBO, ENTITIES, ordered
 from nexora_qbo.sync.errors import DependencyPending, RealmNotConfigured, SyncError
 from nexora_qbo.sync.outbox import record_change
+from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
-from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 
 
 class RealmContext:
@@ -70,7 +70,8 @@ class RealmContext:
 			self._importing.discard(key)
 		m = self.engine.store.get_mapping_by_qbo(self.realm_id, qbo_entity, str(qbo_id))
 		if m is None:
-			raise SyncError(f"{qbo_entity} {qbo_id} could not be imported")
+			raise SyncError(f"it refers to QuickBooks {qbo_entity} {qbo_id}, which is not in ERPNext (it may be dated "
+				f"before the sync start date, or voided)")
 		return m.local_id
 
 
@@ -166,6 +167,11 @@ class SyncEngine(PushMixin, PullMixin):
 		):
 			m = self.store.get_mapping(c.realm_id, c.local_type, c.local_id) if spec and c.local_id else None
 			if action == C.ACTION_RETRY:
+				if not parked and c.qbo_entity in BY_QBO and c.qbo_id and c.kind == "missing_reference":
+					# an inbound record that could not be booked: read it again and apply it now
+					with audit.operation(C.INBOUND, c.local_type, c.local_id, c.id):
+						obj = ctx.client.read(c.qbo_entity, c.qbo_id)
+						self._apply_remote(ctx, BY_QBO[c.qbo_entity], obj)
 				for e in parked:
 					# a rejected write created nothing: a new generation gives it a fresh requestid
 					e.generation = self.store.max_generation(c.realm_id, e.local_type, e.local_id) + 1
@@ -230,4 +236,4 @@ class SyncEngine(PushMixin, PullMixin):
 		return month_report(self.store, realm_id, year, month)
 
 
-__all__ = ["RealmContext", "SyncEngine", "QE"]
+__all__ = ["RealmContext", "SyncEngine"]

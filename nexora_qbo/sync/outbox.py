@@ -2,7 +2,9 @@
 
 `record_change` is what a document event calls, INSIDE the document's own transaction (Frappe doc_events,
 or the SQLite ledger's local operations): the intent commits or rolls back together with the document, so
-nothing is lost and nothing phantom is sent. It never talks to QBO.
+nothing is lost and nothing phantom is sent. It never talks to QBO. Of the Store it uses only
+`transaction()`, `list_outbox(realm, states=, local_type=, local_id=)`, `max_generation()` and `add_outbox()`,
+so an outbox-only adapter is enough for doc events.
 """
 from __future__ import annotations
 

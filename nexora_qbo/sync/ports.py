@@ -24,10 +24,11 @@ Conventions shared by every port
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 # --------------------------------------------------------------------------------------------------------
 # dataclasses
@@ -241,7 +242,7 @@ class Store(Protocol):
 	all; nesting joins the outer transaction. Methods called outside a transaction commit on their own.
 	EXCEPTION — `append_audit` must persist independently of any open transaction (autonomous write): an
 	audit row survives a rollback of the work around it (Frappe: a separate connection / enqueued insert;
-	SQLite: a separate connection).
+	SQLite: a separate database file with its own autocommit connection).
 	"""
 
 	def transaction(self) -> AbstractContextManager[None]: ...

@@ -8,8 +8,9 @@ overlaps the previous one by a few seconds because QBO timestamps have whole-sec
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from nexora_qbo.qbo import errors as QE
 from nexora_qbo.qbo.timeutil import format_qbo_datetime, parse_qbo_datetime
@@ -17,7 +18,6 @@ from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
-from nexora_qbo.sync.errors import DependencyPending, SyncError
 from nexora_qbo.sync.merge import LABELS, link_differences, transaction_changes
 from nexora_qbo.sync.ports import Cursor, Mapping
 
@@ -136,7 +136,7 @@ class PullMixin:
 				self.store.save_cursor(cursor)  # keep what was applied; the cursor itself stays put
 				self._last_pull_error = exc
 				return False
-			except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+			except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
 				outcome = "parked"
 				self._park_inbound(ctx, spec, obj, exc)
 			cursor.seen[k] = tok
@@ -177,7 +177,7 @@ class PullMixin:
 						outcome = self._apply_remote(ctx, spec, obj)
 					except RETRYABLE:
 						raise
-					except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+					except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
 						outcome = "parked"
 						self._park_inbound(ctx, spec, obj, exc)
 				counts[outcome] = counts.get(outcome, 0) + 1
@@ -251,6 +251,10 @@ class PullMixin:
 			start = ctx.settings.sync_start_date
 			if start and (remote_c.get("txn_date") or "") < start.isoformat():
 				return "ignored"
+		if spec.local_type == C.PAYMENT:
+			remote_c = self._credit_mirror(ctx, remote_c)
+			if remote_c is None:
+				return "mirror"  # applies local credit notes to the invoices ERPNext already booked them against
 		local_id = self.ledger.find_match(ctx.company, spec.local_type, remote_c)
 		if local_id is not None and self.store.get_mapping(ctx.realm_id, spec.local_type, local_id) is not None:
 			local_id = None  # that local record is already linked to another QBO record
@@ -276,6 +280,30 @@ class PullMixin:
 			self.store.save_mapping(m)
 			self._event(ctx, C.INBOUND, spec, m.local_id, qid, "imported")
 		return "imported"
+
+	def _credit_mirror(self, ctx: RealmContext, payment: dict) -> dict | None:
+		"""Strip from a QBO payment the (credit memo, invoice) application pairs that mirror a local credit note
+		booked against that invoice (ERPNext already reduced the invoice's outstanding). None if nothing is
+		left to book."""
+		apps = list(payment.get("applications") or [])
+		mirrored: list[dict] = []
+		for app in [a for a in apps if a["doc_type"] == C.CREDIT_MEMO]:
+			note = self.ledger.get(ctx.company, C.CREDIT_MEMO, app["doc_key"])
+			against = (note or {}).get("against_invoice")
+			if not against:
+				continue
+			pair = next((a for a in apps if a["doc_type"] == C.INVOICE and a["doc_key"] == against
+				and a["amount"] == app["amount"] and a not in mirrored), None)
+			if pair is not None:
+				mirrored += [app, pair]
+		if not mirrored:
+			return payment
+		rest = [a for a in apps if a not in mirrored]
+		if not rest and R.money(payment.get("total")) == 0:
+			return None
+		out = dict(payment)
+		out["applications"] = rest
+		return R.normalize(C.PAYMENT, out)
 
 	def _remote_gone(self, ctx: RealmContext, spec: EntitySpec, m: Mapping | None, obj: dict, *, deleted: bool) -> str:
 		"""A synced document was voided or deleted in QBO: follow it or hold it for review (realm void_policy)."""
@@ -327,7 +355,7 @@ class PullMixin:
 						outcome = self._apply_remote(ctx, spec, obj)
 					except RETRYABLE:
 						raise
-					except (QE.QBOError, SyncError, ValueError, KeyError, TypeError) as exc:
+					except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
 						outcome = "parked"
 						self._park_inbound(ctx, spec, obj, exc)
 					counts[outcome] = counts.get(outcome, 0) + 1
@@ -336,4 +364,4 @@ class PullMixin:
 		return counts
 
 
-__all__ = ["PullMixin", "DependencyPending"]
+__all__ = ["PullMixin"]

@@ -16,7 +16,7 @@ Order of an attempt, and why:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import audit
@@ -201,7 +201,12 @@ class PushMixin:
 	# -------------------------------------------------------------------------------------- create
 	def _push_create(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		spec = ENTITIES[e.local_type]
-		if self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id) is not None:
+		existing = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		if existing is not None:
+			if e.local_type == C.CREDIT_MEMO:  # e.g. interrupted between the create and its application
+				local = self._get_local(ctx, e.local_type, e.local_id)
+				if local is not None:
+					self._apply_credit(ctx, e, existing, local)
 			return self._push_update(ctx, e)
 		local = self._get_local(ctx, e.local_type, e.local_id)
 		if local is None:
@@ -214,17 +219,88 @@ class PushMixin:
 		self._ensure_deps(ctx, e.local_type, local)
 		payload = spec.to_qbo(local, ctx)
 		if spec.kind == "master" or e.attempts > 0 or spec.local_type in (C.INVOICE, C.CREDIT_MEMO):
-			found = self._lookup(ctx, spec, local)
+			found = self._lookup(ctx, spec, local, e.local_id)
 			if found is not None:
 				self._link_found(ctx, e, spec, local, found)
 				return self._push_update(ctx, e)  # send what only the local side has (or park on conflict)
 		rid = request_id(ctx.realm_id, e.local_type, e.local_id, "create", e.generation)
 		self._begin(e)
 		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
-		self._after_write(ctx, e, spec, resp, payload, "created")
+		m = self._after_write(ctx, e, spec, resp, payload, "created")
+		if e.local_type == C.CREDIT_MEMO:
+			self._apply_credit(ctx, e, m, local)
 		self._done(e)
 
-	def _lookup(self, ctx: RealmContext, spec: EntitySpec, local: dict) -> dict | None:
+	# ------------------------------------------------------------------------ credit note application
+	def _apply_credit(self, ctx: RealmContext, e: OutboxEntry, cm: Mapping, local: dict) -> None:
+		"""A local credit note against an invoice reduces that invoice's outstanding in ERPNext; in QBO a
+		CreditMemo stays unapplied until a zero Payment links it to the invoice. Create that application so
+		the invoice balance follows on both sides (deterministic requestid; skipped when the credit is already
+		used). It is not mapped to a local document: the pull recognises it as the mirror of the credit
+		note (see PullMixin._credit_mirror) and never books it twice. Failures that need a person open a review
+		item; the credit memo itself stays synced."""
+		invoice = local.get("against_invoice")
+		if not invoice or cm.status != C.ACTIVE:
+			return
+		spec = ENTITIES[C.CREDIT_MEMO]
+		remote_cm = ctx.client.read("CreditMemo", cm.qbo_id)
+		remaining = R.money(remote_cm.get("RemainingCredit", remote_cm.get("Balance")))
+		if remaining <= 0:
+			return  # already applied (by us before an interruption, or by the bookkeeper)
+		inv_m = self.store.get_mapping(ctx.realm_id, C.INVOICE, invoice)
+		problem = None
+		if inv_m is None or inv_m.status != C.ACTIVE:
+			problem = f"invoice {invoice} is not (or no longer) in QuickBooks"
+		else:
+			remote_inv = ctx.client.read("Invoice", inv_m.qbo_id)
+			amount = min(remaining, R.money(remote_inv.get("Balance")))
+			if amount <= 0:
+				problem = f"invoice {invoice} has no open balance in QuickBooks"
+		if problem is None:
+			body = {
+				"CustomerRef": {"value": ctx.qbo_ref(C.CUSTOMER, local["customer"])},
+				"TotalAmt": R.money(0),
+				"TxnDate": local.get("txn_date"),
+				"PrivateNote": f"Credit note {e.local_id} applied to {invoice} (Nexora QBO)",
+				"Line": [
+					{"Amount": amount, "LinkedTxn": [{"TxnId": inv_m.qbo_id, "TxnType": "Invoice"}]},
+					{"Amount": amount, "LinkedTxn": [{"TxnId": cm.qbo_id, "TxnType": "CreditMemo"}]},
+				],
+			}
+			rid = request_id(ctx.realm_id, C.CREDIT_MEMO, e.local_id, "apply", e.generation)
+			try:
+				resp = ctx.client.create("Payment", body, request_id=rid)
+			except TRANSIENT:
+				raise
+			except QE.QBOError as exc:
+				problem = f"QuickBooks refused the application: {exc.detail or exc.message or exc}"
+			else:
+				self._event(ctx, C.OUTBOUND, ENTITIES[C.PAYMENT], None, str(resp.get("Id")), "created",
+					f"credit note {e.local_id} applied to {invoice}")
+				return
+		self._open_conflict(ctx, spec, e.local_id, cm.qbo_id, "rejected",
+			f"The credit note {e.local_id} was sent to QuickBooks but could not be applied to {invoice}: {problem}. "
+			f"Apply the credit to the invoice in QuickBooks (Receive Payment), then dismiss this item.",
+			local, None, None, [C.ACTION_DISMISS], diffs=[])
+
+	def _unapply_credit(self, ctx: RealmContext, e: OutboxEntry, cm: Mapping) -> None:
+		"""QBO refuses to delete a credit memo that is still applied: remove the zero payments that only apply
+		this credit memo to invoices (ours, or the bookkeeper's equivalent)."""
+		remote_cm = ctx.client.read("CreditMemo", cm.qbo_id)
+		for link in remote_cm.get("LinkedTxn") or []:
+			if link.get("TxnType") != "Payment":
+				continue
+			pay = ctx.client.read("Payment", str(link["TxnId"]))
+			types = {lt.get("TxnType") for ln in pay.get("Line") or [] for lt in ln.get("LinkedTxn") or []}
+			if R.money(pay.get("TotalAmt")) != 0 or not types <= {"Invoice", "CreditMemo"}:
+				continue  # real money moved: leave it to a person (the delete will then be refused and parked)
+			rid = request_id(ctx.realm_id, C.CREDIT_MEMO, e.local_id, f"unapply{pay['Id']}", e.generation)
+			try:
+				ctx.client.delete("Payment", str(pay["Id"]), pay.get("SyncToken"), request_id=rid)
+			except QE.ObjectNotFoundError:
+				pass
+
+	def _lookup(self, ctx: RealmContext, spec: EntitySpec, local: dict, local_id: str = "") -> dict | None:
 		"""The QBO record that is the same real-world thing (stable key), if exactly one unmapped one exists."""
 		candidates: dict[str, dict] = {}
 		for statement in spec.lookup_queries(local):
@@ -238,6 +314,8 @@ class PushMixin:
 				remote_email = ((rec.get("PrimaryEmailAddr") or {}).get("Address") or "").lower()
 				if local.get("email") and remote_email and remote_email != local["email"]:
 					continue  # same name, different person: never link on the name alone
+				if R.has_erpnext_dup_suffix(local_id) and not (remote_email and remote_email == local.get("email")):
+					continue  # ERPNext's second "Acme" ("Acme - 1") is linked by email only, never by name
 			if spec.kind == "transaction":
 				want = ctx.qbo_ref(C.CUSTOMER, local["customer"])
 				if str((rec.get("CustomerRef") or {}).get("value")) != str(want):
@@ -329,7 +407,7 @@ class PushMixin:
 				remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
 				merged = self._merge_on_stale(ctx, e, spec, m, remote)
 				if merged is None:
-					raise _Handled()
+					raise _Handled() from None
 				body, local = merged
 				m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 				continue
@@ -393,6 +471,8 @@ class PushMixin:
 			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
 			raise _Handled()
 		self._begin(e)
+		if e.local_type == C.CREDIT_MEMO:
+			self._unapply_credit(ctx, e, m)  # QBO refuses to delete a credit memo that is still applied
 		token = m.sync_token
 		for attempt in range(C.STALE_RETRIES + 1):
 			rid = request_id(ctx.realm_id, e.local_type, e.local_id, e.action, e.generation, f"s{attempt}" if attempt else "")
@@ -421,7 +501,7 @@ class PushMixin:
 					if changes:
 						local = self._get_local(ctx, e.local_type, e.local_id)
 						self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
-						raise _Handled()
+						raise _Handled() from None
 				token = remote.get("SyncToken")
 				m.sync_token = token
 				continue
@@ -538,5 +618,4 @@ class PushMixin:
 			conflict_id=audit.current().conflict_id, timestamp=self.clock.now()))
 
 
-__all__ = ["PushMixin", "TRANSIENT"]
-_ = Any
+__all__ = ["TRANSIENT", "PushMixin"]

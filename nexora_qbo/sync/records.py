@@ -61,9 +61,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 from nexora_qbo.sync import constants as C
 
@@ -164,7 +165,7 @@ def money(value: Any) -> Decimal:
 def decimal(value: Any, places: int | None = None) -> Decimal:
 	"""A Decimal for quantities and rates (not rounded to cents unless `places` is given)."""
 	if value is None or value == "":
-		return Decimal("0")
+		return Decimal(0)
 	if isinstance(value, float):
 		value = str(value)
 	d = Decimal(value)
@@ -383,6 +384,11 @@ def normalize_name(name: str | None) -> str | None:
 	n = _DELETED_SUFFIX.sub("", str(name))
 	n = _SPACES.sub(" ", n).strip().casefold()
 	return n or None
+
+
+def strip_deleted_suffix(name: str | None) -> str | None:
+	"""QBO appends " (deleted)" to inactive name-list records; the record's name is still the original."""
+	return None if name is None else _DELETED_SUFFIX.sub("", str(name))
 
 
 def has_erpnext_dup_suffix(name: str | None) -> bool:

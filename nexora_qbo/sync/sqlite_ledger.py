@@ -9,9 +9,10 @@ Frappe doc_events do), while writes coming from QBO record no intent (no echo).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R

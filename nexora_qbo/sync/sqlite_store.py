@@ -2,17 +2,20 @@
 
 On disk, WAL, `BEGIN IMMEDIATE` transactions and a busy timeout, so several worker processes can share one
 file and a SIGKILLed worker leaves nothing half-written. The ledger (sqlite_ledger.py) uses the SAME
-connection so that a local document and its outbox intent commit in one transaction. Audit rows go through a
-second connection in autocommit mode: they persist even when the surrounding transaction rolls back.
+connection so that a local document and its outbox intent commit in one transaction. Audit rows go to a
+separate database file (`<path>-audit.db`) through their own autocommit connection: they persist at once,
+even when the surrounding transaction rolls back (SQLite has one writer per file, so an autonomous write into
+the main file would wait on our own open transaction).
 """
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from nexora_qbo.sync import records as R
 from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent

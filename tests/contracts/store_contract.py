@@ -26,7 +26,14 @@ class _Boom(Exception):
 
 
 class StoreContract:
-	"""Mixin: define make_store(); every test_* method checks one promise of the Store port."""
+	"""Mixin: define make_store(); every test_* method checks one promise of the Store port.
+
+	Realm ids and company names are class attributes so that an implementation whose settings must point at
+	real Company records (Frappe) can substitute its test companies. Use realm ids that no other test uses:
+	the assertions expect the store to hold nothing else for them."""
+
+	REALM_1, REALM_2, REALM_3 = "R1", "R2", "R3"
+	COMPANY_1, COMPANY_2 = "Co One", "Co Two"
 
 	def make_store(self):  # pragma: no cover - implemented by the concrete test class
 		raise NotImplementedError
@@ -34,71 +41,70 @@ class StoreContract:
 	# helpers --------------------------------------------------------------------------------------------
 	def _store(self):
 		store = self.make_store()
-		store.save_settings(RealmSettings(realm_id="R1", company="Co One"))
-		store.save_settings(RealmSettings(realm_id="R2", company="Co Two"))
+		store.save_settings(RealmSettings(realm_id=self.REALM_1, company=self.COMPANY_1))
+		store.save_settings(RealmSettings(realm_id=self.REALM_2, company=self.COMPANY_2))
 		return store
 
-	@staticmethod
-	def _mapping(realm="R1", local_id="CUST-1", qbo_id="10", **kw) -> Mapping:
-		return Mapping(realm_id=realm, local_type="customer", local_id=local_id, qbo_entity="Customer", qbo_id=qbo_id,
+	def _mapping(self, realm=None, local_id="CUST-1", qbo_id="10", **kw) -> Mapping:
+		return Mapping(realm_id=realm or self.REALM_1, local_type="customer", local_id=local_id, qbo_entity="Customer", qbo_id=qbo_id,
 			sync_token=kw.pop("sync_token", "0"), base=kw.pop("base", {"Id": qbo_id, "Balance": Decimal("12.50")}),
 			status="active", updated_at=T0, **kw)
 
 	# settings -------------------------------------------------------------------------------------------
 	def test_settings_round_trip(self):
 		store = self.make_store()
-		s = RealmSettings(realm_id="R1", company="Co One", conflict_policy="review", void_policy="follow",
+		s = RealmSettings(realm_id=self.REALM_1, company=self.COMPANY_1, conflict_policy="review", void_policy="follow",
 			default_income_account_id="79", account_map={"Sales": "79"}, terms_map={"Net 30": "3"},
 			sync_start_date=T0.date())
 		store.save_settings(s)
-		got = store.get_settings("R1")
+		got = store.get_settings(self.REALM_1)
 		assert got == s
-		assert store.realm_for_company("Co One") == "R1"
+		assert store.realm_for_company(self.COMPANY_1) == self.REALM_1
 		assert store.get_settings("nope") is None
-		assert store.list_realms() == ["R1"]
+		assert self.REALM_1 in store.list_realms() and self.REALM_2 not in store.list_realms()
 
 	def test_company_belongs_to_one_realm(self):
 		store = self._store()
 		try:
-			store.save_settings(RealmSettings(realm_id="R3", company="Co One"))
+			store.save_settings(RealmSettings(realm_id=self.REALM_3, company=self.COMPANY_1))
 		except ValueError:
 			pass
 		else:
 			raise AssertionError("a company was bound to a second realm")
-		assert store.realm_for_company("Co One") == "R1"
+		assert store.realm_for_company(self.COMPANY_1) == self.REALM_1
 
 	# mappings -------------------------------------------------------------------------------------------
 	def test_mapping_round_trip_and_lookup_both_ways(self):
 		store = self._store()
 		store.save_mapping(self._mapping())
-		m = store.get_mapping("R1", "customer", "CUST-1")
+		m = store.get_mapping(self.REALM_1, "customer", "CUST-1")
 		assert m.qbo_id == "10" and m.sync_token == "0"
 		assert m.base == {"Id": "10", "Balance": Decimal("12.50")}
 		assert isinstance(m.base["Balance"], Decimal)
-		assert store.get_mapping_by_qbo("R1", "Customer", "10").local_id == "CUST-1"
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "10").local_id == "CUST-1"
 		m.sync_token, m.last_sent_hash = "3", "abc"
 		store.save_mapping(m)
-		again = store.get_mapping("R1", "customer", "CUST-1")
+		again = store.get_mapping(self.REALM_1, "customer", "CUST-1")
 		assert (again.sync_token, again.last_sent_hash) == ("3", "abc")
-		assert [x.local_id for x in store.list_mappings("R1", "customer")] == ["CUST-1"]
-		store.delete_mapping("R1", "customer", "CUST-1")
-		assert store.get_mapping("R1", "customer", "CUST-1") is None
+		assert [x.local_id for x in store.list_mappings(self.REALM_1, "customer")] == ["CUST-1"]
+		store.delete_mapping(self.REALM_1, "customer", "CUST-1")
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is None
 
 	def test_mappings_are_keyed_by_realm(self):
 		store = self._store()
-		store.save_mapping(self._mapping("R1", "CUST-1", "10"))
-		store.save_mapping(self._mapping("R2", "CUST-1", "10", sync_token="7"))
-		assert store.get_mapping("R1", "customer", "CUST-1").sync_token == "0"
-		assert store.get_mapping("R2", "customer", "CUST-1").sync_token == "7"
-		assert store.get_mapping_by_qbo("R2", "Customer", "10").sync_token == "7"
-		assert store.list_mappings("R1") and all(m.realm_id == "R1" for m in store.list_mappings("R1"))
-		assert store.get_mapping("R3", "customer", "CUST-1") is None
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))
+		store.save_mapping(self._mapping(self.REALM_2, "CUST-1", "10", sync_token="7"))
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").sync_token == "0"
+		assert store.get_mapping(self.REALM_2, "customer", "CUST-1").sync_token == "7"
+		assert store.get_mapping_by_qbo(self.REALM_2, "Customer", "10").sync_token == "7"
+		assert store.list_mappings(self.REALM_1) and all(m.realm_id == self.REALM_1 for m in store.list_mappings(self.REALM_1))
+		assert store.get_mapping(self.REALM_3, "customer", "CUST-1") is None
 
 	def test_one_qbo_record_maps_to_one_local_document(self):
 		store = self._store()
-		store.save_mapping(self._mapping("R1", "CUST-1", "10"))
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))
 		try:
-			store.save_mapping(self._mapping("R1", "CUST-2", "10"))
+			store.save_mapping(self._mapping(self.REALM_1, "CUST-2", "10"))
 		except ValueError:
 			pass
 		else:
@@ -107,30 +113,30 @@ class StoreContract:
 	# cursor ---------------------------------------------------------------------------------------------
 	def test_cursor_round_trip(self):
 		store = self._store()
-		assert store.get_cursor("R1") is None
-		store.save_cursor(Cursor(realm_id="R1", changed_since=T0, seen={"Invoice:5": "2"}, updated_at=T0))
-		c = store.get_cursor("R1")
+		assert store.get_cursor(self.REALM_1) is None
+		store.save_cursor(Cursor(realm_id=self.REALM_1, changed_since=T0, seen={"Invoice:5": "2"}, updated_at=T0))
+		c = store.get_cursor(self.REALM_1)
 		assert c.changed_since == T0 and c.seen == {"Invoice:5": "2"}
 		c.changed_since = T0 + timedelta(minutes=5)
 		store.save_cursor(c)
-		assert store.get_cursor("R1").changed_since == T0 + timedelta(minutes=5)
-		assert store.get_cursor("R2") is None
+		assert store.get_cursor(self.REALM_1).changed_since == T0 + timedelta(minutes=5)
+		assert store.get_cursor(self.REALM_2) is None
 
 	# outbox ---------------------------------------------------------------------------------------------
 	def test_outbox_insertion_order_filters_and_updates(self):
 		store = self._store()
-		a = store.add_outbox(OutboxEntry("R1", "customer", "C1", "create", created_at=T0, next_attempt_at=T0))
-		b = store.add_outbox(OutboxEntry("R1", "invoice", "I1", "create", created_at=T0, next_attempt_at=T0))
-		store.add_outbox(OutboxEntry("R2", "customer", "C1", "create", created_at=T0))
+		a = store.add_outbox(OutboxEntry(self.REALM_1, "customer", "C1", "create", created_at=T0, next_attempt_at=T0))
+		b = store.add_outbox(OutboxEntry(self.REALM_1, "invoice", "I1", "create", created_at=T0, next_attempt_at=T0))
+		store.add_outbox(OutboxEntry(self.REALM_2, "customer", "C1", "create", created_at=T0))
 		assert a.id is not None and b.id is not None and a.id != b.id
-		assert [e.local_id for e in store.list_outbox("R1")] == ["C1", "I1"]
-		assert [e.local_id for e in store.list_outbox("R1", local_type="invoice")] == ["I1"]
+		assert [e.local_id for e in store.list_outbox(self.REALM_1)] == ["C1", "I1"]
+		assert [e.local_id for e in store.list_outbox(self.REALM_1, local_type="invoice")] == ["I1"]
 		a.state, a.attempts, a.last_error = "in_flight", 1, None
 		store.save_outbox(a)
 		assert store.get_outbox(a.id).state == "in_flight"
-		assert [e.local_id for e in store.list_outbox("R1", states=["pending"])] == ["I1"]
-		assert store.max_generation("R1", "customer", "C1") == 1
-		assert store.max_generation("R1", "customer", "nope") == 0
+		assert [e.local_id for e in store.list_outbox(self.REALM_1, states=["pending"])] == ["I1"]
+		assert store.max_generation(self.REALM_1, "customer", "C1") == 1
+		assert store.max_generation(self.REALM_1, "customer", "nope") == 0
 
 	# transactions and audit ------------------------------------------------------------------------------
 	def test_transaction_rolls_back_together(self):
@@ -138,20 +144,19 @@ class StoreContract:
 		try:
 			with store.transaction():
 				store.save_mapping(self._mapping())
-				store.add_outbox(OutboxEntry("R1", "customer", "CUST-1", "update", created_at=T0))
+				store.add_outbox(OutboxEntry(self.REALM_1, "customer", "CUST-1", "update", created_at=T0))
 				raise _Boom()
 		except _Boom:
 			pass
-		assert store.get_mapping("R1", "customer", "CUST-1") is None
-		assert store.list_outbox("R1") == []
-		with store.transaction():
-			with store.transaction():  # nesting joins the outer transaction
-				store.save_mapping(self._mapping())
-		assert store.get_mapping("R1", "customer", "CUST-1") is not None
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is None
+		assert store.list_outbox(self.REALM_1) == []
+		with store.transaction(), store.transaction():  # nesting joins the outer transaction
+			store.save_mapping(self._mapping())
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is not None
 
 	def test_audit_rows_survive_a_rollback_and_keep_every_field(self):
 		store = self._store()
-		row = AuditRow(realm_id="R1", direction="outbound", qbo_entity="Invoice", operation="create",
+		row = AuditRow(realm_id=self.REALM_1, direction="outbound", qbo_entity="Invoice", operation="create",
 			local_type="invoice", local_id="SINV-1", qbo_id="130", http_method="POST", url="/v3/company/R1/invoice",
 			request_payload='{"Line":[]}', response_payload='{"Invoice":{}}', http_status=200, sync_token_sent=None,
 			sync_token_received="0", request_id="nxcr123g1", intuit_tid="1-abc", outcome="ok", error_code=None,
@@ -162,7 +167,7 @@ class StoreContract:
 				raise _Boom()
 		except _Boom:
 			pass
-		rows = store.list_audit("R1")
+		rows = store.list_audit(self.REALM_1)
 		assert len(rows) == 1
 		got = rows[0]
 		assert got.id is not None
@@ -170,32 +175,32 @@ class StoreContract:
 				"response_payload", "http_status", "sync_token_received", "request_id", "intuit_tid", "outcome",
 				"conflict_id", "attempt", "duration_ms", "timestamp"):
 			assert getattr(got, name) == getattr(row, name), name
-		assert store.list_audit("R2") == []
-		assert store.list_audit("R1", since=T0 + timedelta(seconds=1)) == []
-		assert len(store.list_audit("R1", since=T0, until=T0 + timedelta(seconds=1))) == 1
+		assert store.list_audit(self.REALM_2) == []
+		assert store.list_audit(self.REALM_1, since=T0 + timedelta(seconds=1)) == []
+		assert len(store.list_audit(self.REALM_1, since=T0, until=T0 + timedelta(seconds=1))) == 1
 
 	# events and conflicts ---------------------------------------------------------------------------------
 	def test_events_by_period(self):
 		store = self._store()
-		store.add_event(SyncEvent("R1", "outbound", "invoice", "I1", "Invoice", "5", "created", timestamp=T0))
-		store.add_event(SyncEvent("R1", "inbound", "payment", "P1", "Payment", "9", "imported",
+		store.add_event(SyncEvent(self.REALM_1, "outbound", "invoice", "I1", "Invoice", "5", "created", timestamp=T0))
+		store.add_event(SyncEvent(self.REALM_1, "inbound", "payment", "P1", "Payment", "9", "imported",
 			timestamp=T0 + timedelta(days=40)))
-		assert [e.action for e in store.list_events("R1", T0, T0 + timedelta(days=30))] == ["created"]
-		assert len(store.list_events("R1")) == 2 and store.list_events("R2") == []
+		assert [e.action for e in store.list_events(self.REALM_1, T0, T0 + timedelta(days=30))] == ["created"]
+		assert len(store.list_events(self.REALM_1)) == 2 and store.list_events(self.REALM_2) == []
 
 	def test_conflicts_round_trip_and_filter(self):
 		store = self._store()
-		c = store.add_conflict(Conflict(realm_id="R1", local_type="invoice", local_id="I1", qbo_entity="Invoice",
+		c = store.add_conflict(Conflict(realm_id=self.REALM_1, local_type="invoice", local_id="I1", qbo_entity="Invoice",
 			qbo_id="5", kind="transaction_edited", reason="changed in QuickBooks",
 			local_version={"total": "10.00"}, qbo_version={"total": "12.00"}, diffs=[{"field": "total"}],
 			actions=["keep_qbo", "keep_local"], created_at=T0))
 		assert c.id is not None
-		assert [x.id for x in store.list_conflicts("R1", status="open")] == [c.id]
+		assert [x.id for x in store.list_conflicts(self.REALM_1, status="open")] == [c.id]
 		c.status, c.resolution, c.resolved_by, c.resolved_at = "resolved", "keep_qbo", "jane", T0
 		store.save_conflict(c)
 		got = store.get_conflict(c.id)
 		assert (got.status, got.resolution, got.resolved_by, got.resolved_at) == ("resolved", "keep_qbo", "jane", T0)
 		assert got.qbo_version == {"total": "12.00"} and got.actions == ["keep_qbo", "keep_local"]
-		assert store.list_conflicts("R1", status="open") == []
-		assert store.list_conflicts("R1", local_type="invoice", local_id="I1")[0].id == c.id
-		assert store.list_conflicts("R2") == []
+		assert store.list_conflicts(self.REALM_1, status="open") == []
+		assert store.list_conflicts(self.REALM_1, local_type="invoice", local_id="I1")[0].id == c.id
+		assert store.list_conflicts(self.REALM_2) == []

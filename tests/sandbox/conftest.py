@@ -1,4 +1,5 @@
 """Fixtures for the sandbox suite: one SandboxServer per module, a fresh seeded realm per test."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,8 @@ def server():
 
 @pytest.fixture
 def realm(server):
-	return server.create_realm()
+	"""A seeded realm with relaxed rate limits (the QBO defaults are exercised in test_sandbox_limits.py)."""
+	return server.create_realm(per_second=10_000, per_minute=100_000, batch_per_minute=10_000)
 
 
 @pytest.fixture

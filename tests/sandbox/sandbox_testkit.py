@@ -3,6 +3,7 @@
 Not a conftest so the comparer can be imported by name; the folder has no __init__.py (pytest's default
 "prepend" import mode puts it on sys.path).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ class Api:
 		return f"{self.server.base_url}/v3/company/{self.realm}"
 
 	def call(self, method: str, path: str, body=None, params=None, headers=None, raw: str | None = None):
-		h = {"Authorization": f"Bearer {self.tokens['access_token']}", "Accept": "application/json",
-			"Content-Type": "application/json"}
+		h = {
+			"Authorization": f"Bearer {self.tokens['access_token']}",
+			"Accept": "application/json",
+			"Content-Type": "application/json",
+		}
 		h.update(headers or {})
 		data = raw if raw is not None else (None if body is None else dumps(body))
 		return self.session.request(method, self.base + path, data=data, params=params, headers=h, timeout=10)
@@ -80,14 +84,16 @@ def cassette(rel: str) -> list[dict]:
 	out = []
 	for item in data["http_interactions"]:
 		req, resp = item["request"], item["response"]
-		out.append({
-			"method": req["method"].upper(),
-			"uri": req["uri"],
-			"request_body": (req.get("body") or {}).get("string") or "",
-			"status": resp["status"]["code"],
-			"headers": resp.get("headers", {}),
-			"body": resp["body"]["string"],
-		})
+		out.append(
+			{
+				"method": req["method"].upper(),
+				"uri": req["uri"],
+				"request_body": (req.get("body") or {}).get("string") or "",
+				"status": resp["status"]["code"],
+				"headers": resp.get("headers", {}),
+				"body": resp["body"]["string"],
+			}
+		)
 	return out
 
 
@@ -109,8 +115,13 @@ def _kind(value) -> str:
 	return "object"
 
 
-def structure_diff(expected, actual, path: str = "$", ignore: frozenset = frozenset(),
-		exact_keys: frozenset = frozenset({"$"})) -> list[str]:
+def structure_diff(
+	expected,
+	actual,
+	path: str = "$",
+	ignore: frozenset = frozenset(),
+	exact_keys: frozenset = frozenset({"$"}),
+) -> list[str]:
 	"""Differences in *structure* between a recorded QBO answer and ours: every key the fixture has must
 	exist with the same JSON type (values such as Ids and times are ignored). At the paths in `exact_keys`
 	the key sets must be identical (the envelope); elsewhere extra keys on our side are allowed. Paths in

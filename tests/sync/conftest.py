@@ -8,8 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nexora_qbo.sandbox.server import SandboxServer  # noqa: E402
-from sync_testkit import Harness  # noqa: E402
+from sync_testkit import Harness
+
+from nexora_qbo.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="session")

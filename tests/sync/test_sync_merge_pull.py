@@ -125,7 +125,7 @@ def test_credit_memo_created_in_qbo_becomes_a_local_credit_note_and_its_applicat
 	cm = bk.create("CreditMemo", {"CustomerRef": {"value": qcust}, "Line": [{"DetailType": "SalesItemLineDetail",
 		"Amount": Decimal("160.00"), "SalesItemLineDetail": {"ItemRef": {"value": qitem}, "Qty": 2,
 		"UnitPrice": Decimal("80.00")}}]})
-	bk.create("Payment", {"CustomerRef": {"value": qcust}, "TotalAmt": Decimal("0"), "Line": [
+	bk.create("Payment", {"CustomerRef": {"value": qcust}, "TotalAmt": Decimal(0), "Line": [
 		{"Amount": Decimal("160.00"), "LinkedTxn": [{"TxnId": qinv, "TxnType": "Invoice"}]},
 		{"Amount": Decimal("160.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
 	h.engine.pull(realm)
@@ -259,3 +259,88 @@ def test_cursor_stays_put_when_the_deletion_sweep_is_interrupted_and_applied_rec
 	assert not counts.get("imported")
 	assert h.store.get_cursor(realm).changed_since > cursor.changed_since
 	assert h.ledger.list_all(CO, C.CUSTOMER).count("Sweep Co") == 1
+
+
+def test_payment_deleted_in_qbo_is_followed_by_cdc_and_the_outstanding_goes_back_up(harness):
+	h = harness
+	realm = h.new_realm(void_policy=C.FOLLOW)
+	cust, item, [inv] = _pushed_invoices(h, realm)
+	bk = h.bk(realm)
+	pay = bk.receive_payment(h.qbo_id(realm, C.CUSTOMER, cust), "300.00", [h.qbo_id(realm, C.INVOICE, inv)])
+	h.engine.pull(realm)
+	assert h.ledger.outstanding(CO, C.INVOICE, inv) == Decimal("500.00")
+	bk.delete("Payment", pay["Id"])
+	h.engine.pull(realm)
+	local_pay = h.store.get_mapping_by_qbo(realm, "Payment", pay["Id"])
+	assert local_pay.status == C.DELETED
+	assert h.ledger.get(CO, C.PAYMENT, local_pay.local_id)["state"] == "cancelled"
+	assert h.ledger.outstanding(CO, C.INVOICE, inv) == Decimal("800.00")
+
+
+def test_inbound_record_that_cannot_be_booked_is_parked_with_a_reason_and_retried(harness):
+	from datetime import date
+
+	h = harness
+	realm = h.new_realm(sync_start_date=date(2026, 11, 1))
+	h.engine.pull(realm)
+	bk = h.bk(realm)
+	seed = h.seeds[realm]
+	old = bk.create("Invoice", {"CustomerRef": {"value": seed["customers"]["Acme Logistics"]}, "TxnDate": "2026-10-15",
+		"Line": [{"DetailType": "SalesItemLineDetail", "Amount": Decimal("450.00"), "SalesItemLineDetail": {
+			"ItemRef": {"value": seed["items"]["Staffing Hours"]}, "Qty": 10, "UnitPrice": Decimal("45.00")}}]})
+	pay = bk.receive_payment(seed["customers"]["Acme Logistics"], "450.00", [old["Id"]])
+	counts = h.engine.pull(realm)
+	assert counts.get("parked") == 1 and counts.get("ignored") == 1  # the October invoice is before the start
+	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
+	assert conflict.kind == "missing_reference" and conflict.qbo_id == pay["Id"] and "could not be brought" in conflict.reason
+	assert h.store.get_cursor(realm).seen.get(f"Payment:{pay['Id']}")  # parked counts as handled: cursor moves on
+	settings = h.store.get_settings(realm)
+	settings.sync_start_date = date(2026, 10, 1)
+	h.engine.connect(settings)
+	h.engine.resolve_conflict(conflict.id, C.ACTION_RETRY, by="jane")
+	local_pay = h.store.get_mapping_by_qbo(realm, "Payment", pay["Id"])
+	assert local_pay is not None and h.store.get_conflict(conflict.id).status == C.RESOLVED
+	local_inv = h.store.get_mapping_by_qbo(realm, "Invoice", old["Id"]).local_id
+	assert h.ledger.outstanding(CO, C.INVOICE, local_inv) == Decimal("0.00")
+
+
+def test_review_of_an_edited_invoice_keep_local_sends_the_erpnext_lines_back(harness, realm):
+	h = harness
+	cust, item, [inv] = _pushed_invoices(h, realm)
+	qid = h.qbo_id(realm, C.INVOICE, inv)
+	remote = h.bk(realm).read("Invoice", qid)
+	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
+	line["SalesItemLineDetail"]["Qty"] = 12
+	line["Amount"] = Decimal("960.00")
+	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+	h.engine.pull(realm)
+	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
+	h.engine.resolve_conflict(conflict.id, C.ACTION_KEEP_LOCAL, by="controller")
+	h.engine.push(realm)
+	assert Decimal(str(h.bk(realm).read("Invoice", qid)["TotalAmt"])) == Decimal("800.00")
+	assert h.engine.pull(realm).get("held") is None  # our own write comes back as an echo, not a new review
+	assert h.store.list_conflicts(realm, status=C.OPEN) == []
+
+
+def test_saturated_cdc_is_completed_by_queries_and_an_id_sweep_finds_the_deletion(harness, realm, sandbox,
+		monkeypatch):
+	"""QBO caps a CDC answer (1000 objects, scaled down to 3 here on both sides): the client reads the
+	saturated entity by query and reports it in incomplete_deletes; the engine then sweeps its Ids."""
+	import nexora_qbo.qbo.constants as QC
+
+	h = harness
+	cust, item, [inv] = _pushed_invoices(h, realm)
+	monkeypatch.setattr(QC, "CDC_MAX_OBJECTS", 3)
+	sandbox.set_options(realm, cdc_cap=3)
+	bk = h.bk(realm)
+	bk.delete("Invoice", h.qbo_id(realm, C.INVOICE, inv))
+	line = {"DetailType": "SalesItemLineDetail", "Amount": Decimal("80.00"),
+		"SalesItemLineDetail": {"ItemRef": {"value": h.qbo_id(realm, C.ITEM, item)}, "Qty": 1, "UnitPrice": Decimal(80)}}
+	for _ in range(4):
+		bk.create("Invoice", {"CustomerRef": {"value": h.qbo_id(realm, C.CUSTOMER, cust)}, "Line": [line]})
+	counts = h.engine.pull(realm)
+	assert counts.get("imported") == 4, counts
+	assert h.store.get_mapping(realm, C.INVOICE, inv).status == C.DELETED
+	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
+	assert conflict.kind == "remote_delete" and conflict.local_id == inv
+	assert h.store.get_cursor(realm).last_sweep_at is not None

@@ -1,7 +1,6 @@
 """Outbound behaviours of the engine, against the sandbox over real HTTP with the real client."""
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -141,7 +140,7 @@ def test_transient_failure_is_retried_later_and_permanent_one_is_parked_with_a_r
 	conflict = h.store.get_conflict(entry.conflict_id)
 	assert conflict.kind == "rejected" and "inactive" in conflict.reason and C.ACTION_RETRY in conflict.actions
 	# reactivate in QBO, then retry from the review item: it goes through
-	h.bk(realm).update("Item", h.qbo_id(realm, C.ITEM, item), {"Active": True, "Name": f"Gulf Coast Welding Hours"})
+	h.bk(realm).update("Item", h.qbo_id(realm, C.ITEM, item), {"Active": True, "Name": "Gulf Coast Welding Hours"})
 	h.engine.resolve_conflict(conflict.id, C.ACTION_RETRY, by="jane")
 	assert h.engine.push(realm)["done"] == 1
 	assert h.store.get_mapping(realm, C.INVOICE, inv) is not None
@@ -202,4 +201,44 @@ def test_synctoken_bumped_by_a_qbo_payment_is_not_an_edit_void_retries_with_fres
 	voids = _audit(h, realm, operation="void", local_id=inv)
 	assert [(a.sync_token_sent, a.error_code) for a in voids] == [("0", "5010"), ("2", None)]
 	assert bk.read("Invoice", qinv)["PrivateNote"] == "Voided"
+	assert h.store.list_conflicts(realm) == []
+
+
+def test_local_credit_note_against_an_invoice_is_applied_in_qbo_and_not_booked_twice(harness, realm):
+	h = harness
+	cust, item, inv = _customer_and_invoice(h, realm)
+	cn = h.ledger.submit_credit_note(CO, cust, [{"item": item, "qty": 2, "rate": "55.00"}], "2026-11-06",
+		against_invoice=inv)
+	assert h.ledger.outstanding(CO, C.INVOICE, inv) == Decimal("440.00")
+	h.engine.push(realm)
+	bk = h.bk(realm)
+	assert Decimal(str(bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv))["Balance"])) == Decimal("440.00")
+	cm = bk.read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, cn))
+	assert Decimal(str(cm["RemainingCredit"])) == Decimal("0.00")
+	counts = h.engine.pull(realm)
+	assert counts.get("mirror") == 1
+	assert h.ledger.list_all(CO, C.PAYMENT) == []  # the application is QBO's mirror, not a new payment
+	assert h.ledger.outstanding(CO, C.INVOICE, inv) == Decimal("440.00")
+	assert h.store.list_conflicts(realm) == []
+
+
+def test_disabling_and_deleting_masters_deactivates_them_in_qbo_without_a_rename_ping_pong(harness, realm):
+	h = harness
+	cust = h.ledger.create_customer(CO, "Seasonal Co", email="s@seasonal.example")
+	item = h.ledger.create_item(CO, "Seasonal Hours", rate="30.00")
+	h.engine.push(realm)
+	h.ledger.update_customer(CO, cust, active=False)
+	h.engine.record_change(realm, C.ITEM, item, "delete")
+	assert h.engine.push(realm)["done"] == 2
+	bk = h.bk(realm)
+	qcust = bk.read("Customer", h.qbo_id(realm, C.CUSTOMER, cust))
+	assert qcust["Active"] is False and qcust["DisplayName"].startswith("Seasonal Co")
+	assert bk.read("Item", h.qbo_id(realm, C.ITEM, item))["Active"] is False
+	assert h.store.get_mapping(realm, C.ITEM, item).status == C.INACTIVE
+	h.engine.pull(realm)
+	assert h.ledger.get(CO, C.CUSTOMER, cust)["display_name"] == "Seasonal Co"
+	h.ledger.update_customer(CO, cust, active=True)
+	h.engine.push(realm)
+	qcust = bk.read("Customer", h.qbo_id(realm, C.CUSTOMER, cust))
+	assert qcust["Active"] is True and qcust["DisplayName"] == "Seasonal Co"
 	assert h.store.list_conflicts(realm) == []

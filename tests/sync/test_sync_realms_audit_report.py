@@ -100,12 +100,16 @@ def test_audit_row_carries_the_conflict_reference_of_the_retry_after_a_merge(har
 	h.engine.push(realm)
 	qid = h.qbo_id(realm, C.CUSTOMER, cust)
 	h.bk(realm).update("Customer", qid, {"Notes": "from QBO"})
-	h.ledger.update_customer(CO, cust, notes="from ERPNext")
-	h.engine.push(realm)  # 5010 → merge (both sides changed notes: QBO wins, recorded) → nothing left to send
+	h.ledger.update_customer(CO, cust, notes="from ERPNext", email="new@ref.example")
+	h.engine.push(realm)  # 5010 → merge: notes changed on both sides (QBO wins, recorded), email still sent
 	[conflict] = h.store.list_conflicts(realm)
-	assert conflict.status == C.AUTO_RESOLVED
+	assert conflict.status == C.AUTO_RESOLVED and [d["field"] for d in conflict.diffs] == ["notes"]
 	assert h.ledger.get(CO, C.CUSTOMER, cust)["notes"] == "from QBO"
-	assert h.bk(realm).read("Customer", qid)["Notes"] == "from QBO"
+	remote = h.bk(realm).read("Customer", qid)
+	assert remote["Notes"] == "from QBO" and remote["PrimaryEmailAddr"]["Address"] == "new@ref.example"
+	updates = [a for a in h.store.list_audit(realm) if a.operation == "update" and a.local_id == cust]
+	assert [a.error_code for a in updates] == ["5010", None]
+	assert updates[0].conflict_id is None and updates[1].conflict_id == conflict.id
 
 
 def test_report_shows_synced_counts_auto_resolved_review_items_and_failures(harness, realm, sandbox):
@@ -137,3 +141,53 @@ def test_report_shows_synced_counts_auto_resolved_review_items_and_failures(harn
 
 	text = format_report(data)
 	assert "Resolved automatically: 1" in text and "Failures still queued: 1" in text
+
+
+def test_first_export_alone_links_by_stable_key_before_creating(harness):
+	"""Without an import first, each create looks the record up in QBO: a same-named customer with no
+	contradicting email is linked (not duplicated); a same-named one with another email is not linked and
+	the clash is a review item with a reason."""
+	h = harness
+	realm = h.new_realm()
+	blue = h.ledger.create_customer(CO, "Bluebonnet Health")
+	lone = h.ledger.create_customer(CO, "Lone Star Manufacturing", email="someone.else@example.com")
+	lone_dup = h.ledger.create_customer(CO, "Lone Star Manufacturing")  # ERPNext names it "… - 1"; no email
+	vest = h.ledger.create_item(CO, "Safety Vest", type="NonInventory", rate="12.00")
+	h.engine.initial_export(realm)
+	bk = h.bk(realm)
+	names = [c["DisplayName"] for c in bk.query("select * from Customer").get("Customer", [])]
+	assert names.count("Bluebonnet Health") == 1 and names.count("Lone Star Manufacturing") == 1
+	assert h.store.get_mapping(realm, C.CUSTOMER, blue).qbo_id == h.seeds[realm]["customers"]["Bluebonnet Health"]
+	assert h.store.get_mapping(realm, C.ITEM, vest).qbo_id == h.seeds[realm]["items"]["Safety Vest"]
+	assert h.store.get_mapping(realm, C.CUSTOMER, lone) is None
+	assert lone_dup == "Lone Star Manufacturing - 1"
+	assert h.store.get_mapping(realm, C.CUSTOMER, lone_dup) is None  # a " - 1" name never links by name alone
+	conflicts = {c.local_id: c for c in h.store.list_conflicts(realm, status=C.OPEN)}
+	assert set(conflicts) == {lone, lone_dup} and conflicts[lone].kind == "rejected"
+	# the local-only value of the linked customer (none here) and QBO's values (email) now agree locally
+	assert h.ledger.get(CO, C.CUSTOMER, blue)["email"] == "billing@bluebonnet.example"
+
+
+def test_foreign_currency_invoice_carries_currency_and_exchange_rate(sandbox, tmp_path):
+	from sync_testkit import Harness
+
+	h = Harness(sandbox, tmp_path)
+	realm_id = sandbox.create_realm(multicurrency=True)
+	h.sandbox.set_options(realm_id, per_second=100000, per_minute=1000000)
+	seed = sandbox.seed_info(realm_id)
+	h.engine.connect(RealmSettings(realm_id=realm_id, company="Nexora Europe",
+		default_income_account_id=seed["accounts"]["Services"],
+		default_deposit_account_id=seed["accounts"]["Undeposited Funds"]))
+	from nexora_qbo.sandbox.bookkeeper import Bookkeeper
+
+	bk = Bookkeeper(sandbox, realm_id)
+	cust = h.ledger.create_customer("Nexora Europe", "Berlin Zeitarbeit GmbH", currency="EUR")
+	item = h.ledger.create_item("Nexora Europe", "Consulting Days", rate="800.00")
+	inv = h.ledger.submit_invoice("Nexora Europe", cust, [{"item": item, "qty": "2.5", "rate": "800.00"}],
+		"2026-11-04", currency="EUR", exchange_rate="1.0825")
+	h.engine.push(realm_id)
+	remote = bk.read("Invoice", h.qbo_id(realm_id, C.INVOICE, inv))
+	assert remote["CurrencyRef"]["value"] == "EUR" and Decimal(str(remote["ExchangeRate"])) == Decimal("1.0825")
+	assert Decimal(str(remote["TotalAmt"])) == Decimal("2000.00")
+	assert bk.read("Customer", h.qbo_id(realm_id, C.CUSTOMER, cust))["CurrencyRef"]["value"] == "EUR"
+	h.close()

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sync_testkit import Harness
+from sync_testkit import Harness, SandboxTokens
 
 from nexora_qbo.sync import constants as C
 
@@ -52,7 +52,7 @@ engine.push(realm)
 
 
 def _run_worker_until_commit(h, realm, tmp_path):
-	tokens = h.tokens.setdefault(realm, __import__("sync_testkit").SandboxTokens(h.sandbox, realm))
+	tokens = h.tokens.setdefault(realm, SandboxTokens(h.sandbox, realm))
 	offset = (h.clock.now() - datetime.now(timezone.utc)).total_seconds()
 	env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
 	proc = subprocess.Popen([sys.executable, "-c", WORKER, h.store.db.path, str(tmp_path / "locks"),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contracts"))
 
-from store_contract import StoreContract  # noqa: E402
+from store_contract import StoreContract
 
-from nexora_qbo.sync.sqlite_store import SqliteStore  # noqa: E402
+from nexora_qbo.sync.sqlite_store import SqliteStore
 
 
 class TestSqliteStoreContract(StoreContract):

@@ -32,7 +32,7 @@ class FakeResolver:
 		return f"Q{local_id}"
 
 	def local_ref(self, qbo_entity, qbo_id):
-		return qbo_id[1:] if qbo_id.startswith("Q") else qbo_id
+		return qbo_id.removeprefix("Q")
 
 
 def _invoice(**kw):
@@ -57,7 +57,7 @@ def test_invoice_payload_has_line_amounts_and_no_subtotal_round_trip():
 	assert payload["Line"][0]["Amount"] == Decimal("100.01")
 	assert payload["Line"][0]["SalesItemLineDetail"]["ItemRef"] == {"value": "QI1"}
 	assert payload["TxnTaxDetail"] == {"TotalTax": Decimal("0.00")}
-	read_back = dict(payload, Id="5", SyncToken="2", TotalAmt=Decimal("100.01"), Balance=Decimal("40"),
+	read_back = dict(payload, Id="5", SyncToken="2", TotalAmt=Decimal("100.01"), Balance=Decimal(40),
 		Line=payload["Line"] + [{"Amount": Decimal("100.01"), "DetailType": "SubTotalLineDetail"}],
 		LinkedTxn=[{"TxnId": "9", "TxnType": "Payment"}])
 	canonical = spec.from_qbo(read_back, r)
@@ -103,7 +103,7 @@ def test_payment_bookkeeping_is_not_a_transaction_edit_but_a_line_change_is():
 		LinkedTxn=[{"TxnId": "2", "TxnType": "Payment"}]), r)
 	assert transaction_changes(C.INVOICE, base, paid) == []
 	edited_lines = [dict(payload["Line"][0], Amount=Decimal("120.00"),
-		SalesItemLineDetail=dict(payload["Line"][0]["SalesItemLineDetail"], Qty=4, UnitPrice=Decimal("30")))]
+		SalesItemLineDetail=dict(payload["Line"][0]["SalesItemLineDetail"], Qty=4, UnitPrice=Decimal(30)))]
 	edited = spec.from_qbo(dict(payload, Line=edited_lines, Id="5", SyncToken="2", TotalAmt="120.00"), r)
 	assert {c["field"] for c in transaction_changes(C.INVOICE, base, edited)} == {"lines", "total"}
 
@@ -152,9 +152,8 @@ def test_realm_lock_holds_across_processes_and_is_released_when_the_holder_is_ki
 	try:
 		assert proc.stdout.readline().strip() == "held"
 		lock = FileRealmLock(str(tmp_path))
-		with pytest.raises(LockBusy):
-			with lock.hold("R1", timeout=0.2):
-				pass
+		with pytest.raises(LockBusy), lock.hold("R1", timeout=0.2):
+			pass
 		with lock.hold("R2", timeout=0.2):  # another realm is not blocked
 			pass
 		os.kill(proc.pid, signal.SIGKILL)

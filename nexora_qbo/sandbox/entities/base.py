@@ -4,6 +4,7 @@ qbo-api.md §9 "Common to all": Id/SyncToken strings, MetaData, domain "QBO", sp
 {"value","name"} with the name ignored on write. §1: referencing an inactive entity → 610; name lists are
 deactivated, never deleted, and renamed with " (deleted)".
 """
+
 from __future__ import annotations
 
 from .. import constants as C
@@ -35,8 +36,17 @@ REF_ENTITIES = {
 }
 # Refs QBO answers with a "name" (fixtures: CustomerRef/ItemRef/CurrencyRef carry one; TaxCodeRef,
 # DepositToAccountRef, ParentRef, DefaultTaxCodeRef do not).
-NAMED_REFS = {"CustomerRef", "ItemRef", "ClassRef", "DepartmentRef", "IncomeAccountRef", "ExpenseAccountRef",
-	"AssetAccountRef", "TaxRateRef", "ItemAccountRef"}
+NAMED_REFS = {
+	"CustomerRef",
+	"ItemRef",
+	"ClassRef",
+	"DepartmentRef",
+	"IncomeAccountRef",
+	"ExpenseAccountRef",
+	"AssetAccountRef",
+	"TaxRateRef",
+	"ItemAccountRef",
+}
 
 
 def display_name(rec: Record) -> str:
@@ -87,7 +97,7 @@ class EntitySpec:
 
 
 def resolve_refs(realm: Realm, node, *, check_active: bool = True, path: str = "") -> None:
-	"""Check every known *Ref in `node` (the request body) exists and is active (610 otherwise); fill names."""
+	"""Check every known *Ref in the request body exists and is active (610 otherwise); fill names."""
 	if isinstance(node, list):
 		for item in node:
 			resolve_refs(realm, item, check_active=check_active, path=path)
@@ -102,6 +112,10 @@ def resolve_refs(realm: Realm, node, *, check_active: bool = True, path: str = "
 			ref_id = str(value.get("value") or "")
 			if not ref_id:
 				raise F.required(f"{key}.value")
+			if key == "TaxCodeRef" and ref_id in ("TAX", "NON"):
+				value["value"] = ref_id  # US pseudo codes exist in every company (§9 Tax)
+				value.pop("name", None)
+				continue
 			rec = realm.get(target, ref_id)
 			if rec is None or (check_active and rec.data.get("Active") is False):
 				raise F.not_found()
@@ -125,7 +139,9 @@ def resolve_currency(realm: Realm, ref: dict) -> None:
 				f"Multicurrency is not enabled for this company; the currency must be {realm.home_currency}.",
 				"CurrencyRef",
 			)
-		active = [r for r in realm.live("CompanyCurrency") if r.data.get("Code") == code and r.data.get("Active")]
+		active = [
+			r for r in realm.live("CompanyCurrency") if r.data.get("Code") == code and r.data.get("Active")
+		]
 		if not active:
 			raise F.not_found()
 	ref["name"] = C.DEFAULT_CURRENCY_NAMES.get(code, code)
@@ -150,13 +166,24 @@ def apply_active_suffix(data: dict, old: Record | None, fields: tuple[str, ...])
 			continue
 		if active is False and not value.endswith(C.DELETED_SUFFIX):
 			data[f] = value + C.DELETED_SUFFIX
-		elif active is not False and value.endswith(C.DELETED_SUFFIX) and old is not None \
-				and old.data.get("Active") is False:
+		elif (
+			active is not False
+			and value.endswith(C.DELETED_SUFFIX)
+			and old is not None
+			and old.data.get("Active") is False
+		):
 			data[f] = value[: -len(C.DELETED_SUFFIX)]
 
 
-def check_unique(realm: Realm, entities: tuple[str, ...], field: str, value: str, self_id: str | None,
-		self_entity: str, what: str) -> None:
+def check_unique(
+	realm: Realm,
+	entities: tuple[str, ...],
+	field: str,
+	value: str,
+	self_id: str | None,
+	self_entity: str,
+	what: str,
+) -> None:
 	"""6240 when another record (active or inactive) holds the same name, compared case-insensitively."""
 	key = value.strip().casefold()
 	for entity in entities:

@@ -3,6 +3,7 @@
 Preferences drive behaviour elsewhere (class/department tracking, CustomTxnNumbers, MultiCurrencyEnabled,
 ProductAndServicesPrefs.QuantityOnHand), so the stored record is the single source of truth.
 """
+
 from __future__ import annotations
 
 from .. import faults as F
@@ -19,7 +20,9 @@ class PreferencesSpec(EntitySpec):
 		was = bool(old.data.get("CurrencyPrefs", {}).get("MultiCurrencyEnabled"))
 		now_on = bool(data.get("CurrencyPrefs", {}).get("MultiCurrencyEnabled"))
 		if was and not now_on:
-			raise F.business("Multicurrency can't be turned off once it is on.", "CurrencyPrefs.MultiCurrencyEnabled")
+			raise F.business(
+				"Multicurrency can't be turned off once it is on.", "CurrencyPrefs.MultiCurrencyEnabled"
+			)
 		old_home = old.data.get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value")
 		new_home = data.get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value")
 		if old_home != new_home:

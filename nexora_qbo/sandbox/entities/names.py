@@ -1,14 +1,22 @@
 """Name-list entities (qbo-api.md §9): Customer/Vendor/Employee, Item, Account, Class, Department, Term,
 TaxCode, TaxRate, PaymentMethod, CompanyCurrency. They are deactivated, never deleted (§1)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 from .. import constants as C
 from .. import faults as F
-from ..model import Realm, Record
+from ..model import Realm
 from ..util import money, to_decimal
-from .base import EntitySpec, apply_active_suffix, check_name_chars, check_unique, currency_ref, fully_qualified
+from .base import (
+	EntitySpec,
+	apply_active_suffix,
+	check_name_chars,
+	check_unique,
+	currency_ref,
+	fully_qualified,
+)
 
 
 class NameListSpec(EntitySpec):
@@ -31,11 +39,19 @@ class NameListSpec(EntitySpec):
 		self.apply_defaults(realm, data)
 		self.complete(realm, data, body, old)
 		apply_active_suffix(data, old, (field,))
-		data["FullyQualifiedName"] = fully_qualified(realm, self.name, data, field) if "ParentRef" in data \
-			else data[field]
+		data["FullyQualifiedName"] = (
+			fully_qualified(realm, self.name, data, field) if "ParentRef" in data else data[field]
+		)
 		if data.get("Active", True) is not False:
-			check_unique(realm, self.unique_across or (self.name,), field, data[field], old.id if old else None,
-				self.name, self.what)
+			check_unique(
+				realm,
+				self.unique_across or (self.name,),
+				field,
+				data[field],
+				old.id if old else None,
+				self.name,
+				self.what,
+			)
 		return {}
 
 	def complete(self, realm, data, body, old) -> None:
@@ -67,9 +83,16 @@ class CustomerSpec(PartySpec):
 	what = "customer"
 
 	def defaults(self, realm):
-		d = {"Taxable": True, "Job": False, "BillWithParent": False, "Balance": Decimal("0"),
-			"BalanceWithJobs": Decimal("0"), "CurrencyRef": currency_ref(realm.home_currency),
-			"PreferredDeliveryMethod": "Print", "Active": True}
+		d = {
+			"Taxable": True,
+			"Job": False,
+			"BillWithParent": False,
+			"Balance": Decimal("0"),
+			"BalanceWithJobs": Decimal("0"),
+			"CurrencyRef": currency_ref(realm.home_currency),
+			"PreferredDeliveryMethod": "Print",
+			"Active": True,
+		}
 		tax_code = realm.pref("TaxPrefs", "TaxGroupCodeRef", "value")
 		if tax_code and realm.get("TaxCode", tax_code):
 			d["DefaultTaxCodeRef"] = {"value": tax_code}
@@ -80,7 +103,9 @@ class CustomerSpec(PartySpec):
 			old_cur = old.data.get("CurrencyRef", {}).get("value")
 			new_cur = data.get("CurrencyRef", {}).get("value")
 			if old_cur and new_cur and old_cur != new_cur:
-				raise F.business("You can't change the currency of a customer after it was created.", "CurrencyRef")
+				raise F.business(
+					"You can't change the currency of a customer after it was created.", "CurrencyRef"
+				)
 		if isinstance(data.get("ParentRef"), dict) and data["ParentRef"].get("value"):
 			data["Job"] = True
 			parent = realm.get("Customer", data["ParentRef"]["value"])
@@ -111,8 +136,12 @@ class VendorSpec(PartySpec):
 	what = "vendor"
 
 	def defaults(self, realm):
-		return {"Balance": Decimal("0"), "Vendor1099": False, "CurrencyRef": currency_ref(realm.home_currency),
-			"Active": True}
+		return {
+			"Balance": Decimal("0"),
+			"Vendor1099": False,
+			"CurrencyRef": currency_ref(realm.home_currency),
+			"Active": True,
+		}
 
 
 class EmployeeSpec(PartySpec):
@@ -130,13 +159,21 @@ class ItemSpec(NameListSpec):
 	what = "product or service"
 
 	def defaults(self, realm):
-		return {"Active": True, "Taxable": False, "UnitPrice": Decimal("0"), "Type": "NonInventory",
-			"PurchaseCost": Decimal("0"), "TrackQtyOnHand": False}
+		return {
+			"Active": True,
+			"Taxable": False,
+			"UnitPrice": Decimal("0"),
+			"Type": "NonInventory",
+			"PurchaseCost": Decimal("0"),
+			"TrackQtyOnHand": False,
+		}
 
 	def complete(self, realm, data, body, old):
 		item_type = data.get("Type")
 		if item_type not in ITEM_TYPES:
-			raise F.business(f"Item Type {item_type!r} is not supported; use one of {', '.join(ITEM_TYPES)}.", "Type")
+			raise F.business(
+				f"Item Type {item_type!r} is not supported; use one of {', '.join(ITEM_TYPES)}.", "Type"
+			)
 		if old is not None and old.data.get("Type") != item_type:
 			raise F.business("You can't change the type of an item.", "Type")
 		if item_type in ("Service", "NonInventory") and not data.get("IncomeAccountRef"):
@@ -159,16 +196,31 @@ class AccountSpec(NameListSpec):
 	what = "account"
 	keep_on_full_update = ("CurrentBalance", "CurrentBalanceWithSubAccounts", "CurrencyRef")
 	CLASSIFICATION = {
-		"Bank": "Asset", "Other Current Asset": "Asset", "Fixed Asset": "Asset", "Other Asset": "Asset",
-		"Accounts Receivable": "Asset", "Equity": "Equity", "Expense": "Expense", "Other Expense": "Expense",
-		"Cost of Goods Sold": "Expense", "Accounts Payable": "Liability", "Credit Card": "Liability",
-		"Long Term Liability": "Liability", "Other Current Liability": "Liability", "Income": "Revenue",
+		"Bank": "Asset",
+		"Other Current Asset": "Asset",
+		"Fixed Asset": "Asset",
+		"Other Asset": "Asset",
+		"Accounts Receivable": "Asset",
+		"Equity": "Equity",
+		"Expense": "Expense",
+		"Other Expense": "Expense",
+		"Cost of Goods Sold": "Expense",
+		"Accounts Payable": "Liability",
+		"Credit Card": "Liability",
+		"Long Term Liability": "Liability",
+		"Other Current Liability": "Liability",
+		"Income": "Revenue",
 		"Other Income": "Revenue",
 	}
 
 	def defaults(self, realm):
-		return {"Active": True, "SubAccount": False, "CurrentBalance": Decimal("0"),
-			"CurrentBalanceWithSubAccounts": Decimal("0"), "CurrencyRef": currency_ref(realm.home_currency)}
+		return {
+			"Active": True,
+			"SubAccount": False,
+			"CurrentBalance": Decimal("0"),
+			"CurrentBalanceWithSubAccounts": Decimal("0"),
+			"CurrencyRef": currency_ref(realm.home_currency),
+		}
 
 	def complete(self, realm, data, body, old):
 		acct_type = data.get("AccountType")

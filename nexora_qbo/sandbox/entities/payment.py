@@ -4,6 +4,7 @@ Creating, changing, voiding or deleting a payment recomputes every linked Invoic
 LinkedTxn and bumps *their* SyncToken and LastUpdatedTime — the behaviour that makes a cached invoice
 SyncToken stale (§1, gh:LanternOps/breeze#4624).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -80,14 +81,17 @@ class PaymentSpec(EntitySpec):
 					raise F.business(f"{txn_type} {txn_id} belongs to another customer.", "Line.LinkedTxn")
 				if target.data.get("CurrencyRef", {}).get("value") != cur:
 					raise F.business(f"{txn_type} {txn_id} is in another currency.", "Line.LinkedTxn")
-				others = sum((a for _, a in applications(realm, txn_type, txn_id, exclude_payment=own_id)), ZERO)
+				others = sum(
+					(a for _, a in applications(realm, txn_type, txn_id, exclude_payment=own_id)), ZERO
+				)
 				open_balance = money(to_decimal(target.data.get("TotalAmt"), ZERO) - others)
 				if target.extra.get("voided"):
 					open_balance = money(ZERO)
 				if amount > open_balance and not voided:
 					raise F.business(
 						f"The amount applied to {txn_type} {txn_id} ({amount}) is more than its open balance "
-						f"({open_balance}).", "Line.Amount",
+						f"({open_balance}).",
+						"Line.Amount",
 					)
 				clean_links.append({"TxnId": txn_id, "TxnType": txn_type})
 			ln["LinkedTxn"] = clean_links

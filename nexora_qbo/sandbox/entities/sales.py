@@ -4,6 +4,7 @@ The server computes: the SubTotalLineDetail line, TotalAmt, Balance (Invoice) / 
 DueDate, TxnTaxDetail, DocNumber, LinkedTxn, ExchangeRate and Home* amounts, as the create/void fixtures show
 (fx:minimul-qbo_api/create/invoice.yml, void/invoice.yml).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,6 +16,23 @@ from ..util import money, pacific_date, to_decimal
 from .base import EntitySpec, currency_ref
 
 ZERO = Decimal("0")
+# Known Invoice properties: the list QBO printed in fx:minimul-qbo_api/error/400_json.yml (truncated there)
+# plus the ones it cut off that we model. Anything else → 2010 "Request has invalid or unsupported property".
+KNOWN_PROPERTIES = frozenset(
+	"""
+DocNumber HomeTotalAmt TotalAmt TxnSource AllowOnlinePayment RecurringInfo EmailStatus callToAction
+AutoDocNumber ECloudStatusTimeStamp TaxFormNum TxnDate FOB ClassRef AllowOnlineACHPayment
+DepositToAccountRef InvoiceEx AllowOnlineCreditCardPayment CurrencyRef InvoiceLink PONumber ShipDate
+PaymentMethodRef TrackingNum TxnTaxDetail CustomerRef ShipFromAddr BillAddr EInvoiceStatus Id
+RecurDataRef ApplyTaxAfterDiscount DepartmentRef SalesRepRef ExchangeRate domain invoiceStatusLog
+TaxFormType BillEmailBcc LessCIS CustomerMemo TxnStatus HomeBalance PrintStatus ConvenienceFeeDetail
+DiscountRate DeliveryInfo FreeFormAddress AllowIPNPayment CustomField PaymentDetailsMessage
+TransactionLocationType MetaData LinkedTxn status RemitToRef PrivateNote ShipMethodRef PaymentRefNum
+Tag TxnApprovalInfo Line SalesTermRef DueDate Balance ShipAddr BillEmail BillEmailCc SyncToken
+sparse Deposit GlobalTaxCalculation ProjectRef RemainingCredit HomeAmt AttachableRef TxnSourceRef
+ARAccountRef
+""".split()
+)
 LINE_TYPES = ("SalesItemLineDetail", "DescriptionOnly", "DiscountLineDetail", "SubTotalLineDetail")
 
 
@@ -61,13 +79,16 @@ def refresh_balance(realm: Realm, rec: Record) -> bool:
 	return before != after
 
 
-def txn_currency(realm: Realm, data: dict, body: dict, old: Record | None, customer: Record) -> tuple[str, Decimal]:
+def txn_currency(
+	realm: Realm, data: dict, body: dict, old: Record | None, customer: Record
+) -> tuple[str, Decimal]:
 	"""§9 Multicurrency: the txn currency is the customer's; ExchangeRate = home units per foreign unit."""
 	cust_cur = customer.data.get("CurrencyRef", {}).get("value") or realm.home_currency
 	cur = (data.get("CurrencyRef") or {}).get("value") or cust_cur
 	if cur != cust_cur:
 		raise F.business(
-			f"The currency of the transaction ({cur}) must match the customer's currency ({cust_cur}).", "CurrencyRef"
+			f"The currency of the transaction ({cur}) must match the customer's currency ({cust_cur}).",
+			"CurrencyRef",
 		)
 	if cur == realm.home_currency:
 		return cur, Decimal("1")
@@ -77,8 +98,12 @@ def txn_currency(realm: Realm, data: dict, body: dict, old: Record | None, custo
 			raise F.business("ExchangeRate must be a positive number.", "ExchangeRate")
 		return cur, rate
 	txn_date = parse_txn_date(data["TxnDate"])
-	if old is not None and old.data.get("CurrencyRef", {}).get("value") == cur and "TxnDate" not in body \
-			and old.data.get("ExchangeRate") is not None:
+	if (
+		old is not None
+		and old.data.get("CurrencyRef", {}).get("value") == cur
+		and "TxnDate" not in body
+		and old.data.get("ExchangeRate") is not None
+	):
 		return cur, to_decimal(old.data["ExchangeRate"])
 	from ..rates import rate_for
 
@@ -93,6 +118,16 @@ class SalesTxnSpec(EntitySpec):
 		return {"ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"}
 
 	def prepare(self, realm, data, body, old, now):
+		for key in body:
+			if key not in KNOWN_PROPERTIES:
+				raise F.validation(
+					"2010",
+					"Request has invalid or unsupported property",
+					f'Property Name:Unrecognized field "{key}" '
+					f"(class com.intuit.schema.finance.v3.{self.name}), "
+					"not marked as ignorable\n specified is unsupported or invalid",
+					None,
+				)
 		customer_ref = data.get("CustomerRef")
 		if not isinstance(customer_ref, dict) or not customer_ref.get("value"):
 			raise F.required("CustomerRef")
@@ -122,8 +157,14 @@ class SalesTxnSpec(EntitySpec):
 		tax_override = self.tax_override(body, old)
 		extras["tax_override"] = tax_override
 		txd = self.tax_detail(realm, data, body, old, taxable, tax_override)
-		discount = sum((to_decimal(ln.get("Amount"), ZERO) for ln in lines
-			if ln.get("DetailType") == "DiscountLineDetail"), ZERO)
+		discount = sum(
+			(
+				to_decimal(ln.get("Amount"), ZERO)
+				for ln in lines
+				if ln.get("DetailType") == "DiscountLineDetail"
+			),
+			ZERO,
+		)
 		total = money(subtotal - discount + txd["TotalTax"]) if not voided else money(ZERO)
 		if voided:
 			txd = {"TotalTax": money(ZERO)}
@@ -132,6 +173,15 @@ class SalesTxnSpec(EntitySpec):
 		data["TotalAmt"] = total
 		data["HomeTotalAmt"] = money(total * rate)
 		data.setdefault("LinkedTxn", [])
+		if old is not None:
+			applied = sum((amt for _, amt in applications(realm, self.name, old.id)), ZERO)
+			if applied > total:
+				raise F.business(
+					f"The new total ({total}) is less than the payments already applied ({applied}). "
+					"Unlink payments "
+					"first.",
+					"TotalAmt",
+				)
 		if self.name == "Invoice":
 			self.due_date(realm, data, customer)
 		return extras
@@ -163,6 +213,9 @@ class SalesTxnSpec(EntitySpec):
 				det = dict(ln.get("SalesItemLineDetail") or {})
 				if not isinstance(det.get("ItemRef"), dict) or not det["ItemRef"].get("value"):
 					raise F.required("Line.SalesItemLineDetail.ItemRef")
+				item = realm.get("Item", str(det["ItemRef"]["value"]))
+				if "Description" not in ln and item is not None and item.data.get("Description"):
+					ln["Description"] = item.data["Description"]  # QBO copies the item's sales description
 				qty = to_decimal(det.get("Qty"))
 				price = to_decimal(det.get("UnitPrice"))
 				amount = to_decimal(ln.get("Amount"))
@@ -258,22 +311,31 @@ class SalesTxnSpec(EntitySpec):
 			out["TxnTaxCodeRef"] = {"value": str(code_ref["value"])}
 		out["TotalTax"] = total
 		if rates:
-			out["TaxLine"] = [{
-				"Amount": amt,
-				"DetailType": "TaxLineDetail",
-				"TaxLineDetail": {"TaxRateRef": {"value": rid}, "PercentBased": True, "TaxPercent": pct,
-					"NetAmountTaxable": taxable},
-			} for (rid, pct), amt in zip(rates, amounts)]
+			out["TaxLine"] = [
+				{
+					"Amount": amt,
+					"DetailType": "TaxLineDetail",
+					"TaxLineDetail": {
+						"TaxRateRef": {"value": rid},
+						"PercentBased": True,
+						"TaxPercent": pct,
+						"NetAmountTaxable": taxable,
+					},
+				}
+				for (rid, pct), amt in zip(rates, amounts, strict=True)
+			]
 		return out
 
 	def due_date(self, realm, data, customer) -> None:
-		"""DueDate from SalesTermRef, else the customer's term, else Preferences DefaultTerms, else TxnDate."""
+		"""DueDate from SalesTermRef, else the customer's term, else Preferences DefaultTerms, else TxnDate"""
 		if data.get("DueDate"):
 			data["DueDate"] = parse_txn_date(data["DueDate"], "DueDate").isoformat()
 			return
-		term_id = (data.get("SalesTermRef") or {}).get("value") \
-			or (customer.data.get("SalesTermRef") or {}).get("value") \
+		term_id = (
+			(data.get("SalesTermRef") or {}).get("value")
+			or (customer.data.get("SalesTermRef") or {}).get("value")
 			or realm.pref("SalesFormsPrefs", "DefaultTerms", "value")
+		)
 		days = 0
 		term = realm.get("Term", str(term_id)) if term_id else None
 		if term is not None:
@@ -288,8 +350,10 @@ class SalesTxnSpec(EntitySpec):
 		"""QBO requires unlinking payments first (§1, 'You must unlink linked transactions')."""
 		if applications(realm, self.name, record.id):
 			raise F.business(
-				f"This transaction is linked to other transactions (payments). Unlink them before deleting this "
-				f"{self.name}.", "LinkedTxn",
+				f"This transaction is linked to other transactions (payments). "
+				f"Unlink them before deleting this "
+				f"{self.name}.",
+				"LinkedTxn",
 			)
 
 
@@ -299,14 +363,22 @@ class InvoiceSpec(SalesTxnSpec):
 
 	def defaults(self, realm):
 		d = super().defaults(realm)
-		d.update({"AllowIPNPayment": False, "AllowOnlinePayment": False, "AllowOnlineCreditCardPayment": False,
-			"AllowOnlineACHPayment": False})
+		d.update(
+			{
+				"AllowIPNPayment": False,
+				"AllowOnlinePayment": False,
+				"AllowOnlineCreditCardPayment": False,
+				"AllowOnlineACHPayment": False,
+			}
+		)
 		return d
 
 	def void(self, realm, record, ctx):
 		"""fx:minimul-qbo_api/void/invoice.yml: amounts 0, PrivateNote 'Voided', SyncToken+1."""
 		if applications(realm, self.name, record.id):
-			raise F.business("This invoice has payments applied. Unlink the payments before voiding it.", "LinkedTxn")
+			raise F.business(
+				"This invoice has payments applied. Unlink the payments before voiding it.", "LinkedTxn"
+			)
 		data = record.data
 		record.extra["voided"] = True
 		for ln in data.get("Line", []):

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, quote, ref, ref_value
+from nexora_qbo.sync.entities.base import (
+	EntitySpec,
+	Resolver,
+	drop_none,
+	list_from_qbo,
+	list_to_qbo,
+	quote,
+	ref,
+	ref_value,
+)
 
 _ADDR = (("line1", "Line1"), ("line2", "Line2"), ("city", "City"), ("region", "CountrySubDivisionCode"),
 	("postal_code", "PostalCode"), ("country", "Country"))
@@ -50,7 +59,8 @@ class CustomerSpec(EntitySpec):
 		return R.normalize(
 			C.CUSTOMER,
 			{
-				"display_name": obj.get("DisplayName"),
+				# QBO renames inactive customers "X (deleted)"; the name is still "X" (no rename ping-pong)
+				"display_name": R.strip_deleted_suffix(obj.get("DisplayName")),
 				"company_name": obj.get("CompanyName"),
 				"email": (obj.get("PrimaryEmailAddr") or {}).get("Address"),
 				"phone": (obj.get("PrimaryPhone") or {}).get("FreeFormNumber"),
@@ -62,6 +72,12 @@ class CustomerSpec(EntitySpec):
 				"active": obj.get("Active", True),
 			},
 		)
+
+	def sparse_update(self, record: dict, fields: list[str], r: Resolver, qbo_id: str, sync_token: str) -> dict:
+		# (re)activation needs the name repeated so QBO drops or keeps its " (deleted)" suffix correctly
+		if "active" in fields and "display_name" not in fields:
+			fields = [*fields, "display_name"]
+		return super().sparse_update(record, fields, r, qbo_id, sync_token)
 
 	def local_view(self, record: dict, r: Resolver) -> dict:
 		rec = R.normalize(C.CUSTOMER, record)

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, quote, ref, ref_value
+from nexora_qbo.sync.entities.base import (
+	EntitySpec,
+	Resolver,
+	drop_none,
+	list_from_qbo,
+	list_to_qbo,
+	quote,
+	ref,
+	ref_value,
+)
 
 
 class ItemSpec(EntitySpec):
@@ -54,7 +63,7 @@ class ItemSpec(EntitySpec):
 		return R.normalize(
 			C.ITEM,
 			{
-				"name": obj.get("Name"),
+				"name": R.strip_deleted_suffix(obj.get("Name")),
 				"sku": obj.get("Sku"),
 				"description": obj.get("Description"),
 				"type": obj.get("Type") or "Service",
@@ -66,6 +75,11 @@ class ItemSpec(EntitySpec):
 				"active": obj.get("Active", True),
 			},
 		)
+
+	def sparse_update(self, record: dict, fields: list[str], r: Resolver, qbo_id: str, sync_token: str) -> dict:
+		if "active" in fields and "name" not in fields:
+			fields = [*fields, "name"]  # QBO wants the Name with an (in)activation
+		return super().sparse_update(record, fields, r, qbo_id, sync_token)
 
 	def lookup_queries(self, record: dict) -> list[str]:
 		rec = R.normalize(C.ITEM, record)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, ref, ref_value
+from nexora_qbo.sync.entities.base import (
+	EntitySpec,
+	Resolver,
+	drop_none,
+	list_from_qbo,
+	list_to_qbo,
+	ref,
+	ref_value,
+)
 
 _TXN_TYPE = {C.INVOICE: "Invoice", C.CREDIT_MEMO: "CreditMemo"}
 _DOC_TYPE = {"Invoice": C.INVOICE, "CreditMemo": C.CREDIT_MEMO}

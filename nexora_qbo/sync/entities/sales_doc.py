@@ -4,7 +4,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities.base import EntitySpec, Resolver, drop_none, list_from_qbo, list_to_qbo, quote, ref, ref_value
+from nexora_qbo.sync.entities.base import (
+	EntitySpec,
+	Resolver,
+	drop_none,
+	list_from_qbo,
+	list_to_qbo,
+	quote,
+	ref,
+	ref_value,
+)
 
 
 class SalesDocSpec(EntitySpec):

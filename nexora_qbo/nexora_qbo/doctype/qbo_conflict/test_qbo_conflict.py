@@ -70,12 +70,9 @@ class TestQBOConflict(QBOTestCase):
 
 	def test_resolve_needs_a_manager(self):
 		doc = insert_conflict(self.realm)
-		self.set_user(make_user("qbo-viewer@example.com", ["Accounts User"]))
-		try:
+		with self.set_user(make_user("qbo-viewer@example.com", ["Accounts User"])):
 			with self.assertRaises(frappe.PermissionError):
 				resolve(str(doc.name), "keep_qbo")
-		finally:
-			self.set_user("Administrator")
 
 	def test_resolve_refuses_an_action_the_engine_did_not_offer(self):
 		doc = insert_conflict(self.realm)

@@ -37,7 +37,7 @@ class QBORealm(Document):
 		self.webhook_url = webhook_url()
 		self.validate_endpoints()
 		self.validate_company_accounts()
-		self.set_reference_doctypes()
+		self.check_reference_maps()
 		# NULL, never "": two not-yet-connected realms must not collide on the unique realm_id index
 		self.realm_id = (self.realm_id or "").strip() or None
 
@@ -63,10 +63,9 @@ class QBORealm(Document):
 		if self.cost_center and frappe.db.get_value("Cost Center", self.cost_center, "company") != self.company:
 			frappe.throw(_("Cost Center {0} does not belong to company {1}").format(self.cost_center, self.company))
 
-	def set_reference_doctypes(self):
+	def check_reference_maps(self):
 		seen = set()
 		for row in self.reference_maps:
-			row.local_doctype = K.REFERENCE_MAPS[row.map_type][1]
 			key = (row.map_type, row.local_value)
 			if key in seen:
 				frappe.throw(_("Row {0}: {1} {2} is mapped twice").format(row.idx, row.map_type, row.local_value))
@@ -113,9 +112,9 @@ class QBORealm(Document):
 		"""The engine's RealmSettings (nexora_qbo.sync.ports) for this realm."""
 		from nexora_qbo.sync.ports import RealmSettings
 
-		maps: dict[str, dict[str, str]] = {attr: {} for attr, _dt in K.REFERENCE_MAPS.values()}
+		maps: dict[str, dict[str, str]] = {attr: {} for attr in K.REFERENCE_MAPS.values()}
 		for row in self.reference_maps:
-			maps[K.REFERENCE_MAPS[row.map_type][0]][row.local_value] = row.qbo_id
+			maps[K.REFERENCE_MAPS[row.map_type]][row.local_value] = row.qbo_id
 		return RealmSettings(
 			realm_id=self.realm_id,
 			company=self.company,
@@ -185,12 +184,9 @@ class QBORealm(Document):
 		if "push_new_masters" in extra:
 			self.push_new_masters = 1 if extra["push_new_masters"] else 0
 		self.set("reference_maps", [])
-		for map_type, (attr, doctype) in K.REFERENCE_MAPS.items():
+		for map_type, attr in K.REFERENCE_MAPS.items():
 			for local_value, qbo_id in (getattr(settings, attr) or {}).items():
-				self.append(
-					"reference_maps",
-					{"map_type": map_type, "local_doctype": doctype, "local_value": local_value, "qbo_id": qbo_id},
-				)
+				self.append("reference_maps", {"map_type": map_type, "local_value": local_value, "qbo_id": qbo_id})
 
 
 # --------------------------------------------------------------------------------------------------------

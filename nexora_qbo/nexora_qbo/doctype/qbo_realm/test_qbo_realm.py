@@ -59,6 +59,12 @@ def make_user(email: str, roles: list[str]) -> str:
 	return email
 
 
+def cash_mode_of_payment() -> str:
+	return frappe.db.get_value("Mode of Payment", {"type": "Cash"}, "name") or frappe.get_doc(
+		{"doctype": "Mode of Payment", "mode_of_payment": "QBO Test Cash", "type": "Cash"}
+	).insert(ignore_permissions=True).name
+
+
 def sample_tokens(access: str = "access-1", refresh: str = "refresh-1"):
 	from nexora_qbo.qbo.oauth import OAuthTokens
 
@@ -113,18 +119,17 @@ class TestQBORealm(QBOTestCase):
 	def test_to_settings_translates_labels_and_reference_maps(self):
 		realm = make_realm(realm_id="9130000000005", conflict_policy="Hold for review", void_policy="Follow",
 			default_deposit_account_id="4")
-		realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": "Cash", "qbo_id": "1"})
+		realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(), "qbo_id": "1"})
 		realm.save(ignore_permissions=True)
 		settings = realm.to_settings()
 		self.assertEqual(settings.realm_id, "9130000000005")
 		self.assertEqual((settings.conflict_policy, settings.void_policy), ("review", "follow"))
 		self.assertEqual(settings.default_deposit_account_id, "4")
-		self.assertEqual(settings.payment_method_map, {"Cash": "1"})
-		self.assertEqual(realm.reference_maps[0].local_doctype, "Mode of Payment")
+		self.assertEqual(settings.payment_method_map, {cash_mode_of_payment(): "1"})
 
 		copy = frappe.new_doc(K.REALM)
 		copy.apply_settings(settings)
-		self.assertEqual(copy.to_settings().payment_method_map, {"Cash": "1"})
+		self.assertEqual(copy.to_settings().payment_method_map, {cash_mode_of_payment(): "1"})
 		self.assertEqual(copy.conflict_policy, "Hold for review")
 
 	def test_refresh_hard_expiry_warning_within_30_days(self):
@@ -139,13 +144,10 @@ class TestQBORealm(QBOTestCase):
 
 		realm = make_realm(realm_id="9130000000007")
 		clerk = make_user("qbo-clerk@example.com", ["Accounts User"])
-		self.set_user(clerk)
-		try:
+		with self.set_user(clerk):
 			for method in (qbo_realm.sync_now, qbo_realm.initial_import, qbo_realm.disconnect, qbo_realm.connect):
 				with self.assertRaises(frappe.PermissionError):
 					method(realm.name)
-		finally:
-			self.set_user("Administrator")
 
 	def test_sync_now_enqueues_after_commit_only(self):
 		from nexora_qbo.erpnext import jobs

@@ -1,24 +1,33 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
-"""QBO Realm Reference rows: the local DocType follows the type, and a local value maps once per type."""
+"""QBO Realm Reference rows: the row's type is the ERPNext DocType its value links to; one QBO Id per value."""
 from __future__ import annotations
 
 import frappe
 
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (  # noqa: F401
+	QBOTestCase,
+	cash_mode_of_payment,
+	make_realm,
+	test_ignore,
+)
 
 
 class TestQBORealmReference(QBOTestCase):
-	def test_local_doctype_follows_the_type(self):
+	def test_value_must_exist_as_the_chosen_doctype(self):
 		realm = make_realm(realm_id="9130000001301")
-		realm.append("reference_maps", {"map_type": "Class", "local_value": realm.cost_center or "Main", "qbo_id": "5"})
-		realm.flags.ignore_links = True
+		cost_center = frappe.db.get_value("Cost Center", {"company": realm.company, "is_group": 0}, "name")
+		realm.append("reference_maps", {"map_type": "Cost Center", "local_value": cost_center, "qbo_id": "5"})
 		realm.save(ignore_permissions=True)
-		self.assertEqual(realm.reference_maps[0].local_doctype, "Cost Center")
+		self.assertEqual(realm.to_settings().class_map, {cost_center: "5"})
+		realm.append("reference_maps", {"map_type": "Branch", "local_value": "No Such Branch", "qbo_id": "6"})
+		with self.assertRaises(frappe.LinkValidationError):
+			realm.save(ignore_permissions=True)
 
 	def test_duplicate_local_value_is_refused(self):
 		realm = make_realm(realm_id="9130000001302")
 		for qbo_id in ("1", "2"):
-			realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": "Cash", "qbo_id": qbo_id})
+			realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(),
+				"qbo_id": qbo_id})
 		with self.assertRaises(frappe.ValidationError):
 			realm.save(ignore_permissions=True)

@@ -14,6 +14,13 @@ from nexora_qbo.erpnext import constants as K
 
 
 class QBOSyncEvent(Document):
+	def save(self, *args, **kwargs):
+		# insert() does not come through here; any save of an existing row is an edit. Refused before
+		# Frappe's own checks (links, timestamps) so the reason is always this one.
+		if not self.is_new():
+			frappe.throw(_("QBO Sync Event rows are history and cannot be edited."), frappe.PermissionError)
+		return super().save(*args, **kwargs)
+
 	def validate(self):
 		if not self.is_new():
 			frappe.throw(_("QBO Sync Event rows are history and cannot be edited."), frappe.PermissionError)

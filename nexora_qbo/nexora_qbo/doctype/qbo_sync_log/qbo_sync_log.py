@@ -22,6 +22,13 @@ _PURGE_FLAG = "nexora_qbo_log_purge"
 
 
 class QBOSyncLog(Document):
+	def save(self, *args, **kwargs):
+		# insert() does not come through here; any save of an existing row is an edit. Refused before
+		# Frappe's own checks (links, timestamps) so the reason is always this one.
+		if not self.is_new():
+			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError)
+		return super().save(*args, **kwargs)
+
 	def validate(self):
 		if not self.is_new():
 			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError)

@@ -1,0 +1,136 @@
+"""FrappeLedger: the sync engine's Ledger port (nexora_qbo.sync.ports.Ledger) on ERPNext documents.
+
+	customer     -> Customer                     mappers/customer.py
+	item         -> Item                         mappers/item.py
+	invoice      -> Sales Invoice, is_return=0   mappers/sales_invoice.py
+	credit_memo  -> Sales Invoice, is_return=1   mappers/sales_invoice.py
+	payment      -> Payment Entry, Receive       mappers/payment_entry.py
+
+Keyed by company; the company's realm (QBO Realm row) supplies the ERPNext defaults (receivable, income,
+tax and payment accounts, cost center, groups, price list) and the reference maps (accounts, terms,
+classes -> cost centers, locations -> branches, modes of payment).
+
+Writes that come from QBO (`upsert_from_qbo`, `cancel_from_qbo`) set `doc.flags.nexora_qbo_origin = "qbo"`
+on every document they save and `frappe.flags.nexora_qbo_inbound` around the write, so the doc_events
+(nexora_qbo.erpnext.events) record no outbox intent: nothing echoes back to QBO. Each write runs in a
+savepoint; a refusal leaves nothing behind and raises a LedgerError whose message a bookkeeper can act on
+(the engine parks it as a review item).
+
+Master data ERPNext cannot represent (QBO's CompanyName of an individual, Service vs NonInventory,
+SKU, taxable flag, unmapped terms/accounts) is read back from the mapping's last-synced QBO record
+(`carry_from_base`), so it never looks like a local edit and is never overwritten in QBO.
+"""
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+from nexora_qbo.erpnext.mappers import CompanyContext, LedgerError, company_context
+from nexora_qbo.erpnext.mappers import customer as customer_mapper
+from nexora_qbo.erpnext.mappers import item as item_mapper
+from nexora_qbo.erpnext.mappers import payment_entry as payment_mapper
+from nexora_qbo.erpnext.mappers import sales_invoice as invoice_mapper
+from nexora_qbo.sync import constants as C
+
+
+def _check_type(local_type: str) -> None:
+	if local_type not in C.LOCAL_TYPES:
+		raise LedgerError(f"unknown document type {local_type!r}")
+
+
+class FrappeLedger:
+	"""The Ledger port on ERPNext. `store` (a FrappeStore) is used only to read mapping snapshots."""
+
+	def __init__(self, store=None):
+		self._store = store
+
+	@property
+	def store(self):
+		if self._store is None:
+			from nexora_qbo.erpnext.store import FrappeStore
+
+			self._store = FrappeStore()
+		return self._store
+
+	# ------------------------------------------------------------------------------------------ read
+	def get(self, company: str, local_type: str, local_id: str) -> dict | None:
+		_check_type(local_type)
+		if not local_id:
+			return None
+		ctx = company_context(company)
+		if local_type == C.CUSTOMER:
+			record = customer_mapper.to_record(ctx, local_id)
+			return None if record is None else customer_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+		if local_type == C.ITEM:
+			record = item_mapper.to_record(ctx, local_id)
+			return None if record is None else item_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			return invoice_mapper.to_record(ctx, local_type, local_id)
+		return payment_mapper.to_record(ctx, local_id)
+
+	def _base(self, ctx: CompanyContext, local_type: str, local_id: str) -> dict | None:
+		"""The canonical form of the mapping's last-synced QBO record (masters only need settings)."""
+		if not ctx.realm_id or ctx.settings is None:
+			return None
+		m = self.store.get_mapping(ctx.realm_id, local_type, local_id)
+		if m is None or not m.base:
+			return None
+		from nexora_qbo.sync.entities import ENTITIES
+
+		resolver = SimpleNamespace(settings=ctx.settings, qbo_ref=_no_ref, local_ref=_no_ref)
+		try:
+			return ENTITIES[local_type].from_qbo(m.base, resolver)
+		except Exception:
+			return None
+
+	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
+		_check_type(local_type)
+		ctx = company_context(company)
+		if local_type == C.CUSTOMER:
+			return customer_mapper.list_ids(ctx)
+		if local_type == C.ITEM:
+			return item_mapper.list_ids(ctx)
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			return invoice_mapper.list_ids(ctx, local_type, since)
+		return payment_mapper.list_ids(ctx, since)
+
+	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
+		_check_type(local_type)
+		ctx = company_context(company)
+		if local_type == C.CUSTOMER:
+			return customer_mapper.find_match(ctx, record)
+		if local_type == C.ITEM:
+			return item_mapper.find_match(ctx, record)
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			return invoice_mapper.find_match(ctx, local_type, record)
+		return payment_mapper.find_match(ctx, record)
+
+	# ------------------------------------------------------------------------------------------ write
+	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
+		_check_type(local_type)
+		ctx = company_context(company)
+		if local_type == C.CUSTOMER:
+			return customer_mapper.upsert(ctx, local_id, record)
+		if local_type == C.ITEM:
+			return item_mapper.upsert(ctx, local_id, record)
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			return invoice_mapper.upsert(ctx, local_type, local_id, record)
+		return payment_mapper.upsert(ctx, local_id, record)
+
+	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
+		_check_type(local_type)
+		ctx = company_context(company)
+		if local_type == C.CUSTOMER:
+			return customer_mapper.disable(ctx, local_id, reason)
+		if local_type == C.ITEM:
+			return item_mapper.disable(ctx, local_id, reason)
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			return invoice_mapper.cancel(ctx, local_type, local_id, reason)
+		return payment_mapper.cancel(ctx, local_id, reason)
+
+
+def _no_ref(*_args):
+	raise LedgerError("reference lookups are not available while reading a snapshot")
+
+
+__all__ = ["FrappeLedger"]

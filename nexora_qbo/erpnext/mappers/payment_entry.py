@@ -1,0 +1,192 @@
+"""Payment Entry (Receive, from a Customer) <-> canonical payment record.
+
+Applications are the Payment Entry References to Sales Invoices (invoices; credit notes with a negative
+allocation), so partial and multi-invoice payments allocate exactly as QBO applied them and ERPNext's
+Payment Ledger moves each invoice's outstanding_amount. What QBO left unapplied stays an unallocated
+amount (an advance) on the Payment Entry.
+
+QBO payments are imported as SUBMITTED Payment Entries; ERPNext's own validation refuses an allocation
+larger than an invoice's outstanding amount, and that refusal reaches the review queue with ERPNext's
+message. A QBO payment of 0 that only applies a credit memo to an invoice has no ERPNext Payment Entry
+equivalent (the paid amount is mandatory): it is refused with a reason (book it with Payment
+Reconciliation).
+"""
+from __future__ import annotations
+
+import frappe
+from frappe.utils import cint, getdate
+
+from nexora_qbo.erpnext.mappers import (
+	CannotCancel,
+	CompanyContext,
+	LedgerError,
+	MissingMasterData,
+	account_of,
+	dec,
+	inbound_write,
+	local_value,
+	mark_origin,
+)
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+
+DOCTYPE = "Payment Entry"
+SI = "Sales Invoice"
+NO_REFERENCE = "QBO"  # reference_no ERPNext requires for bank accounts when QBO has no PaymentRefNum
+
+
+def to_record(ctx: CompanyContext, name: str) -> dict | None:
+	if not frappe.db.exists(DOCTYPE, name):
+		return None
+	doc = frappe.get_doc(DOCTYPE, name)
+	if doc.company != ctx.company or doc.payment_type != "Receive" or doc.party_type != "Customer":
+		return None
+	apps = []
+	for ref in doc.references:
+		if ref.reference_doctype != SI or not dec(ref.allocated_amount):
+			continue
+		is_return = cint(frappe.db.get_value(SI, ref.reference_name, "is_return"))
+		apps.append(
+			{
+				"doc_type": C.CREDIT_MEMO if is_return else C.INVOICE,
+				"doc_key": ref.reference_name,
+				"amount": abs(dec(ref.allocated_amount)),
+			}
+		)
+	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
+	reference = doc.reference_no if doc.reference_no != NO_REFERENCE else None
+	return R.normalize(
+		C.PAYMENT,
+		{
+			"customer": doc.party,
+			"txn_date": doc.posting_date,
+			"total": dec(doc.paid_amount),
+			"currency": doc.paid_from_account_currency or ctx.currency,
+			"exchange_rate": dec(doc.source_exchange_rate or 1),
+			"reference": reference,
+			"deposit_account": ctx.mapped("account_map", doc.paid_to),
+			"payment_method": ctx.mapped("payment_method_map", doc.mode_of_payment),
+			"applications": apps,
+			"unapplied": dec(doc.unallocated_amount),
+			"state": state,
+		},
+	)
+
+
+def list_ids(ctx: CompanyContext, since=None) -> list[str]:
+	filters = {"company": ctx.company, "docstatus": 1, "payment_type": "Receive", "party_type": "Customer"}
+	if since:
+		filters["posting_date"] = (">=", getdate(since))
+	return frappe.get_all(DOCTYPE, filters=filters, pluck="name", order_by="posting_date asc, creation asc")
+
+
+def find_match(ctx: CompanyContext, record: dict) -> str | None:
+	"""Payments have no document number shared with QBO: never matched, always imported once (mapped)."""
+	return None
+
+
+def _deposit_account(ctx: CompanyContext, rec: dict, mode_of_payment: str | None) -> str | None:
+	account = account_of(ctx.company, rec.get("deposit_account")) or ctx.default("payment_account")
+	if not account and mode_of_payment:
+		account = frappe.db.get_value(
+			"Mode of Payment Account", {"parent": mode_of_payment, "company": ctx.company}, "default_account"
+		)
+	return account
+
+
+def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
+	rec = R.normalize(C.PAYMENT, record)
+	label = f"the QuickBooks payment of {rec.get('total')} from {rec.get('customer')} on {rec.get('txn_date')}"
+	if local_id is not None:
+		current = to_record(ctx, local_id)
+		if current is None:
+			raise LedgerError(f"{label}: the Payment Entry {local_id} no longer exists in ERPNext.")
+		if R.content(C.PAYMENT, current) != R.content(C.PAYMENT, rec):
+			raise LedgerError(
+				f"{label} changed in QuickBooks, but {local_id} is submitted in ERPNext and cannot be edited."
+			)
+		return local_id
+	customer = rec.get("customer")
+	if not customer or not frappe.db.exists("Customer", customer):
+		raise MissingMasterData(f"{label}: the customer is not in ERPNext yet. Import it, then retry.")
+	if not rec["total"]:
+		raise LedgerError(
+			f"{label} moves no money (it only applies a credit memo to invoices). ERPNext books that with "
+			f"Payment Reconciliation of the credit note against the invoice; do it there, then dismiss this item."
+		)
+	for app in rec["applications"]:
+		row = frappe.db.get_value(SI, app["doc_key"], ["docstatus", "customer", "is_return"], as_dict=True)
+		if not row or row.docstatus != 1:
+			raise MissingMasterData(f"{label} pays {app['doc_key']}, which is not a submitted Sales Invoice in ERPNext.")
+		if row.customer != customer:
+			raise LedgerError(f"{label} pays {app['doc_key']}, which belongs to another customer ({row.customer}).")
+	from erpnext.accounts.party import get_party_account
+
+	mode = local_value("Mode of Payment", rec.get("payment_method")) or ctx.default("mode_of_payment")
+	paid_to = _deposit_account(ctx, rec, mode)
+	if not paid_to:
+		raise MissingMasterData(
+			f"{label}: no bank/cash account to deposit to. Set the Payment Account on the QBO Realm of "
+			f"{ctx.company} (or map QuickBooks' deposit account), then retry."
+		)
+	with inbound_write(label):
+		pe = frappe.new_doc(DOCTYPE)
+		pe.payment_type = "Receive"
+		pe.company = ctx.company
+		pe.posting_date = rec["txn_date"]
+		pe.party_type = "Customer"
+		pe.party = customer
+		pe.paid_from = get_party_account("Customer", customer, ctx.company) or ctx.default("receivable_account")
+		pe.paid_to = paid_to
+		pe.mode_of_payment = mode
+		pe.paid_amount = float(rec["total"])
+		pe.received_amount = float(rec["total"])
+		pe.source_exchange_rate = float(rec.get("exchange_rate") or 1)
+		pe.target_exchange_rate = 1 if _currency(paid_to) == frappe.get_cached_value(
+			"Company", ctx.company, "default_currency"
+		) else float(rec.get("exchange_rate") or 1)
+		pe.reference_no = rec.get("reference") or NO_REFERENCE
+		pe.reference_date = rec["txn_date"]
+		for app in rec["applications"]:
+			sign = -1 if app["doc_type"] == C.CREDIT_MEMO else 1
+			pe.append(
+				"references",
+				{"reference_doctype": SI, "reference_name": app["doc_key"], "allocated_amount": float(app["amount"]) * sign},
+			)
+		pe.setup_party_account_field()
+		pe.set_missing_values()
+		pe.set_missing_ref_details(force=True)
+		mark_origin(pe)
+		pe.insert()
+		unapplied = R.money(pe.unallocated_amount)
+		if unapplied != R.money(rec["unapplied"]):
+			raise LedgerError(
+				f"{label}: ERPNext leaves {unapplied} unallocated but QuickBooks says {rec['unapplied']}; "
+				f"the payment was not booked."
+			)
+		mark_origin(pe)
+		pe.submit()
+	return pe.name
+
+
+def _currency(account: str) -> str | None:
+	return frappe.get_cached_value("Account", account, "account_currency")
+
+
+def cancel(ctx: CompanyContext, local_id: str, reason: str) -> None:
+	if not frappe.db.exists(DOCTYPE, local_id):
+		return
+	docstatus = cint(frappe.db.get_value(DOCTYPE, local_id, "docstatus"))
+	if docstatus == 2:
+		return
+	with inbound_write(f"cancelling the payment {local_id}"):
+		doc = frappe.get_doc(DOCTYPE, local_id)
+		mark_origin(doc)
+		if docstatus == 0:
+			frappe.delete_doc(DOCTYPE, local_id, ignore_permissions=True, flags={"nexora_qbo_origin": "qbo"})
+			return
+		doc.add_comment("Comment", f"Cancelled by the QuickBooks sync: {reason}")
+		try:
+			doc.cancel()
+		except frappe.LinkExistsError as exc:
+			raise CannotCancel(f"The payment {local_id} was {reason}, but ERPNext cannot cancel it: {exc}") from exc

@@ -1,0 +1,358 @@
+"""Sales Invoice <-> canonical invoice / credit_memo record.
+
+Invoices are Sales Invoices with is_return=0; credit memos are Sales Invoices with is_return=1 (negative
+quantities, amounts shown positive in the canonical record), optionally `return_against` an invoice.
+
+DocNumber is the Sales Invoice name (QBO allows 21 characters; "ACC-SINV-2026-00001" has 19), unless the
+site config names another field (`nexora_qbo_doc_number_field`, e.g. a custom "qbo_doc_number"), which is
+then also filled on invoices imported from QBO.
+
+Invoices from QBO are created submitted, with QBO's dates (set_posting_time=1), rates and the tax total as
+one "Actual" tax row on the realm's tax account (QBO computed it; it is carried, never recomputed). ERPNext
+computes its own grand total; if that differs from QBO's TotalAmt by even a cent the invoice is NOT forced:
+the draft is rolled back and an AmountMismatch explains both totals (a review item).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import frappe
+from frappe.utils import cint, getdate
+
+from nexora_qbo.erpnext.mappers import (
+	AmountMismatch,
+	CannotCancel,
+	CompanyContext,
+	LedgerError,
+	MissingMasterData,
+	dec,
+	inbound_write,
+	local_value,
+	mark_origin,
+	text,
+)
+from nexora_qbo.erpnext.mappers.item import price_list
+from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
+
+DOCTYPE = "Sales Invoice"
+TAX_DESCRIPTION = "Sales tax (QuickBooks)"
+_DEFAULT_REMARKS = ("No Remarks",)
+
+
+def doc_number_field() -> str | None:
+	field = frappe.conf.get("nexora_qbo_doc_number_field")
+	if field and frappe.get_meta(DOCTYPE).has_field(field):
+		return field
+	return None
+
+
+def _is_return(local_type: str) -> int:
+	return 1 if local_type == C.CREDIT_MEMO else 0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# read
+# ----------------------------------------------------------------------------------------------------------
+
+
+def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
+	if not frappe.db.exists(DOCTYPE, name):
+		return None
+	doc = frappe.get_doc(DOCTYPE, name)
+	if doc.company != ctx.company or cint(doc.is_return) != _is_return(local_type):
+		return None
+	tax_total = abs(dec(doc.total_taxes_and_charges))
+	lines = []
+	for it in doc.items:
+		description = text(it.description)
+		if description in (it.item_name, it.item_code):
+			description = None
+		lines.append(
+			{
+				"item": it.item_code,
+				"description": description,
+				"qty": abs(dec(it.qty)),
+				"rate": abs(dec(it.rate)),
+				"amount": abs(dec(it.amount)),
+				"class_": ctx.mapped("class_map", it.cost_center) if it.cost_center != doc.cost_center else None,
+				"service_date": None,
+				"taxable": bool(tax_total),
+			}
+		)
+	field = doc_number_field()
+	remarks = text(doc.remarks)
+	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
+	return R.normalize(
+		local_type,
+		{
+			"doc_number": (doc.get(field) if field else None) or doc.name,
+			"customer": doc.customer,
+			"txn_date": doc.posting_date,
+			"due_date": doc.due_date if local_type == C.INVOICE else None,
+			"currency": doc.currency,
+			"exchange_rate": dec(doc.conversion_rate or 1),
+			"terms": ctx.mapped("terms_map", doc.payment_terms_template) if local_type == C.INVOICE else None,
+			"class_": ctx.mapped("class_map", doc.cost_center),
+			"location": ctx.mapped("location_map", doc.get("branch")),
+			"memo": None if remarks in _DEFAULT_REMARKS else remarks,
+			"lines": lines,
+			"tax_total": tax_total,
+			"total": abs(dec(doc.grand_total)),
+			"against_invoice": doc.return_against if local_type == C.CREDIT_MEMO else None,
+			"state": state,
+			"outstanding": abs(dec(doc.outstanding_amount)),
+		},
+	)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# list / match
+# ----------------------------------------------------------------------------------------------------------
+
+
+def list_ids(ctx: CompanyContext, local_type: str, since=None) -> list[str]:
+	filters = {"company": ctx.company, "docstatus": 1, "is_return": _is_return(local_type)}
+	if since:
+		filters["posting_date"] = (">=", getdate(since))
+	return frappe.get_all(DOCTYPE, filters=filters, pluck="name", order_by="posting_date asc, creation asc")
+
+
+def find_match(ctx: CompanyContext, local_type: str, record: dict) -> str | None:
+	"""Same document number and customer (a QBO invoice we pushed, or one typed in both places)."""
+	rec = R.normalize(local_type, record)
+	if not rec.get("doc_number") or not rec.get("customer"):
+		return None
+	base = {
+		"company": ctx.company,
+		"customer": rec["customer"],
+		"is_return": _is_return(local_type),
+		"docstatus": ("!=", 2),
+	}
+	hits = set(frappe.get_all(DOCTYPE, filters={**base, "name": rec["doc_number"]}, pluck="name"))
+	field = doc_number_field()
+	if field:
+		hits |= set(frappe.get_all(DOCTYPE, filters={**base, field: rec["doc_number"]}, pluck="name"))
+	return hits.pop() if len(hits) == 1 else None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# write (from QBO)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def upsert(ctx: CompanyContext, local_type: str, local_id: str | None, record: dict) -> str:
+	rec = R.normalize(local_type, record)
+	what = "credit note" if local_type == C.CREDIT_MEMO else "invoice"
+	label = f"the QuickBooks {what} {rec.get('doc_number') or ''}".strip()
+	if local_id is not None:
+		return _update_submitted(ctx, local_type, local_id, rec, label)
+	_check_masters(ctx, rec, label)
+	with inbound_write(label):
+		doc = _build(ctx, local_type, rec, label)
+		mark_origin(doc)
+		doc.insert()
+		_check_total(doc, rec, label)
+		mark_origin(doc)
+		doc.submit()
+	return doc.name
+
+
+def _update_submitted(ctx: CompanyContext, local_type: str, local_id: str, rec: dict, label: str) -> str:
+	"""A submitted invoice is immutable: the engine only asks for editable fields; a change of amounts or
+	lines is refused with a reason (it is a review item, never silently copied)."""
+	current = to_record(ctx, local_type, local_id)
+	if current is None:
+		raise LedgerError(f"{label}: the ERPNext document {local_id} no longer exists.")
+	changed = [
+		f
+		for f in R.TRANSACTION_AMOUNT_FIELDS
+		if f in R.CONTENT_FIELDS[local_type] and R.content(local_type, current).get(f) != R.content(local_type, rec).get(f)
+	]
+	if changed:
+		raise LedgerError(
+			f"{label} changed ({', '.join(changed)}) but {local_id} is submitted in ERPNext and cannot be "
+			f"edited; cancel and amend it in ERPNext, or keep the ERPNext version."
+		)
+	return local_id
+
+
+def _check_masters(ctx: CompanyContext, rec: dict, label: str) -> None:
+	if not rec.get("customer") or not frappe.db.exists("Customer", rec["customer"]):
+		raise MissingMasterData(
+			f"{label} is for customer {rec.get('customer')!r}, which is not in ERPNext yet. Import or create "
+			f"the customer, then retry."
+		)
+	if not rec.get("lines"):
+		raise LedgerError(f"{label} has no item lines; ERPNext cannot book an invoice without items.")
+	for n, line in enumerate(rec["lines"], start=1):
+		if not line.get("item"):
+			raise MissingMasterData(
+				f"{label}, line {n} ({line.get('description') or line.get('amount')}) has no product/service; "
+				f"ERPNext needs an item on every line. Set one in QuickBooks, then retry."
+			)
+		if not frappe.db.exists("Item", line["item"]):
+			raise MissingMasterData(
+				f"{label}, line {n} uses the item {line['item']!r}, which is not in ERPNext yet. Import or "
+				f"create it, then retry."
+			)
+
+
+def _income_account(ctx: CompanyContext, item_code: str, label: str) -> str:
+	from erpnext.stock.doctype.item.item import get_item_defaults
+
+	defaults = get_item_defaults(item_code, ctx.company) or {}
+	account = defaults.get("income_account")
+	if not account:
+		group = frappe.db.get_value("Item", item_code, "item_group")
+		account = frappe.db.get_value(
+			"Item Default", {"parent": group, "parenttype": "Item Group", "company": ctx.company}, "income_account"
+		)
+	account = account or ctx.default("income_account")
+	if not account:
+		raise MissingMasterData(
+			f"{label}: no income account for item {item_code!r} in company {ctx.company}. Set one on the item "
+			f"(Item Defaults), on the QBO Realm or as the company's default income account, then retry."
+		)
+	return account
+
+
+def _receivable(ctx: CompanyContext, customer: str) -> str | None:
+	from erpnext.accounts.party import get_party_account
+
+	return get_party_account("Customer", customer, ctx.company) or ctx.default("receivable_account")
+
+
+def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
+	is_return = _is_return(local_type)
+	sign = -1 if is_return else 1
+	doc = frappe.new_doc(DOCTYPE)
+	doc.company = ctx.company
+	doc.customer = rec["customer"]
+	doc.set_posting_time = 1
+	doc.posting_date = rec["txn_date"]
+	doc.posting_time = "12:00:00"
+	doc.due_date = (rec.get("due_date") if not is_return else None) or rec["txn_date"]
+	doc.currency = rec.get("currency") or ctx.currency
+	doc.conversion_rate = float(rec.get("exchange_rate") or 1)
+	doc.selling_price_list = price_list(ctx)
+	doc.ignore_pricing_rule = 1
+	doc.disable_rounded_total = 1
+	doc.update_stock = 0
+	doc.debit_to = _receivable(ctx, rec["customer"])
+	header_cc = local_value("Cost Center", rec.get("class_"), ctx.company) or ctx.default("cost_center")
+	doc.cost_center = header_cc
+	if rec.get("memo"):
+		doc.remarks = rec["memo"]
+	field = doc_number_field()
+	if field and rec.get("doc_number"):
+		doc.set(field, rec["doc_number"])
+	if is_return:
+		doc.is_return = 1
+		against = rec.get("against_invoice")
+		if against:
+			if frappe.db.get_value(DOCTYPE, against, "docstatus") != 1:
+				raise MissingMasterData(f"{label} is against invoice {against}, which is not submitted in ERPNext.")
+			doc.return_against = against
+			doc.update_outstanding_for_self = 0
+		else:
+			doc.update_outstanding_for_self = 1
+	for line in rec["lines"]:
+		rate = float(line["rate"])
+		doc.append(
+			"items",
+			{
+				"item_code": line["item"],
+				"item_name": frappe.db.get_value("Item", line["item"], "item_name"),
+				"description": line.get("description") or frappe.db.get_value("Item", line["item"], "item_name"),
+				"qty": float(line["qty"]) * sign,
+				"rate": rate,
+				"price_list_rate": rate,
+				"conversion_factor": 1,
+				"income_account": _income_account(ctx, line["item"], label),
+				"cost_center": local_value("Cost Center", line.get("class_"), ctx.company) or header_cc,
+			},
+		)
+	tax_total = rec.get("tax_total") or Decimal(0)
+	if tax_total:
+		account = ctx.default("tax_account")
+		if not account:
+			raise MissingMasterData(
+				f"{label} carries sales tax of {tax_total}, but the QBO Realm of {ctx.company} has no Tax Account. "
+				f"Set the Tax Account on the QBO Realm, then retry."
+			)
+		doc.append(
+			"taxes",
+			{
+				"charge_type": "Actual",
+				"account_head": account,
+				"description": TAX_DESCRIPTION,
+				"tax_amount": float(tax_total) * sign,
+				"cost_center": header_cc,
+				"dont_recompute_tax": 1,
+			},
+		)
+	return doc
+
+
+def _check_total(doc, rec: dict, label: str) -> None:
+	erpnext_total = abs(dec(doc.grand_total)).quantize(R.CENT)
+	qbo_total = R.money(rec.get("total"))
+	if erpnext_total != qbo_total:
+		diffs = []
+		for row, line in zip(doc.items, rec["lines"]):
+			if abs(dec(row.amount)).quantize(R.CENT) != R.money(line["amount"]):
+				diffs.append(f"{line['item']}: ERPNext {abs(dec(row.amount)):.2f} vs QuickBooks {line['amount']}")
+		detail = f" Line differences: {'; '.join(diffs)}." if diffs else ""
+		raise AmountMismatch(
+			f"{label}: ERPNext computes a total of {erpnext_total} but QuickBooks says {qbo_total} "
+			f"(difference {erpnext_total - qbo_total}). The document was not created so the books never "
+			f"disagree silently; check rounding, discounts and tax in QuickBooks.{detail}"
+		)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# cancel (QBO voided/deleted it)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def linked_payments(name: str) -> list[str]:
+	return frappe.get_all(
+		"Payment Entry Reference",
+		filters={"reference_doctype": DOCTYPE, "reference_name": name, "docstatus": 1, "parenttype": "Payment Entry"},
+		pluck="parent",
+		distinct=True,
+	)
+
+
+def cancel(ctx: CompanyContext, local_type: str, local_id: str, reason: str) -> None:
+	if not frappe.db.exists(DOCTYPE, local_id):
+		return
+	docstatus = cint(frappe.db.get_value(DOCTYPE, local_id, "docstatus"))
+	if docstatus == 2:
+		return
+	what = "credit note" if local_type == C.CREDIT_MEMO else "invoice"
+	if docstatus == 0:
+		with inbound_write(f"deleting the draft {what} {local_id}"):
+			frappe.delete_doc(DOCTYPE, local_id, ignore_permissions=True, flags={"nexora_qbo_origin": "qbo"})
+		return
+	payments = linked_payments(local_id)
+	unlink = cint(frappe.db.get_single_value("Accounts Settings", "unlink_payment_on_cancellation_of_invoice"))
+	if payments and not unlink:
+		raise CannotCancel(
+			f"The {what} {local_id} was {reason}, but ERPNext cannot cancel it while payments are allocated to "
+			f"it ({', '.join(sorted(payments))}). Cancel those Payment Entries first (or turn on Accounts "
+			f"Settings > 'Unlink Payment on Cancellation of Invoice' so they become advances), then accept "
+			f"the QuickBooks change again."
+		)
+	returns = frappe.get_all(DOCTYPE, filters={"return_against": local_id, "docstatus": 1}, pluck="name")
+	if returns:
+		raise CannotCancel(
+			f"The {what} {local_id} was {reason}, but credit notes {', '.join(returns)} are booked against it. "
+			f"Cancel them first, then accept the QuickBooks change again."
+		)
+	with inbound_write(f"cancelling the {what} {local_id}"):
+		doc = frappe.get_doc(DOCTYPE, local_id)
+		mark_origin(doc)
+		doc.add_comment("Comment", f"Cancelled by the QuickBooks sync: {reason}")
+		doc.cancel()

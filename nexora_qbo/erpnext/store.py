@@ -1,0 +1,572 @@
+"""FrappeStore: the sync engine's Store port (nexora_qbo.sync.ports.Store) on the Nexora QBO DocTypes.
+
+	realm settings  -> QBO Realm (+ QBO Realm Reference rows)      keyed by realm_id (the row is named after
+	                                                               its Company: one Company <-> one realm)
+	mappings        -> QBO Entity Map        cursor -> QBO Cursor   outbox -> QBO Outbox
+	events          -> QBO Sync Event        conflicts -> QBO Conflict
+	audit rows      -> QBO Sync Log (autonomous, see below)
+
+Transactions. Frappe always has a transaction open; the request or the RQ job (`execute_job`) decides when
+it commits, and library code never calls `frappe.db.commit()` (it would commit the caller's half-done
+work and break FrappeTestCase isolation). So `transaction()` is a SAVEPOINT inside the current
+transaction: the block's writes are undone together when it raises, kept (and committed later by the
+job) when it does not; a nested `transaction()` joins the outer one. "Methods called outside a
+transaction commit on their own" therefore means "are part of the job's transaction" here. That is safe
+for the engine because every QBO create carries a deterministic requestid and creates are looked up by
+stable key first: if a job dies after QBO accepted a write, the rolled-back outbox entry is retried with
+the same requestid and relinked, never duplicated.
+
+Audit rows (`append_audit`) must survive a rollback of the work around them (the port's one exception).
+They are inserted on a SECOND database connection (nexora_qbo.erpnext.token_store.AutonomousDB) that
+commits each row by itself, whatever the job's connection does later. Why not the alternatives:
+- `frappe.log_error(defer_insert=True)` / an enqueued insert: asynchronous, so a row can be lost when the
+  worker dies before it runs, and it is not visible to `list_audit` right away;
+- remembering rows and re-inserting them after a rollback: `frappe.db.after_rollback` does not fire for a
+  savepoint rollback, and a killed worker never re-inserts.
+The row is written with a raw INSERT (name = random hash like the DocType's autoname "hash"), so it never
+waits on a lock the job's own transaction holds (no naming series row, no link validation reading
+uncommitted rows). `list_audit` reads through a fresh autonomous connection too (MariaDB REPEATABLE READ:
+the job's connection keeps its first snapshot and would not see rows committed after it) and merges in any
+row only the job's connection can see (part A's fallback writer for a realm that is not committed yet).
+Audit rows are never updated by this class.
+
+On a database where the autonomous connection is not available (not MariaDB), audit rows fall back to the
+current transaction: documented limitation, ERPNext production runs on MariaDB.
+"""
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+import frappe
+from frappe.utils import now_datetime
+
+from nexora_qbo.erpnext import constants as K
+from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent
+
+_SAVEPOINT_SEQ = itertools.count(1)
+
+_MAP_FIELDS = [
+	"name",
+	"realm",
+	"local_type",
+	"reference_name",
+	"qbo_entity",
+	"qbo_id",
+	"sync_token",
+	"base_snapshot",
+	"last_sent_hash",
+	"remote_hash",
+	"status",
+	"last_synced_on",
+]
+_CONFLICT_FIELDS = [
+	"name",
+	"realm",
+	"local_type",
+	"reference_name",
+	"qbo_entity",
+	"qbo_id",
+	"kind",
+	"reason",
+	"local_version",
+	"qbo_version",
+	"base_version",
+	"diffs",
+	"status",
+	"resolution",
+	"allowed_actions",
+	"outbox",
+	"created_at",
+	"resolved_on",
+	"resolved_by",
+]
+_EVENT_FIELDS = [
+	"name",
+	"realm",
+	"direction",
+	"local_type",
+	"reference_name",
+	"qbo_entity",
+	"qbo_id",
+	"action",
+	"detail",
+	"conflict",
+	"timestamp",
+]
+# AuditRow attribute -> QBO Sync Log column (the rest: realm, direction, reference_*, timestamp)
+_AUDIT_COLUMNS = {
+	"qbo_entity": "entity",
+	"operation": "operation",
+	"local_type": "local_type",
+	"qbo_id": "qbo_id",
+	"http_method": "http_method",
+	"url": "url",
+	"request_payload": "request_payload",
+	"response_payload": "response_payload",
+	"http_status": "http_status",
+	"sync_token_sent": "sync_token_sent",
+	"sync_token_received": "sync_token_received",
+	"request_id": "request_id",
+	"intuit_tid": "intuit_tid",
+	"outcome": "outcome",
+	"error_code": "error_code",
+	"conflict_id": "conflict",
+	"attempt": "attempt",
+	"duration_ms": "duration_ms",
+}
+
+
+def _naive(value: datetime | None) -> datetime | None:
+	from nexora_qbo.erpnext.token_store import to_naive_utc
+
+	return to_naive_utc(value)
+
+
+def _aware(value) -> datetime | None:
+	from nexora_qbo.erpnext.token_store import to_aware_utc
+
+	return to_aware_utc(value)
+
+
+class FrappeStore:
+	"""The Store port on DocTypes. One instance per engine (per job); it caches realm_id <-> row names."""
+
+	def __init__(self):
+		self._depth = 0
+		self._names: dict[str, str | None] = {}
+		self._ids: dict[str, str | None] = {}
+
+	# ------------------------------------------------------------------------------------- realm names
+	def _realm_name(self, realm_id: str) -> str | None:
+		"""The QBO Realm row of a realmId (None for an unknown realm: nothing is ever looked up across realms)."""
+		if not realm_id:
+			return None
+		if self._names.get(realm_id) is None:
+			name = frappe.db.get_value(K.REALM, {"realm_id": realm_id}, "name")
+			self._names[realm_id] = name
+			if name:
+				self._ids[name] = realm_id
+		return self._names[realm_id]
+
+	def _require_realm(self, realm_id: str) -> str:
+		name = self._realm_name(realm_id)
+		if not name:
+			raise LookupError(f"no QBO Realm is connected with realmId {realm_id}")
+		return name
+
+	def _realm_id(self, realm: str) -> str | None:
+		if self._ids.get(realm) is None:
+			self._ids[realm] = frappe.db.get_value(K.REALM, realm, "realm_id")
+		return self._ids[realm]
+
+	def _forget_realms(self) -> None:
+		self._names.clear()
+		self._ids.clear()
+
+	# ------------------------------------------------------------------------------------- transactions
+	@contextmanager
+	def transaction(self) -> Iterator[None]:
+		"""A savepoint in the current Frappe transaction; nesting joins the outer block (see module doc)."""
+		if self._depth:
+			self._depth += 1
+			try:
+				yield
+			finally:
+				self._depth -= 1
+			return
+		savepoint = f"nexora_qbo_store_{next(_SAVEPOINT_SEQ)}"
+		frappe.db.savepoint(savepoint)
+		self._depth = 1
+		try:
+			yield
+		except BaseException:
+			self._depth = 0
+			frappe.db.rollback(save_point=savepoint)
+			self._forget_realms()  # a realm row written inside the block may be gone
+			raise
+		else:
+			self._depth = 0
+			try:
+				frappe.db.release_savepoint(savepoint)
+			except Exception:  # an implicit commit (DDL) already released it; nothing to undo
+				pass
+
+	# ------------------------------------------------------------------------------------- settings
+	def get_settings(self, realm_id: str) -> RealmSettings | None:
+		name = self._realm_name(realm_id)
+		if not name:
+			return None
+		settings = frappe.get_doc(K.REALM, name).to_settings()
+		# The ERPNext-side defaults of the realm (receivable account, customer group…) are not engine settings:
+		# the ledger reads them from the QBO Realm row itself. `extra` round-trips empty, as the engine saved it
+		# (save_settings still applies extra keys that name QBO Realm fields).
+		settings.extra = {}
+		return settings
+
+	def save_settings(self, settings: RealmSettings) -> None:
+		"""Insert or update the realm's row. A Company belongs to one realm (ValueError otherwise).
+
+		Link validation is skipped: the settings are the engine's state (reference maps may name local records
+		that are created later); a person editing the QBO Realm form gets the normal validation.
+		"""
+		name = self._realm_name(settings.realm_id)
+		if name:
+			doc = frappe.get_doc(K.REALM, name)
+			if doc.company != settings.company:
+				raise ValueError(
+					f"realm {settings.realm_id} is connected to company {doc.company!r}; "
+					f"it cannot be moved to {settings.company!r}"
+				)
+		else:
+			row = frappe.db.get_value(K.REALM, {"company": settings.company}, ["name", "realm_id"], as_dict=True)
+			if row and row.realm_id and row.realm_id != settings.realm_id:
+				raise ValueError(f"company {settings.company!r} is already connected to realm {row.realm_id}")
+			doc = frappe.get_doc(K.REALM, row.name) if row else frappe.new_doc(K.REALM)
+		doc.apply_settings(settings)
+		doc.flags.ignore_links = True
+		doc.flags.ignore_mandatory = True
+		doc.flags.ignore_permissions = True
+		doc.save() if not doc.is_new() else doc.insert()
+		self._forget_realms()
+
+	def realm_for_company(self, company: str) -> str | None:
+		if not company:
+			return None
+		return frappe.db.get_value(K.REALM, {"company": company}, "realm_id") or None
+
+	def list_realms(self) -> list[str]:
+		return sorted(
+			r for r in frappe.get_all(K.REALM, filters={"realm_id": ("is", "set")}, pluck="realm_id") if r
+		)
+
+	# ------------------------------------------------------------------------------------- mappings
+	def _mapping_rows(self, filters: dict, limit: int | None = None) -> list:
+		return frappe.get_all(
+			K.ENTITY_MAP, filters=filters, fields=_MAP_FIELDS, order_by="creation asc, name asc", limit=limit
+		)
+
+	def get_mapping(self, realm_id: str, local_type: str, local_id: str) -> Mapping | None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
+
+		realm = self._realm_name(realm_id)
+		if not realm or not local_id:
+			return None
+		rows = self._mapping_rows(
+			{"realm": realm, "local_type": local_type, "reference_name": local_id}, limit=1
+		)
+		return row_to_mapping(rows[0], realm_id) if rows else None
+
+	def get_mapping_by_qbo(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Mapping | None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return None
+		rows = self._mapping_rows({"realm": realm, "qbo_entity": qbo_entity, "qbo_id": str(qbo_id)}, limit=1)
+		return row_to_mapping(rows[0], realm_id) if rows else None
+
+	def save_mapping(self, mapping: Mapping) -> None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import mapping_to_fields
+
+		realm = self._require_realm(mapping.realm_id)
+		mapping.qbo_id = str(mapping.qbo_id)
+		other = frappe.db.get_value(
+			K.ENTITY_MAP,
+			{"realm": realm, "qbo_entity": mapping.qbo_entity, "qbo_id": mapping.qbo_id},
+			["local_type", "reference_name"],
+			as_dict=True,
+		)
+		if other and (other.local_type, other.reference_name) != (mapping.local_type, mapping.local_id):
+			raise ValueError(
+				f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped to {other.local_type} {other.reference_name}"
+			)
+		values = mapping_to_fields(mapping, realm)
+		name = frappe.db.get_value(
+			K.ENTITY_MAP, {"realm": realm, "local_type": mapping.local_type, "reference_name": mapping.local_id}
+		)
+		if name:
+			values.pop("realm")
+			frappe.db.set_value(K.ENTITY_MAP, name, values, update_modified=True)
+			return
+		doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
+		doc.insert(ignore_permissions=True, ignore_links=True)
+
+	def delete_mapping(self, realm_id: str, local_type: str, local_id: str) -> None:
+		realm = self._realm_name(realm_id)
+		if realm:
+			frappe.db.delete(K.ENTITY_MAP, {"realm": realm, "local_type": local_type, "reference_name": local_id})
+
+	def list_mappings(self, realm_id: str, local_type: str | None = None) -> list[Mapping]:
+		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		filters: dict[str, Any] = {"realm": realm}
+		if local_type is not None:
+			filters["local_type"] = local_type
+		return [row_to_mapping(row, realm_id) for row in self._mapping_rows(filters)]
+
+	# ------------------------------------------------------------------------------------- cursor
+	def get_cursor(self, realm_id: str) -> Cursor | None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_cursor.qbo_cursor import row_to_cursor
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return None
+		row = frappe.db.get_value(
+			K.CURSOR, {"realm": realm}, ["changed_since", "seen", "last_sweep_at", "updated_at"], as_dict=True
+		)
+		return row_to_cursor(row, realm_id) if row else None
+
+	def save_cursor(self, cursor: Cursor) -> None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_cursor.qbo_cursor import cursor_to_fields
+
+		realm = self._require_realm(cursor.realm_id)
+		values = cursor_to_fields(cursor, realm)
+		name = frappe.db.get_value(K.CURSOR, {"realm": realm})
+		if name:
+			values.pop("realm")
+			frappe.db.set_value(K.CURSOR, name, values, update_modified=True)
+		else:
+			frappe.get_doc({"doctype": K.CURSOR, **values}).insert(ignore_permissions=True, ignore_links=True)
+
+	# ------------------------------------------------------------------------------------- outbox
+	def _outbox(self):
+		from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows
+
+		rows = OutboxRows()
+		rows._realm_names.update({k: v for k, v in self._names.items() if v})
+		return rows
+
+	def add_outbox(self, entry: OutboxEntry) -> OutboxEntry:
+		self._require_realm(entry.realm_id)
+		return self._outbox().add_outbox(entry)
+
+	def save_outbox(self, entry: OutboxEntry) -> None:
+		"""Update state, attempts, retry time, error, conflict AND generation (a retried, rejected intent gets a
+		new generation, hence a new requestid: it must be stored, or the next run would reuse the old one)."""
+		if entry.id is None:
+			raise ValueError("outbox entry has no id; use add_outbox")
+		frappe.db.set_value(
+			K.OUTBOX,
+			int(entry.id),
+			{
+				"state": entry.state,
+				"attempts": entry.attempts,
+				"generation": entry.generation,
+				"next_attempt_at": _naive(entry.next_attempt_at),
+				"last_error": entry.last_error,
+				"conflict": entry.conflict_id or None,
+				"updated_at": _naive(entry.updated_at),
+			},
+			update_modified=True,
+		)
+
+	def get_outbox(self, entry_id: str) -> OutboxEntry | None:
+		try:
+			int(entry_id)
+		except (TypeError, ValueError):
+			return None
+		return self._outbox().get_outbox(entry_id)
+
+	def list_outbox(
+		self,
+		realm_id: str,
+		states: Iterable[str] | None = None,
+		local_type: str | None = None,
+		local_id: str | None = None,
+	) -> list[OutboxEntry]:
+		if not self._realm_name(realm_id):
+			return []
+		return self._outbox().list_outbox(realm_id, states=states, local_type=local_type, local_id=local_id)
+
+	def max_generation(self, realm_id: str, local_type: str, local_id: str) -> int:
+		if not self._realm_name(realm_id):
+			return 0
+		return self._outbox().max_generation(realm_id, local_type, local_id)
+
+	# ------------------------------------------------------------------------------------- audit
+	def append_audit(self, row: AuditRow) -> AuditRow:
+		"""Persist now, on the autonomous connection (survives any rollback of the caller; module doc)."""
+		from nexora_qbo.erpnext.token_store import AutonomousDB
+
+		values = self._audit_values(row)
+		name = frappe.generate_hash(length=12)
+		now = now_datetime()
+		user = (frappe.session.user if getattr(frappe.local, "session", None) else None) or "Administrator"
+		columns = {
+			"name": name,
+			"creation": now,
+			"modified": now,
+			"owner": user,
+			"modified_by": user,
+			"docstatus": 0,
+			"idx": 0,
+			**{k: v for k, v in values.items() if v is not None},
+		}
+		sql = "insert into `tab{}` ({}) values ({})".format(
+			K.SYNC_LOG, ", ".join(f"`{k}`" for k in columns), ", ".join(["%s"] * len(columns))
+		)
+		if AutonomousDB.available():
+			with AutonomousDB() as adb:
+				with adb.transaction() as cur:
+					cur.execute(sql, tuple(columns.values()))
+		else:  # not MariaDB: the current transaction (documented limitation)
+			frappe.db.sql(sql, tuple(columns.values()))
+		row.id = name
+		return row
+
+	def _audit_values(self, row: AuditRow) -> dict:
+		values = {column: getattr(row, attr) for attr, column in _AUDIT_COLUMNS.items()}
+		direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
+		values["direction"] = direction.get(row.direction, row.direction)
+		values["realm"] = self._realm_name(row.realm_id) if row.realm_id else None
+		values["timestamp"] = _naive(row.timestamp) or now_datetime()
+		if row.local_type and row.local_id:
+			values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
+			values["reference_name"] = row.local_id
+		if values.get("url") and len(values["url"]) > 65000:
+			values["url"] = values["url"][:65000]
+		return values
+
+	def list_audit(
+		self, realm_id: str, since: datetime | None = None, until: datetime | None = None
+	) -> list[AuditRow]:
+		from nexora_qbo.erpnext.token_store import AutonomousDB
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		columns = ["name", "creation", "direction", "local_type", "reference_name", "timestamp", *_AUDIT_COLUMNS.values()]
+		sql = "select {} from `tab{}` where realm=%s".format(", ".join(f"`{c}`" for c in columns), K.SYNC_LOG)
+		params: list[Any] = [realm]
+		if since is not None:
+			sql += " and `timestamp` >= %s"
+			params.append(_naive(since))
+		if until is not None:
+			sql += " and `timestamp` < %s"
+			params.append(_naive(until))
+		found: dict[str, dict] = {}
+		for row in frappe.db.sql(sql, params, as_dict=True):  # rows only this transaction can see
+			found[row["name"]] = dict(row)
+		if AutonomousDB.available():
+			with AutonomousDB() as adb:
+				adb.conn.rollback()  # a fresh snapshot: every committed row
+				with adb.conn.cursor() as cur:
+					cur.execute(sql, params)
+					names = [d[0] for d in cur.description]
+					for values in cur.fetchall():
+						row = dict(zip(names, values))
+						found.setdefault(row["name"], row)
+		rows = sorted(found.values(), key=lambda r: (r["timestamp"] or r["creation"], r["creation"], r["name"]))
+		return [self._audit_row(r, realm_id) for r in rows]
+
+	@staticmethod
+	def _audit_row(r: dict, realm_id: str) -> AuditRow:
+		kwargs = {attr: r.get(column) for attr, column in _AUDIT_COLUMNS.items()}
+		for key in ("qbo_entity", "operation", "local_type", "qbo_id", "conflict_id", "error_code"):
+			kwargs[key] = str(kwargs[key]) if kwargs[key] not in (None, "") else None
+		for key in ("http_status", "attempt"):
+			kwargs[key] = int(kwargs[key]) if kwargs[key] is not None else None
+		if kwargs["attempt"] is None:
+			kwargs["attempt"] = 1
+		dur = kwargs["duration_ms"]
+		kwargs["duration_ms"] = float(dur) if isinstance(dur, (Decimal, int, float)) else None
+		kwargs["outcome"] = kwargs["outcome"] or "ok"
+		return AuditRow(
+			realm_id=realm_id,
+			direction=K.DIRECTION_LABELS.get(r.get("direction"), r.get("direction")),
+			local_id=r.get("reference_name") or None,
+			timestamp=_aware(r.get("timestamp")),
+			id=r["name"],
+			**kwargs,
+		)
+
+	# ------------------------------------------------------------------------------------- events
+	def add_event(self, event: SyncEvent) -> SyncEvent:
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_event.qbo_sync_event import event_to_fields
+
+		realm = self._require_realm(event.realm_id)
+		doc = frappe.get_doc({"doctype": K.SYNC_EVENT, **event_to_fields(event, realm)})
+		doc.insert(ignore_permissions=True, ignore_links=True)
+		event.id = str(doc.name)
+		return event
+
+	def list_events(
+		self, realm_id: str, since: datetime | None = None, until: datetime | None = None
+	) -> list[SyncEvent]:
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_event.qbo_sync_event import row_to_event
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		filters: list = [["realm", "=", realm]]
+		if since is not None:
+			filters.append(["timestamp", ">=", _naive(since)])
+		if until is not None:
+			filters.append(["timestamp", "<", _naive(until)])
+		rows = frappe.get_all(K.SYNC_EVENT, filters=filters, fields=_EVENT_FIELDS, order_by="name asc")
+		return [row_to_event(row, realm_id) for row in rows]
+
+	# ------------------------------------------------------------------------------------- conflicts
+	def add_conflict(self, conflict: Conflict) -> Conflict:
+		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import conflict_to_fields
+
+		realm = self._require_realm(conflict.realm_id)
+		doc = frappe.get_doc({"doctype": K.CONFLICT, **conflict_to_fields(conflict, realm)})
+		doc.insert(ignore_permissions=True, ignore_links=True)
+		conflict.id = str(doc.name)
+		return conflict
+
+	def save_conflict(self, conflict: Conflict) -> None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import conflict_to_fields
+
+		if conflict.id is None:
+			raise ValueError("conflict has no id; use add_conflict")
+		realm = self._require_realm(conflict.realm_id)
+		values = conflict_to_fields(conflict, realm)
+		values.pop("realm")
+		frappe.db.set_value(K.CONFLICT, int(conflict.id), values, update_modified=True)
+
+	def get_conflict(self, conflict_id: str) -> Conflict | None:
+		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import row_to_conflict
+
+		try:
+			key = int(conflict_id)
+		except (TypeError, ValueError):
+			return None
+		rows = frappe.get_all(K.CONFLICT, filters={"name": key}, fields=_CONFLICT_FIELDS, limit=1)
+		if not rows:
+			return None
+		return row_to_conflict(rows[0], self._realm_id(rows[0].realm))
+
+	def list_conflicts(
+		self,
+		realm_id: str,
+		status: str | None = None,
+		local_type: str | None = None,
+		local_id: str | None = None,
+	) -> list[Conflict]:
+		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import row_to_conflict
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		filters: dict[str, Any] = {"realm": realm}
+		if status is not None:
+			label = {v: k for k, v in K.CONFLICT_STATUS_LABELS.items()}
+			filters["status"] = label.get(status, status)
+		if local_type is not None:
+			filters["local_type"] = local_type
+		if local_id is not None:
+			filters["reference_name"] = local_id
+		rows = frappe.get_all(K.CONFLICT, filters=filters, fields=_CONFLICT_FIELDS, order_by="name asc")
+		return [row_to_conflict(row, realm_id) for row in rows]
+
+
+__all__ = ["FrappeStore"]

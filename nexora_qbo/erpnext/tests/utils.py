@@ -1,0 +1,99 @@
+"""Shared test setup for the Frappe store/ledger tests: a dedicated US company and a QBO Realm for it.
+
+Everything is created inside the test class's transaction (FrappeTestCase rolls it back afterwards), except
+audit rows, which are committed on their own connection by design; `purge_committed_audit` removes the
+ones a test class wrote.
+"""
+from __future__ import annotations
+
+import frappe
+
+from nexora_qbo.erpnext import constants as K
+
+
+def ensure_company(name: str, abbr: str) -> str:
+	if not frappe.db.exists("Company", name):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": name,
+				"abbr": abbr,
+				"default_currency": "USD",
+				"country": "United States",
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": "Standard",
+			}
+		).insert(ignore_permissions=True)
+	ensure_fiscal_year()
+	return name
+
+
+def ensure_fiscal_year() -> None:
+	from frappe.utils import getdate
+
+	from nexora_qbo.erpnext.setup import ensure_fiscal_year as ensure
+
+	ensure(getdate())
+
+
+def tax_account(company: str) -> str:
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	name = f"Sales Tax Payable - {abbr}"
+	if not frappe.db.exists("Account", name):
+		parent = frappe.db.get_value(
+			"Account", {"company": company, "account_name": "Duties and Taxes", "is_group": 1}, "name"
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": "Sales Tax Payable",
+				"parent_account": parent,
+				"company": company,
+				"account_type": "Tax",
+			}
+		).insert(ignore_permissions=True)
+	return name
+
+
+def make_realm(company: str, realm_id: str, *, base_url: str = "http://127.0.0.1:9", client_id: str = "test-client",
+		client_secret: str = "test-secret", **values) -> str:
+	"""A connected QBO Realm for `company` in the custom (local sandbox) environment."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	doc = frappe.get_doc(
+		{
+			"doctype": K.REALM,
+			"company": company,
+			"environment": "custom",
+			"custom_base_url": base_url,
+			"client_id": client_id,
+			"client_secret": client_secret,
+			"realm_id": realm_id,
+			"enabled": 1,
+			"connection_status": K.CONNECTED,
+			"conflict_policy": "QBO wins",
+			"void_policy": "Review",
+			"push_new_masters": 1,
+			"home_currency": "USD",
+			"tax_account": tax_account(company),
+			"payment_account": f"Cash - {abbr}",
+			"income_account": f"Sales - {abbr}",
+			"receivable_account": f"Debtors - {abbr}",
+			"cost_center": f"Main - {abbr}",
+			**values,
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	return doc.name
+
+
+def purge_committed_audit(realms) -> None:
+	from nexora_qbo.erpnext.token_store import AutonomousDB
+
+	with AutonomousDB() as adb:
+		with adb.transaction() as cur:
+			for realm in realms:
+				cur.execute(f"delete from `tab{K.SYNC_LOG}` where realm=%s", (realm,))
+
+
+def outbox_for(doctype: str, name: str) -> list:
+	return frappe.get_all(K.OUTBOX, filters={"reference_doctype": doctype, "reference_name": name}, pluck="action")
