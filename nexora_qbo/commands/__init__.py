@@ -1,9 +1,11 @@
-"""bench commands: `bench --site S nexora-qbo-sync REALM`, `nexora-qbo-import REALM`, `nexora-qbo-status [REALM]`.
+"""bench commands: `bench --site S nexora-qbo-sync REALM`, `nexora-qbo-import REALM`,
+`nexora-qbo-status [REALM]`.
 
 REALM is the QBO Realm document (the company name) or the QBO realmId. By default the work runs in the
 foreground (useful for a first sync and for support); `--enqueue` hands it to the workers instead. A bench
 command is an entry point, so it commits its own work at the end.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,8 +93,17 @@ def nexora_qbo_status(context, realm=None, as_json=False):
 		for row in rows:
 			click.echo(f"{row['realm']}  (realmId {row['realm_id'] or '-'}, company {row['company']})")
 			for key in (
-				"connection_status", "enabled", "last_pull_on", "last_push_on", "pull_cursor", "outbox_pending",
-				"outbox_failed", "outbox_parked", "open_conflicts", "refresh_hard_expiry", "last_sync_error",
+				"connection_status",
+				"enabled",
+				"last_pull_on",
+				"last_push_on",
+				"pull_cursor",
+				"outbox_pending",
+				"outbox_failed",
+				"outbox_parked",
+				"open_conflicts",
+				"refresh_hard_expiry",
+				"last_sync_error",
 			):
 				click.echo(f"  {key:<20} {row[key] if row[key] not in (None, '') else '-'}")
 	finally:
@@ -104,7 +115,9 @@ def realm_status(frappe, realm: str | None = None) -> list[dict]:
 
 	filters = {}
 	if realm:
-		name = frappe.db.get_value(K.REALM, realm, "name") or frappe.db.get_value(K.REALM, {"realm_id": realm}, "name")
+		name = frappe.db.get_value(K.REALM, realm, "name") or frappe.db.get_value(
+			K.REALM, {"realm_id": realm}, "name"
+		)
 		if not name:
 			raise click.ClickException(f"no QBO Realm named or with realmId {realm!r}")
 		filters["name"] = name
@@ -112,29 +125,41 @@ def realm_status(frappe, realm: str | None = None) -> list[dict]:
 	for r in frappe.get_all(
 		K.REALM,
 		filters=filters,
-		fields=["name", "realm_id", "company", "connection_status", "enabled", "last_pull_on", "last_push_on",
-			"refresh_token_hard_expiry", "last_sync_error"],
+		fields=[
+			"name",
+			"realm_id",
+			"company",
+			"connection_status",
+			"enabled",
+			"last_pull_on",
+			"last_push_on",
+			"refresh_token_hard_expiry",
+			"last_sync_error",
+		],
 		order_by="name asc",
 	):
+
 		def outbox(state, realm=r.name):
 			return frappe.db.count(K.OUTBOX, {"realm": realm, "state": state})
 
-		out.append({
-			"realm": r.name,
-			"realm_id": r.realm_id,
-			"company": r.company,
-			"connection_status": r.connection_status,
-			"enabled": bool(r.enabled),
-			"last_pull_on": r.last_pull_on,
-			"last_push_on": r.last_push_on,
-			"pull_cursor": frappe.db.get_value(K.CURSOR, {"realm": r.name}, "changed_since"),
-			"outbox_pending": outbox("pending") + outbox("in_flight"),
-			"outbox_failed": outbox("failed"),
-			"outbox_parked": outbox("parked"),
-			"open_conflicts": frappe.db.count(K.CONFLICT, {"realm": r.name, "status": "Open"}),
-			"refresh_hard_expiry": r.refresh_token_hard_expiry,
-			"last_sync_error": r.last_sync_error,
-		})
+		out.append(
+			{
+				"realm": r.name,
+				"realm_id": r.realm_id,
+				"company": r.company,
+				"connection_status": r.connection_status,
+				"enabled": bool(r.enabled),
+				"last_pull_on": r.last_pull_on,
+				"last_push_on": r.last_push_on,
+				"pull_cursor": frappe.db.get_value(K.CURSOR, {"realm": r.name}, "changed_since"),
+				"outbox_pending": outbox("pending") + outbox("in_flight"),
+				"outbox_failed": outbox("failed"),
+				"outbox_parked": outbox("parked"),
+				"open_conflicts": frappe.db.count(K.CONFLICT, {"realm": r.name, "status": "Open"}),
+				"refresh_hard_expiry": r.refresh_token_hard_expiry,
+				"last_sync_error": r.last_sync_error,
+			}
+		)
 	return out
 
 

@@ -3,6 +3,7 @@
 The engine's own words (local types, outbox states, conflict kinds) live in `nexora_qbo.sync.constants`;
 this module only adds what exists because we run inside Frappe.
 """
+
 from __future__ import annotations
 
 MODULE = "Nexora QBO"

@@ -9,12 +9,12 @@ Rules (architecture.md "Outbound", frappe-notes A3/A7):
 - changes made by the sync itself never echo back: `doc.flags.nexora_qbo_origin` (per document) or
   `frappe.flags.nexora_qbo_inbound` (per pull job) suppress the intent.
 """
+
 from __future__ import annotations
 
 import frappe
 
 from nexora_qbo.erpnext import constants as K
-
 
 # --------------------------------------------------------------------------------------------------------
 # handlers (hooks.py doc_events)
@@ -78,10 +78,7 @@ def is_sync_origin(doc) -> bool:
 	"""True when the change comes from the sync itself (or from install/migrate), so it must not echo."""
 	flags = frappe.flags
 	return bool(
-		doc.flags.get(K.DOC_ORIGIN_FLAG)
-		or flags.get(K.INBOUND_FLAG)
-		or flags.in_install
-		or flags.in_migrate
+		doc.flags.get(K.DOC_ORIGIN_FLAG) or flags.get(K.INBOUND_FLAG) or flags.in_install or flags.in_migrate
 	)
 
 
@@ -154,10 +151,14 @@ def _transaction_changed(doc, local_type: str, action: str) -> None:
 		return  # no QBO company for this ERPNext company (or never connected): nothing to sync
 	if action == "create" and before_sync_start(realm, doc.get("posting_date")):
 		return
-	if action != "create" and not frappe.db.exists(
-		K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
-	) and not frappe.db.exists(
-		K.OUTBOX, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+	if (
+		action != "create"
+		and not frappe.db.exists(
+			K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+		)
+		and not frappe.db.exists(
+			K.OUTBOX, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
+		)
 	):
 		return  # never sent and never queued (e.g. dated before the sync start): nothing to change in QBO
 	_record(doc, realm, local_type, action)
@@ -174,7 +175,11 @@ def _record(doc, realm, local_type: str, action: str) -> None:
 		frappe.db.savepoint(savepoint)
 		record_change(OutboxRows(), realm.realm_id, local_type, doc.name, action, SystemClock().now())
 		_set_sync_status(doc, "Queued")
-	except Exception:
+	except Exception as exc:
+		if isinstance(exc, frappe.QueryDeadlockError):
+			# InnoDB already rolled back the WHOLE transaction (savepoint included): the document write is
+			# gone too, so the submit cannot continue either way. Let Frappe report it (jobs retry it).
+			raise
 		frappe.db.rollback(save_point=savepoint)
 		frappe.log_error(
 			title=f"QBO: could not queue {action} of {doc.doctype} {doc.name}",

@@ -12,6 +12,7 @@ Job entry points never raise for a busy realm (another worker is doing the same 
 outcome on the realm autonomously (it must survive the job's rollback). Exceptions other than "busy" are
 re-raised after that, so RQ/Frappe log them (Error Log + failed job registry).
 """
+
 from __future__ import annotations
 
 import traceback
@@ -104,7 +105,12 @@ def build_engine():
 	from nexora_qbo.sync.runtime import SystemClock
 
 	return SyncEngine(
-		FrappeStore(), FrappeLedger(), client_for, RedisRealmLock(), SystemClock(), lock_timeout=K.REALM_LOCK_WAIT
+		FrappeStore(),
+		FrappeLedger(),
+		client_for,
+		RedisRealmLock(),
+		SystemClock(),
+		lock_timeout=K.REALM_LOCK_WAIT,
 	)
 
 
@@ -137,7 +143,9 @@ def client_for(realm_id: str, on_exchange=None, *, pacer=None):
 # --------------------------------------------------------------------------------------------------------
 
 
-def run(realm_id: str, kind: str, reason: str | None = None, events: list[dict] | None = None, user=None, **_):
+def run(
+	realm_id: str, kind: str, reason: str | None = None, events: list[dict] | None = None, user=None, **_
+):
 	"""One realm job. Pull/push/sync respect the realm's and the site's pause switches."""
 	from nexora_qbo.erpnext.locks import RedisRealmLock
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
@@ -155,11 +163,10 @@ def run(realm_id: str, kind: str, reason: str | None = None, events: list[dict] 
 	if kind in ("pull", "push", "sync") and (not row.enabled or sync_paused()):
 		return {"skipped": "sync paused"}
 
-	if kind == "companyinfo":
-		return _company_info(realm, realm_id)
-
-	engine = build_engine()
 	try:
+		if kind == "companyinfo":
+			return _company_info(realm, realm_id)
+		engine = build_engine()
 		with RedisRealmLock().hold(realm_id, timeout=K.REALM_LOCK_WAIT):
 			result = _run_kind(engine, realm, realm_id, kind, events, user)
 	except LockBusy:
@@ -171,32 +178,32 @@ def run(realm_id: str, kind: str, reason: str | None = None, events: list[dict] 
 
 
 def _run_kind(engine, realm: str, realm_id: str, kind: str, events, user) -> dict:
+	"""Everything a sync job changes in ERPNext comes from QBO (or from the engine's own bookkeeping), so
+	the whole job runs under the inbound flag: no document event inside it records a new intent."""
 	from nexora_qbo.erpnext.events import inbound
 
 	stamp: dict[str, Any] = {"last_sync_error": None}
-	if kind == "pull":
-		with inbound():
+	with inbound():
+		if kind == "pull":
 			result = {}
 			if events:  # a webhook named the records: apply them first, then catch up with CDC
 				result["events"] = engine.pull_events(realm_id, _webhook_events(realm_id, events))
 			result["pull"] = engine.pull(realm_id)
-		stamp["last_pull_on"] = now_datetime()
-	elif kind == "push":
-		result = engine.push(realm_id)
-		stamp["last_push_on"] = now_datetime()
-	elif kind == "sync":
-		with inbound():
-			pulled = engine.pull(realm_id)
-		result = {"pull": pulled, "push": engine.push(realm_id)}
-		stamp["last_pull_on"] = stamp["last_push_on"] = now_datetime()
-	elif kind == "import":
-		result = _initial_import(engine, realm, realm_id, user)
-		stamp["last_pull_on"] = now_datetime()
-	elif kind == "export":
-		result = engine.initial_export(realm_id)
-		stamp["last_push_on"] = now_datetime()
-	else:
-		raise ValueError(kind)
+			stamp["last_pull_on"] = now_datetime()
+		elif kind == "push":
+			result = engine.push(realm_id)
+			stamp["last_push_on"] = now_datetime()
+		elif kind == "sync":
+			result = engine.sync(realm_id)
+			stamp["last_pull_on"] = stamp["last_push_on"] = now_datetime()
+		elif kind == "import":
+			result = _initial_import(engine, realm, realm_id, user)
+			stamp["last_pull_on"] = now_datetime()
+		elif kind == "export":
+			result = engine.initial_export(realm_id)
+			stamp["last_push_on"] = now_datetime()
+		else:
+			raise ValueError(kind)
 	_set_realm(realm, stamp)
 	return result
 
@@ -224,8 +231,6 @@ def _webhook_events(realm_id: str, events: list[dict]):
 
 def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict:
 	"""Masters from QBO, then our unmapped documents to QBO; progress goes to the realm form."""
-	from nexora_qbo.erpnext.events import inbound
-
 	steps = [("Customer",), ("Item",)]
 	total = len(steps) + 1
 	_set_realm(realm, {"initial_import_status": K.IMPORT_RUNNING})
@@ -233,20 +238,25 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 	try:
 		for done, entities in enumerate(steps):
 			_progress(realm, user, done, total, f"Importing {entities[0]} records from QuickBooks")
-			with inbound():
-				result[entities[0]] = engine.initial_import(realm_id, entities)
-		_progress(realm, user, len(steps), total, "Sending ERPNext documents that QuickBooks does not have yet")
+			result[entities[0]] = engine.initial_import(realm_id, entities)
+		_progress(
+			realm, user, len(steps), total, "Sending ERPNext documents that QuickBooks does not have yet"
+		)
 		result["export"] = engine.initial_export(realm_id)
 	except Exception:
 		_set_realm(realm, {"initial_import_status": K.IMPORT_FAILED})
-		_progress(realm, user, total, total, "Initial import failed; see the realm's last error", finished=True)
+		_progress(
+			realm, user, total, total, "Initial import failed; see the realm's last error", finished=True
+		)
 		raise
 	_set_realm(realm, {"initial_import_status": K.IMPORT_DONE})
 	_progress(realm, user, total, total, "Initial import finished", finished=True)
 	return result
 
 
-def _progress(realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False) -> None:
+def _progress(
+	realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False
+) -> None:
 	frappe.publish_realtime(
 		"nexora_qbo_import_progress",
 		{"realm": realm, "done": done, "total": total, "message": message, "finished": finished},
@@ -264,7 +274,11 @@ def _company_info(realm: str, realm_id: str) -> dict:
 	info = client.company_info()
 	company = info.get("CompanyInfo", info) if isinstance(info, dict) else {}
 	values = {"qbo_company_name": company.get("CompanyName") or company.get("LegalName")}
-	currency = (company.get("HomeCurrency") or {}).get("value") if isinstance(company.get("HomeCurrency"), dict) else None
+	currency = (
+		(company.get("HomeCurrency") or {}).get("value")
+		if isinstance(company.get("HomeCurrency"), dict)
+		else None
+	)
 	if currency and not frappe.db.get_value(K.REALM, realm, "home_currency"):
 		values["home_currency"] = currency
 	_set_realm(realm, values)
@@ -276,8 +290,11 @@ def resolve_conflict(conflict_id: str, action: str, user: str, **_):
 	engine = build_engine()
 	realm = frappe.db.get_value(K.CONFLICT, conflict_id, "realm")
 	realm_id = frappe.db.get_value(K.REALM, realm, "realm_id")
+	from nexora_qbo.erpnext.events import inbound
+
 	try:
-		engine.resolve_conflict(str(conflict_id), action, by=user)
+		with inbound():
+			engine.resolve_conflict(str(conflict_id), action, by=user)
 	except Exception as exc:
 		_record_failure(realm, realm_id, f"resolve {conflict_id}", exc)
 		raise
@@ -293,7 +310,9 @@ def disconnect_realm(realm: str, user: str | None = None, **_):
 	tokens = RealmTokenStore(realm=realm).load(doc.realm_id) if doc.realm_id else None
 	if tokens:
 		try:
-			doc.oauth_app(on_exchange=exchange_hook(realm=realm)).revoke(tokens.refresh_token, realm_id=doc.realm_id)
+			doc.oauth_app(on_exchange=exchange_hook(realm=realm)).revoke(
+				tokens.refresh_token, realm_id=doc.realm_id
+			)
 		except Exception:
 			frappe.log_error(title=f"QBO revoke failed for {realm} (tokens are forgotten anyway)")
 	RealmTokenStore.clear(realm)
@@ -373,8 +392,13 @@ def sweep_realm(realm, limit: int = 500) -> int:
 			order by d.posting_date, d.creation
 			limit %(limit)s
 			""",
-			{"company": company, "start": realm.sync_start_date, "realm": realm.name, "doctype": doctype,
-				"limit": limit},
+			{
+				"company": company,
+				"start": realm.sync_start_date,
+				"realm": realm.name,
+				"doctype": doctype,
+				"limit": limit,
+			},
 			as_dict=True,
 		)
 		for row in missing:
@@ -429,7 +453,11 @@ def _notify_managers(realm: str) -> None:
 
 	users = frappe.get_all(
 		"Has Role",
-		filters={"role": ("in", K.MANAGER_ROLES), "parenttype": "User", "parent": ("not in", ("Administrator", "Guest"))},
+		filters={
+			"role": ("in", K.MANAGER_ROLES),
+			"parenttype": "User",
+			"parent": ("not in", ("Administrator", "Guest")),
+		},
 		pluck="parent",
 		distinct=True,
 	)
@@ -442,7 +470,8 @@ def _notify_managers(realm: str) -> None:
 			"document_type": K.REALM,
 			"document_name": realm,
 			"subject": f"QuickBooks needs to be reconnected for {realm}",
-			"email_content": "QuickBooks refused the stored tokens. Open the QBO Realm and click Connect to QuickBooks; "
+			"email_content": "QuickBooks refused the stored tokens. Open the QBO Realm and click "
+			"Connect to QuickBooks; "
 			"changes wait in the outbox and nothing is lost.",
 		},
 	)

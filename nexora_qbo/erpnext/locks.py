@@ -12,6 +12,7 @@ records that on the handle (`lost`) and logs it; the work under the lock is stil
 `frappe.cache.lock()` is plain redis-py and does NOT prefix keys with the site, so every key here goes
 through `frappe.cache.make_key()`: two sites on one Redis never share a realm lock.
 """
+
 from __future__ import annotations
 
 import logging

@@ -11,6 +11,7 @@ Security rules (frappe-notes A6, and the mistakes of the apps in D/C):
   (invariant 4);
 - tokens go through the RealmTokenStore (durable, see token_store.py); no token ever reaches the browser.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -60,7 +61,9 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 
 	realm = _realm_for_state(state)
 	if not realm:
-		return _fail(_("This authorization request is unknown or has expired. Start again from the QBO Realm."), 400)
+		return _fail(
+			_("This authorization request is unknown or has expired. Start again from the QBO Realm."), 400
+		)
 
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import is_manager
 
@@ -136,12 +139,14 @@ def _realm_for_state(state: str | None) -> str | None:
 def _realm_binding_problem(doc, realm_id: str) -> str | None:
 	other = frappe.db.get_value(K.REALM, {"realm_id": realm_id, "name": ("!=", doc.name)}, "name")
 	if other:
-		return _("QuickBooks company {0} is already connected to {1}. One QuickBooks company syncs with one ERPNext company.").format(
-			realm_id, other
-		)
+		return _(
+			"QuickBooks company {0} is already connected to {1}. "
+			"One QuickBooks company syncs with one ERPNext company."
+		).format(realm_id, other)
 	if doc.realm_id and doc.realm_id != realm_id and frappe.db.exists(K.ENTITY_MAP, {"realm": doc.name}):
 		return _(
-			"{0} already syncs with QuickBooks company {1}; you chose company {2}. Connect the same company, or set up a new realm."
+			"{0} already syncs with QuickBooks company {1}; you chose company {2}. "
+			"Connect the same company, or set up a new realm."
 		).format(doc.name, doc.realm_id, realm_id)
 	return None
 

@@ -11,6 +11,7 @@ answers with a 429 and a 60 s penalty.
 Why Redis' own clock (`TIME` inside the script): workers on several hosts have skewed clocks; one clock
 decides.
 """
+
 from __future__ import annotations
 
 import time

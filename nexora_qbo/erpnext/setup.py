@@ -8,6 +8,7 @@
 - `before_tests`: our test runs do not run ERPNext's before_tests, so we make sure a Company, a fiscal year
   for today and a second company (for realm-isolation tests) exist, like erpnext and india_compliance do.
 """
+
 from __future__ import annotations
 
 import frappe

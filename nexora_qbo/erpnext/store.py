@@ -412,11 +412,18 @@ class FrappeStore:
 		sql = "insert into `tab{}` ({}) values ({})".format(
 			K.SYNC_LOG, ", ".join(f"`{k}`" for k in columns), ", ".join(["%s"] * len(columns))
 		)
+		written = False
 		if AutonomousDB.available():
-			with AutonomousDB() as adb:
-				with adb.transaction() as cur:
-					cur.execute(sql, tuple(columns.values()))
-		else:  # not MariaDB: the current transaction (documented limitation)
+			try:
+				with AutonomousDB() as adb:
+					with adb.transaction() as cur:
+						cur.execute(sql, tuple(columns.values()))
+				written = True
+			except Exception:
+				# never turn an exchange that happened into a failure of the caller: keep the row in the
+				# current transaction rather than losing it (it then shares the job's fate)
+				frappe.logger("nexora_qbo").warning("autonomous audit insert failed", exc_info=True)
+		if not written:  # not MariaDB, or no second connection: the current transaction (documented limit)
 			frappe.db.sql(sql, tuple(columns.values()))
 		row.id = name
 		return row

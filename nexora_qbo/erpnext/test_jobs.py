@@ -1,5 +1,6 @@
 """Scheduler fan-out and the enqueue rules: one deduplicated job per realm and kind, a single follow-up slot
 while a run is in progress, nothing for paused or disconnected realms."""
+
 from __future__ import annotations
 
 from unittest.mock import MagicMock, patch
@@ -9,7 +10,11 @@ from rq.job import JobStatus
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import jobs
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore, two_companies  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	QBOTestCase,
+	make_realm,
+	two_companies,
+)
 
 
 def job_with(status):
@@ -39,9 +44,16 @@ class TestJobs(QBOTestCase):
 		self.assertEqual((call.kwargs["queue"], call.kwargs["deduplicate"]), ("long", True))
 
 	def test_tick_adds_a_push_where_intents_wait(self):
-		frappe.get_doc({"doctype": K.OUTBOX, "realm": self.a.name, "local_type": "invoice",
-			"reference_name": "SINV-X", "action": "create", "state": "pending"}).insert(
-			ignore_permissions=True, ignore_links=True)
+		frappe.get_doc(
+			{
+				"doctype": K.OUTBOX,
+				"realm": self.a.name,
+				"local_type": "invoice",
+				"reference_name": "SINV-X",
+				"action": "create",
+				"state": "pending",
+			}
+		).insert(ignore_permissions=True, ignore_links=True)
 		jobs.scheduler_tick()
 		self.assertIn(K.job_id("push", "9130000001001"), self._job_ids())
 		self.assertNotIn(K.job_id("push", "9130000001002"), self._job_ids())
@@ -58,7 +70,9 @@ class TestJobs(QBOTestCase):
 
 	def test_running_job_gets_one_follow_up(self):
 		self.get_job.return_value = job_with(JobStatus.STARTED)
-		self.assertEqual(jobs._enqueue_now("9130000001001", "push", {}), K.job_id("push", "9130000001001") + "::next")
+		self.assertEqual(
+			jobs._enqueue_now("9130000001001", "push", {}), K.job_id("push", "9130000001001") + "::next"
+		)
 		self.assertTrue(self.enqueue.call_args.kwargs["deduplicate"])
 
 	def test_run_skips_a_disconnected_realm_without_touching_qbo(self):
@@ -67,6 +81,30 @@ class TestJobs(QBOTestCase):
 			self.assertIn("skipped", jobs.run("9130000001001", "sync"))
 		build.assert_not_called()
 
+	def test_job_runs_the_engine_under_the_realm_lock_and_the_inbound_flag(self):
+		from nexora_qbo.erpnext.locks import is_locked, realm_lock_name
+
+		seen = {}
+
+		class Engine:
+			def sync(self, realm_id):
+				seen["inbound"] = frappe.flags.get(K.INBOUND_FLAG)
+				seen["locked"] = is_locked(realm_lock_name(realm_id))
+				return {"pull": {}, "push": {}}
+
+		with patch.object(jobs, "build_engine", return_value=Engine()):
+			jobs.run("9130000001001", "sync")
+		self.assertEqual(seen, {"inbound": True, "locked": True})
+		self.assertFalse(frappe.flags.get(K.INBOUND_FLAG))
+		self.assertIsNotNone(frappe.db.get_value(K.REALM, self.a.name, "last_push_on"))
+
+	def test_busy_realm_is_skipped_quietly(self):
+		from nexora_qbo.erpnext.locks import hold, realm_lock_name
+
+		with patch.object(jobs, "build_engine"), patch.object(K, "REALM_LOCK_WAIT", 0):
+			with hold(realm_lock_name("9130000001001"), wait=0):
+				self.assertEqual(jobs.run("9130000001001", "push"), {"skipped": "realm busy"})
+
 	def test_daily_sweep_requeues_documents_that_missed_their_intent(self):
 		from nexora_qbo.erpnext.test_events import make_customer, make_invoice, make_item
 
@@ -74,8 +112,88 @@ class TestJobs(QBOTestCase):
 		item = make_item("QBO-SWEEP-SERVICE").name
 		si = make_invoice(self.a.company, customer, item)
 		frappe.db.delete(K.OUTBOX, {"reference_name": si.name})  # as if the doc event had failed
-		row = frappe._dict(frappe.db.get_value(K.REALM, self.a.name, ["name", "realm_id", "sync_start_date"],
-			as_dict=True))
+		row = frappe._dict(
+			frappe.db.get_value(K.REALM, self.a.name, ["name", "realm_id", "sync_start_date"], as_dict=True)
+		)
 		self.assertEqual(jobs.sweep_realm(row), 1)
-		self.assertEqual(frappe.get_all(K.OUTBOX, filters={"reference_name": si.name}, pluck="action"), ["create"])
+		self.assertEqual(
+			frappe.get_all(K.OUTBOX, filters={"reference_name": si.name}, pluck="action"), ["create"]
+		)
 		self.assertEqual(jobs.sweep_realm(row), 0)  # idempotent
+
+
+class TestJobsAgainstSandbox(QBOTestCase):
+	"""The realm's client as the jobs build it (durable token store, Redis pacer, Redis refresh lock), over
+	real HTTP against the local QBO sandbox."""
+
+	def setUp(self):
+		super().setUp()
+		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import callback_url
+		from nexora_qbo.sandbox.server import SandboxServer
+
+		self.sandbox = SandboxServer().start()
+		self.addCleanup(self.sandbox.stop)
+		self.realm_id = self.sandbox.create_realm(seed=False)
+		client_id, secret = self.sandbox.register_app(redirect_uri=callback_url(), default_realm=self.realm_id)
+		self.realm = make_realm(
+			realm_id=self.realm_id,
+			custom_base_url=self.sandbox.base_url,
+			client_id=client_id,
+			client_secret=secret,
+		)
+		body = self.sandbox.issue_tokens(self.realm_id, client_id)
+		self.issued = (body["access_token"], body["refresh_token"])
+		patch.object(frappe, "enqueue").start()  # notifications etc. never leave the test
+		self.addCleanup(patch.stopall)
+
+	def _store(self, access_expired: bool = False, refresh_token: str | None = None):
+		from datetime import datetime, timedelta, timezone
+
+		from nexora_qbo.erpnext.token_store import RealmTokenStore
+		from nexora_qbo.qbo.oauth import OAuthTokens
+
+		now = datetime.now(timezone.utc)
+		tokens = OAuthTokens(
+			access_token=self.issued[0],
+			refresh_token=refresh_token or self.issued[1],
+			expires_at=now - timedelta(minutes=1) if access_expired else now + timedelta(hours=1),
+			refresh_expires_at=now + timedelta(days=100),
+		)
+		RealmTokenStore(realm=self.realm.name).save(self.realm_id, tokens)
+		return RealmTokenStore(realm=self.realm.name)
+
+	def test_company_info_job_fills_the_realm_and_is_audited(self):
+		self._store()
+		jobs.run(self.realm_id, "companyinfo")
+		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, "qbo_company_name"))
+		logged = frappe.get_all(K.SYNC_LOG, filters={"realm": self.realm.name}, fields=["operation", "outcome"])
+		self.assertEqual([(r.operation, r.outcome) for r in logged], [("companyinfo", "ok")])
+
+	def test_expired_access_token_is_refreshed_and_stored_before_use(self):
+		store = self._store(access_expired=True)
+		client = jobs.client_for(self.realm_id)
+		client.company_info()
+		stored = store.load(self.realm_id)
+		self.assertNotEqual(stored.access_token, self.issued[0])
+		self.assertNotEqual(stored.refresh_token, self.issued[1])  # the rotated token is the one kept
+
+	def test_dead_refresh_token_marks_the_realm_needs_reconnect(self):
+		from nexora_qbo.qbo.errors import InvalidGrantError
+
+		self._store(access_expired=True, refresh_token="AB11-not-a-real-refresh-token")
+		with self.assertRaises(InvalidGrantError):
+			jobs.run(self.realm_id, "companyinfo")
+		row = frappe.db.get_value(K.REALM, self.realm.name, ["connection_status", "last_sync_error"], as_dict=True)
+		self.assertEqual(row.connection_status, K.NEEDS_RECONNECT)
+		self.assertIn("InvalidGrantError", row.last_sync_error)
+
+	def test_disconnect_revokes_at_intuit_and_forgets_the_tokens(self):
+		from nexora_qbo.erpnext.token_store import RealmTokenStore
+		from nexora_qbo.qbo.errors import InvalidGrantError
+
+		self._store()
+		jobs.disconnect_realm(self.realm.name)
+		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.DISCONNECTED)
+		self.assertIsNone(RealmTokenStore(realm=self.realm.name).load(self.realm_id))
+		with self.assertRaises(InvalidGrantError):  # revoked: the old refresh token is dead at "Intuit"
+			frappe.get_doc(K.REALM, self.realm.name).oauth_app().refresh(self.issued[1], realm_id=self.realm_id)

@@ -1,5 +1,6 @@
 """The per-realm Redis lock excludes a second holder (other thread, other "worker"), survives past its TTL
 while the holder lives (heartbeat), frees itself when the holder dies, and is re-entrant for the engine."""
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """OAuth callback: state checked (wrong/expired refused before any HTTP), guests sent to login, the happy
 path against the local QBO sandbox over real HTTP (tokens stored, realm Connected), realm binding."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,7 +15,11 @@ from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import jobs, oauth
 from nexora_qbo.erpnext.token_store import RealmTokenStore
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import callback_url
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore, two_companies  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	QBOTestCase,
+	make_realm,
+	two_companies,
+)
 
 
 class TestOAuthCallback(QBOTestCase):
@@ -22,8 +27,15 @@ class TestOAuthCallback(QBOTestCase):
 		super().setUp()
 		frappe.local.response = frappe._dict()
 		self.realm = make_realm(realm_id=None, connected=False)
-		frappe.db.set_value(K.REALM, self.realm.name, {"oauth_state": "the-right-state",
-			"oauth_state_expires_at": now_datetime() + timedelta(minutes=10), "oauth_state_user": "Administrator"})
+		frappe.db.set_value(
+			K.REALM,
+			self.realm.name,
+			{
+				"oauth_state": "the-right-state",
+				"oauth_state_expires_at": now_datetime() + timedelta(minutes=10),
+				"oauth_state_user": "Administrator",
+			},
+		)
 
 	def test_wrong_state_is_refused_without_exchanging_the_code(self):
 		with patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code") as exchange:
@@ -33,7 +45,9 @@ class TestOAuthCallback(QBOTestCase):
 		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.NOT_CONNECTED)
 
 	def test_expired_state_is_refused(self):
-		frappe.db.set_value(K.REALM, self.realm.name, "oauth_state_expires_at", now_datetime() - timedelta(minutes=1))
+		frappe.db.set_value(
+			K.REALM, self.realm.name, "oauth_state_expires_at", now_datetime() - timedelta(minutes=1)
+		)
 		with patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code") as exchange:
 			oauth.callback(code="c", state="the-right-state", realmId="9130000000601")
 		exchange.assert_not_called()
@@ -64,10 +78,13 @@ class TestOAuthCallback(QBOTestCase):
 
 		with SandboxServer() as sandbox:
 			realm_id = sandbox.create_realm(seed=False)
-			client_id, client_secret = sandbox.register_app(redirect_uri=callback_url(), default_realm=realm_id)
+			client_id, client_secret = sandbox.register_app(
+				redirect_uri=callback_url(), default_realm=realm_id
+			)
 			self.realm.reload()
-			self.realm.update({"custom_base_url": sandbox.base_url, "client_id": client_id,
-				"client_secret": client_secret}).save(ignore_permissions=True)
+			self.realm.update(
+				{"custom_base_url": sandbox.base_url, "client_id": client_id, "client_secret": client_secret}
+			).save(ignore_permissions=True)
 
 			authorize_url = oauth.start_authorization(self.realm.name)
 			state = frappe.db.get_value(K.REALM, self.realm.name, "oauth_state")
@@ -87,7 +104,9 @@ class TestOAuthCallback(QBOTestCase):
 		self.assertTrue(tokens.access_token and tokens.refresh_token)
 		self.assertIsNotNone(doc.access_token_expires_at)
 		enqueue.assert_called_once()
-		logged = frappe.get_all(K.SYNC_LOG, filters={"realm": doc.name, "operation": "token"}, fields=["outcome"])
+		logged = frappe.get_all(
+			K.SYNC_LOG, filters={"realm": doc.name, "operation": "token"}, fields=["outcome"]
+		)
 		self.assertEqual([r.outcome for r in logged], ["ok"])  # the code exchange is audited, tokens redacted
 		payloads = frappe.get_all(K.SYNC_LOG, filters={"realm": doc.name}, pluck="response_payload")
 		self.assertFalse(any(tokens.refresh_token in (p or "") for p in payloads))

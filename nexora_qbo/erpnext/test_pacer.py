@@ -1,5 +1,6 @@
 """The Redis pacer never lets more than the limit through in any sliding window, across threads and across
 pacer instances (= workers), and keeps realms apart."""
+
 from __future__ import annotations
 
 import threading

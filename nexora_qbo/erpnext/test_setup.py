@@ -1,5 +1,6 @@
 """Install wiring: custom fields (read-only, allowed on submit, owned by the module), settings defaults,
 hooks that bench reads."""
+
 from __future__ import annotations
 
 import frappe
@@ -15,8 +16,12 @@ class TestSetup(FrappeTestCase):
 		make_custom_fields()
 		for doctype in K.SYNCED_DOCTYPES:
 			for fieldname in (K.CF_QBO_ID, K.CF_SYNC_STATUS):
-				field = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": fieldname},
-					["read_only", "allow_on_submit", "module", "no_copy"], as_dict=True)
+				field = frappe.db.get_value(
+					"Custom Field",
+					{"dt": doctype, "fieldname": fieldname},
+					["read_only", "allow_on_submit", "module", "no_copy"],
+					as_dict=True,
+				)
 				self.assertIsNotNone(field, f"{doctype}.{fieldname}")
 				self.assertEqual((field.read_only, field.allow_on_submit, field.no_copy), (1, 1, 1))
 				self.assertEqual(field.module, K.MODULE)
@@ -28,6 +33,10 @@ class TestSetup(FrappeTestCase):
 
 	def test_doc_events_are_wired(self):
 		hooks = frappe.get_hooks("doc_events")
-		self.assertIn("nexora_qbo.erpnext.events.sales_invoice_on_submit", hooks["Sales Invoice"]["on_submit"])
-		self.assertIn("nexora_qbo.erpnext.events.payment_entry_on_cancel", hooks["Payment Entry"]["on_cancel"])
+		self.assertIn(
+			"nexora_qbo.erpnext.events.sales_invoice_on_submit", hooks["Sales Invoice"]["on_submit"]
+		)
+		self.assertIn(
+			"nexora_qbo.erpnext.events.payment_entry_on_cancel", hooks["Payment Entry"]["on_cancel"]
+		)
 		self.assertIn("QBO Sync Log", frappe.get_hooks("ignore_links_on_delete"))

@@ -1,6 +1,7 @@
 """RealmTokenStore: a rotated refresh token is durable before it is used (it survives the job's rollback),
 loads see the latest committed tokens (REPEATABLE READ would hide another worker's refresh), and tokens of
 a realm that is not committed yet stay in the caller's transaction."""
+
 from __future__ import annotations
 
 import frappe
@@ -9,11 +10,10 @@ from frappe.utils.password import get_decrypted_password
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.token_store import AutonomousDB, RealmTokenStore, set_values_autonomously
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	QBOTestCase,
 	make_realm,
 	sample_tokens,
-	test_ignore,
 	two_companies,
 )
 
@@ -41,6 +41,27 @@ class TestTokenStoreInTransaction(QBOTestCase):
 		RealmTokenStore().save(REALM_ID, sample_tokens())
 		RealmTokenStore.clear(realm.name)
 		self.assertIsNone(RealmTokenStore().load(REALM_ID))
+
+
+class TestDatetimeColumns(QBOTestCase):
+	def test_columns_hold_system_time_and_read_back_as_utc(self):
+		from datetime import datetime, timezone
+		from unittest.mock import patch
+
+		import pytz
+
+		from nexora_qbo.erpnext.token_store import from_db_datetime, to_db_datetime
+
+		new_york = pytz.timezone("America/New_York")
+		with patch("nexora_qbo.erpnext.token_store._system_tz", return_value=new_york):
+			noon = datetime(2026, 11, 24, 17, 0, 0, 123456, tzinfo=timezone.utc)
+			self.assertEqual(to_db_datetime(noon), datetime(2026, 11, 24, 12, 0, 0, 123456))
+			self.assertEqual(from_db_datetime(to_db_datetime(noon)), noon)
+			# 01:30 happens twice on 2026-11-01 in New York: reading back picks the earlier instant, so a
+			# cursor can only move back (re-read), never forward (skip)
+			first, second = (datetime(2026, 11, 1, h, 30, tzinfo=timezone.utc) for h in (5, 6))
+			self.assertEqual(to_db_datetime(first), to_db_datetime(second))
+			self.assertEqual(from_db_datetime(to_db_datetime(second)), first)
 
 
 class TestTokenStoreDurability(FrappeTestCase):

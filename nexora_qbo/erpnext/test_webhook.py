@@ -1,5 +1,6 @@
 """Webhook endpoint: HMAC over the raw body with the realm's verifier token, both payload formats, mixed
 realms, 401 on a bad signature, enqueue per realm after commit, never a 500."""
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,11 @@ from werkzeug.wrappers import Request
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import jobs, webhook
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore, two_companies  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	QBOTestCase,
+	make_realm,
+	two_companies,
+)
 
 REALM_A, REALM_B = "9130000000501", "9130000000502"
 
@@ -27,18 +32,31 @@ def legacy(*pairs) -> bytes:
 	"""pairs of (realm_id, entity, id, operation) -> legacy eventNotifications body (raw bytes, as sent)."""
 	notes: dict[str, list] = {}
 	for realm_id, entity, entity_id, op in pairs:
-		notes.setdefault(realm_id, []).append({"name": entity, "id": entity_id, "operation": op,
-			"lastUpdated": "2026-11-24T12:00:00.000Z"})
-	body = {"eventNotifications": [{"realmId": r, "dataChangeEvent": {"entities": e}} for r, e in notes.items()]}
+		notes.setdefault(realm_id, []).append(
+			{"name": entity, "id": entity_id, "operation": op, "lastUpdated": "2026-11-24T12:00:00.000Z"}
+		)
+	body = {
+		"eventNotifications": [{"realmId": r, "dataChangeEvent": {"entities": e}} for r, e in notes.items()]
+	}
 	return json.dumps(body, indent=2).encode()  # whitespace matters: the HMAC is over these exact bytes
 
 
 def cloudevents(realm_id: str, entity: str, entity_id: str, verb: str) -> bytes:
-	return json.dumps([{
-		"specversion": "1.0", "id": "0f1e2d3c-4b5a", "source": "intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",
-		"type": f"qbo.{entity.lower()}.{verb}.v1", "datacontenttype": "application/json",
-		"time": "2026-11-24T12:00:00Z", "intuitentityid": entity_id, "intuitaccountid": realm_id, "data": {},
-	}]).encode()
+	return json.dumps(
+		[
+			{
+				"specversion": "1.0",
+				"id": "0f1e2d3c-4b5a",
+				"source": "intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",
+				"type": f"qbo.{entity.lower()}.{verb}.v1",
+				"datacontenttype": "application/json",
+				"time": "2026-11-24T12:00:00Z",
+				"intuitentityid": entity_id,
+				"intuitaccountid": realm_id,
+				"data": {},
+			}
+		]
+	).encode()
 
 
 class TestWebhook(QBOTestCase):
@@ -48,8 +66,11 @@ class TestWebhook(QBOTestCase):
 		make_realm(first, realm_id=REALM_A, verifier="verifier-a")
 		make_realm(second, realm_id=REALM_B, verifier="verifier-b")
 		self.enqueued = []
-		patcher = patch.object(jobs, "enqueue_realm", side_effect=lambda realm_id, kind, **kw: self.enqueued.append(
-			(realm_id, kind, kw)))
+		patcher = patch.object(
+			jobs,
+			"enqueue_realm",
+			side_effect=lambda realm_id, kind, **kw: self.enqueued.append((realm_id, kind, kw)),
+		)
 		patcher.start()
 		self.addCleanup(patcher.stop)
 
@@ -71,7 +92,9 @@ class TestWebhook(QBOTestCase):
 		self.assertEqual([e["entity"] for e in accepted[REALM_A]], ["Customer", "Invoice"])
 		self.assertEqual(len(self.enqueued), 1)
 		realm_id, kind, kw = self.enqueued[0]
-		self.assertEqual((realm_id, kind, kw["after_commit"], kw["reason"]), (REALM_A, "pull", True, "webhook"))
+		self.assertEqual(
+			(realm_id, kind, kw["after_commit"], kw["reason"]), (REALM_A, "pull", True, "webhook")
+		)
 		self.assertEqual(kw["events"][1]["entity_id"], "130")
 
 	def test_cloudevents_payload_with_good_signature(self):
@@ -79,7 +102,9 @@ class TestWebhook(QBOTestCase):
 		status, accepted = webhook.handle(body, sign(body, "verifier-b"))
 		self.assertEqual(status, 200)
 		event = accepted[REALM_B][0]
-		self.assertEqual((event["entity"], event["entity_id"], event["operation"]), ("CreditMemo", "77", "Void"))
+		self.assertEqual(
+			(event["entity"], event["entity_id"], event["operation"]), ("CreditMemo", "77", "Void")
+		)
 		self.assertEqual(self.enqueued[0][:2], (REALM_B, "pull"))
 
 	def test_mixed_delivery_only_accepts_realms_of_the_signing_token(self):
@@ -91,7 +116,8 @@ class TestWebhook(QBOTestCase):
 
 	def test_same_app_token_accepts_every_realm_of_the_delivery(self):
 		frappe.get_doc(K.REALM, frappe.db.get_value(K.REALM, {"realm_id": REALM_B})).update(
-			{"webhook_verifier_token": "verifier-a"}).save(ignore_permissions=True)
+			{"webhook_verifier_token": "verifier-a"}
+		).save(ignore_permissions=True)
 		body = legacy((REALM_A, "Customer", "1", "Create"), (REALM_B, "Customer", "2", "Create"))
 		status, accepted = webhook.handle(body, sign(body, "verifier-a"))
 		self.assertEqual((status, set(accepted)), (200, {REALM_A, REALM_B}))
@@ -117,8 +143,12 @@ class TestWebhook(QBOTestCase):
 		self.assertEqual(frappe.local.response.http_status_code, 200)
 
 	def _request(self, body: bytes, signature: str) -> None:
-		builder = EnvironBuilder(method="POST", path=f"/api/method/{K.WEBHOOK_METHOD}", data=body,
-			headers={"intuit-signature": signature, "Content-Type": "application/json"})
+		builder = EnvironBuilder(
+			method="POST",
+			path=f"/api/method/{K.WEBHOOK_METHOD}",
+			data=body,
+			headers={"intuit-signature": signature, "Content-Type": "application/json"},
+		)
 		frappe.local.request = Request(builder.get_environ())
 		frappe.local.response = frappe._dict()
 		self.addCleanup(lambda: setattr(frappe.local, "request", None))

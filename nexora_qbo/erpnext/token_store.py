@@ -28,6 +28,7 @@ or an OAuth callback right after the realm was inserted), the autonomous connect
 tokens are then written through the current transaction, since they cannot outlive the realm anyway.
 MariaDB only (ERPNext's supported database); elsewhere the current connection is used.
 """
+
 from __future__ import annotations
 
 import json
@@ -150,25 +151,46 @@ def set_values_autonomously(doctype: str, name: str, values: dict[str, Any]) -> 
 
 def _db_value(value: Any) -> Any:
 	if isinstance(value, datetime):
-		return to_naive_utc(value)
+		return to_db_datetime(value)
 	return value
 
 
-def to_naive_utc(value: datetime | None) -> datetime | None:
-	"""Frappe Datetime columns are naive; the engine's datetimes are aware UTC. We store UTC."""
+def _system_tz():
+	import pytz
+	from frappe.utils import get_system_timezone
+
+	return pytz.timezone(get_system_timezone())
+
+
+def to_db_datetime(value: datetime | None) -> datetime | None:
+	"""An aware datetime (the engine's, UTC) as a Datetime column value: naive, in the site's system
+	timezone, which is Frappe's convention (the desk shows and filters Datetime columns as system time, and
+	`creation`/`now_datetime()` are system time). A naive value is taken as system time already."""
 	if value is None:
 		return None
-	if value.tzinfo is not None:
-		value = value.astimezone(timezone.utc).replace(tzinfo=None)
-	return value
+	if value.tzinfo is None:
+		return value
+	return value.astimezone(_system_tz()).replace(tzinfo=None)
 
 
-def to_aware_utc(value: datetime | str | None) -> datetime | None:
+def from_db_datetime(value: datetime | str | None) -> datetime | None:
+	"""A Datetime column value (naive system time) as an aware UTC datetime.
+
+	In the autumn DST overlap a naive time is ambiguous; the earlier instant is chosen, so a pull cursor
+	read back can only move earlier (a re-read the engine de-duplicates), never later (a skipped change)."""
 	if value in (None, ""):
 		return None
 	if isinstance(value, str):
 		value = frappe.utils.get_datetime(value)
-	return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+	if value.tzinfo is not None:
+		return value.astimezone(timezone.utc)
+	return _system_tz().localize(value, is_dst=True).astimezone(timezone.utc)
+
+
+# Earlier names of the two converters (part B's store.py imports them); same behaviour: system time in the
+# database, aware UTC in Python.
+to_naive_utc = to_db_datetime
+to_aware_utc = from_db_datetime
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -235,9 +257,9 @@ class RealmTokenStore:
 			"access_token": "*" * 10,
 			"refresh_token": "*" * 10,
 			"token_state": "*" * 10,
-			"access_token_expires_at": to_naive_utc(tokens.expires_at),
-			"refresh_token_expires_at": to_naive_utc(tokens.refresh_expires_at),
-			"refresh_token_hard_expiry": to_naive_utc(tokens.refresh_hard_expires_at),
+			"access_token_expires_at": to_db_datetime(tokens.expires_at),
+			"refresh_token_expires_at": to_db_datetime(tokens.refresh_expires_at),
+			"refresh_token_hard_expiry": to_db_datetime(tokens.refresh_hard_expires_at),
 			"last_token_refresh_on": frappe.utils.now_datetime(),
 		}
 		if AutonomousDB.available() and self._save_autonomously(name, secrets, columns):

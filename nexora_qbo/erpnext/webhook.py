@@ -11,6 +11,7 @@
   pull finds the same changes even if this delivery is lost.
 - The work is a pull job per realm (deduplicated by job id, enqueued after commit).
 """
+
 from __future__ import annotations
 
 import frappe

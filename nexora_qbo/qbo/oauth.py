@@ -260,7 +260,6 @@ class OAuthApp:
 		oauth = self._oauth_session(scope=None)
 		body = dumps({"token": token})
 		started_at, start = self.clock(), time.perf_counter()
-		response = None
 		try:
 			response = oauth.post(
 				tunnel_url(self.endpoints.revoke_url),
@@ -285,6 +284,8 @@ class OAuthApp:
 				start,
 			)
 			raise error from exc
+		finally:
+			self._close(oauth)
 		headers = dict(response.headers)
 		error = None
 		if not 200 <= response.status_code < 300:
@@ -314,6 +315,11 @@ class OAuthApp:
 			raise error
 
 	# -- internals ---------------------------------------------------------------------------------
+	def _close(self, oauth: OAuth2Session) -> None:
+		"""Release a per-call session's sockets, unless its adapters are the caller's (theirs to close)."""
+		if self._session is None:
+			oauth.close()
+
 	def _auth(self) -> HTTPBasicAuth:
 		return HTTPBasicAuth(self.client_id, self.client_secret)
 
@@ -396,6 +402,8 @@ class OAuthApp:
 		except (OAuth2Error, Warning, ValueError) as exc:
 			if "tokens" not in parsed:
 				raise OAuthError(f"token response rejected: {exc}") from exc
+		finally:
+			self._close(oauth)
 		if "tokens" not in parsed:
 			raise OAuthError("token endpoint gave no parsable answer")
 		return parsed["tokens"]

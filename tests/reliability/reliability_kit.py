@@ -256,6 +256,7 @@ class World:
 	def __init__(self, tmp: Path, seed: int, *, n_realms: int = 3, faults: dict | None = None,
 			conflict_policy: str = C.QBO_WINS):
 		self.tmp = Path(tmp)
+		self.tmp.mkdir(parents=True, exist_ok=True)
 		self.seed = seed
 		self.sb = SandboxServer(seed=seed, speed=0.0)
 		self.tap = Tap(self.sb)
@@ -457,13 +458,18 @@ OPS = (
 	("credit_note", 4), ("payment", 14), ("cancel", 5), ("bk_edit", 6), ("bk_new_customer", 1),
 	("push", 12), ("pull", 7), ("sync", 6),
 )
+LOCAL_OPS = tuple((n, wt) for n, wt in OPS if n not in ("push", "pull", "sync"))  # when the engine runs elsewhere
 
 
 class Workload:
 	"""A seeded mix of local document operations, bookkeeper edits in QBO and engine runs over all realms."""
 
-	def __init__(self, world: World, seed: int, ops=OPS):
+	def __init__(self, world: World, seed: int, ops=OPS, *, mid_sync: float = 0.5, pull_after_edit: float = 0.2):
+		"""`mid_sync`: share of bookkeeper edits fired from inside the engine's next push/pull (0 when the
+		engine runs in another process); `pull_after_edit`: chance of an immediate pull after her edit."""
 		self.w = world
+		self.mid_sync = mid_sync
+		self.pull_after_edit = pull_after_edit
 		self.rng = random.Random(seed)
 		self.names = [n for n, _ in ops]
 		self.weights = [wt for _, wt in ops]
@@ -514,8 +520,9 @@ class Workload:
 	def update_customer(self, rid: str) -> None:
 		if not self.o.customers[rid]:
 			return self.new_customer(rid)
-		lid = self.rng.choice(self.o.customers[rid])
-		f = self.rng.choice(list(MASTER_FIELDS))
+		self._local_edit(rid, self.rng.choice(self.o.customers[rid]), self.rng.choice(list(MASTER_FIELDS)))
+
+	def _local_edit(self, rid: str, lid: str, f: str) -> None:
 		value = self.uniq(rid, f[:2])
 		current = self.w.ledger.get(self.company(rid), C.CUSTOMER, lid)
 		exp = self.o.expected[(rid, lid)][f]
@@ -651,7 +658,14 @@ class Workload:
 			lid = self.rng.choice(mapped)
 			f = self.rng.choice(list(MASTER_FIELDS))
 			value = self.uniq(rid, "bk" + f[:2])
-			action = lambda mid: self._bk_customer(rid, lid, f, value, mid)  # noqa: E731
+			race = self.rng.random()
+			if race < 0.3:
+				self._local_edit(rid, lid, f)  # ops edits the same field first; not pushed yet when she edits
+
+			def action(mid: bool, rid=rid, lid=lid, f=f, value=value, after=race > 0.6) -> None:
+				self._bk_customer(rid, lid, f, value, mid)
+				if after and not mid:
+					self._local_edit(rid, lid, f)  # ops edits it right after her, before any pull
 		else:
 			mapped = [lid for lid in self.o.invoices[rid] if self.w.store.get_mapping(rid, C.INVOICE, lid)]
 			if not mapped:
@@ -659,9 +673,10 @@ class Workload:
 			lid = self.rng.choice(mapped)
 			cut = self.rng.choice([1, 2])
 			action = lambda mid: self._bk_invoice(rid, lid, cut, mid)  # noqa: E731
-		if self.rng.random() < 0.5:
+		if self.rng.random() >= self.mid_sync:
 			action(False)
-			self.w.engine.pull(rid) if self.rng.random() < 0.2 else None
+			if self.rng.random() < self.pull_after_edit:
+				self.w.engine.pull(rid)
 		else:
 			self.w.schedule_mid_sync(rid, self.rng.randint(1, 6), lambda: action(True))
 
@@ -885,6 +900,51 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 	return out
 
 
+def check_reviews_explained(w: World, o: Oracle) -> list[str]:
+	""""In review with a reason" must not become a hiding place: every open review item needs a cause the
+	workload created. Here the only causes are the bookkeeper's invoice edits: the edited invoice itself
+	(transaction_edited) and local payments/credit notes that no longer fit its reduced balance (rejected).
+	Also, QBO's invoice balances must equal the ledger's outstanding amounts except where such an item
+	explains the difference (a payment or credit application still in review)."""
+	out = []
+	bk_inv = {(e.realm, e.local_id) for e in o.bk_edits if e.entity == "Invoice"}
+	for rid in w.realms:
+		co, tag = w.company[rid], w.tag[rid]
+		held_docs = set()
+		for c in w.store.list_conflicts(rid, status=C.OPEN):
+			if c.kind == "transaction_edited" and c.local_type == C.INVOICE and (rid, c.local_id) in bk_inv:
+				held_docs.add((C.INVOICE, c.local_id))
+				continue
+			doc = w.ledger.get(co, c.local_type, c.local_id) if c.local_type and c.local_id else None
+			touched = set()
+			if doc and c.local_type == C.PAYMENT:
+				touched = {a["doc_key"] for a in doc["applications"] if a["doc_type"] == C.INVOICE}
+			elif doc and c.local_type == C.CREDIT_MEMO and doc.get("against_invoice"):
+				touched = {doc["against_invoice"]}
+			if c.kind == "rejected" and any((rid, i) in bk_inv for i in touched):
+				held_docs.add((c.local_type, c.local_id))
+				continue
+			out.append(f"{tag}: unexplained review item {c.kind} on {c.local_type} {c.local_id}: {c.reason}")
+		held_invoices = {lid for t, lid in held_docs if t == C.INVOICE}
+		for t, lid in held_docs:
+			doc = w.ledger.get(co, t, lid)
+			if t == C.PAYMENT:
+				held_invoices |= {a["doc_key"] for a in doc["applications"] if a["doc_type"] == C.INVOICE}
+			elif t == C.CREDIT_MEMO and doc.get("against_invoice"):
+				held_invoices.add(doc["against_invoice"])
+		for lid in o.invoices[rid]:
+			if lid in held_invoices or (rid, lid) in bk_inv:
+				continue
+			m, rec = _qbo_of(w, rid, C.INVOICE, lid)
+			local = w.ledger.get(co, C.INVOICE, lid)
+			if rec is None or local["state"] != "submitted":
+				continue
+			if money(rec.data.get("Balance", 0)) != local["outstanding"]:
+				out.append(f"{tag}: invoice {lid} balance in QBO {rec.data.get('Balance')} != outstanding here "
+					f"{local['outstanding']} (total {local['total']}), and nothing in review explains it")
+	return out
+
+
 def check_overwrites(w: World, o: Oracle) -> list[str]:
 	"""No bookkeeper edit is overwritten: the final QBO value is hers unless a later human action changed it
 	(a later edit of hers, or a local edit made AFTER the ledger showed her value: see Workload.update_customer).
@@ -1035,6 +1095,7 @@ def all_violations(w: World, o: Oracle, *, max_missing_audit: int = 0) -> dict[s
 		"cross_realm": check_realm_isolation(w),
 		"audit": check_audit(w, max_missing=max_missing_audit),
 		"unsettled": check_outbox_settled(w),
+		"unexplained": check_reviews_explained(w, o),
 	}
 
 
@@ -1067,4 +1128,4 @@ def fmt(violations: dict[str, list[str]], limit: int = 12) -> str:
 
 
 __all__ = ["World", "Workload", "Oracle", "all_violations", "summary", "fmt", "check_duplicates",
-	"check_overwrites", "check_nothing_lost", "check_realm_isolation", "check_audit", "check_outbox_settled"]
+	"check_overwrites", "check_reviews_explained", "check_nothing_lost", "check_realm_isolation", "check_audit", "check_outbox_settled"]

@@ -197,11 +197,15 @@ def test_lost_refresh_answer_is_recoverable_within_grace(server):
 	first = server.issue_tokens(realm, client_id)
 	server.set_oauth_faults(script=["lost_response"])
 	try:
-		token_call(server, client_id, secret, grant_type="refresh_token", refresh_token=first["refresh_token"])
+		token_call(
+			server, client_id, secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+		)
 		raise AssertionError("the answer should have been lost")
 	except requests.ConnectionError:
 		pass
-	retry = token_call(server, client_id, secret, grant_type="refresh_token", refresh_token=first["refresh_token"])
+	retry = token_call(
+		server, client_id, secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+	)
 	assert retry.status_code == 200  # the superseded token is still inside its grace period
 	server.advance_clock(hours=25)
 	assert (

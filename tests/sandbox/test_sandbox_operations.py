@@ -271,6 +271,10 @@ def test_cli_serves_seeded_realms_and_prints_credentials(capsys):
 	assert cli.main(["--port", "0", "--realms", "2", "--seed", "5", "--check"]) == 0
 	out = capsys.readouterr().out
 	assert out.count("  realm ") == 2 and "client_id=" in out and "client_secret=" in out
+	from nexora_qbo.cli import main as top_level
+
+	assert top_level(["sandbox", "--port", "0", "--realms", "1", "--check"]) == 0
+	assert capsys.readouterr().out.count("  realm ") == 1
 
 
 def test_concurrent_writes_get_unique_ids(server, realm):

@@ -15,6 +15,7 @@ from nexora_qbo.sandbox.webhooks import build_payload, sign
 from sandbox_testkit import Api, cassette, fixture_json, load_json, structure_diff
 
 UNMODELLED_TXN = frozenset({"$.Invoice.CustomField"})
+NONE = frozenset()
 
 
 def _body(interaction) -> dict:
@@ -33,6 +34,7 @@ def test_create_customer_matches_cassette(api):
 	resp = api.call("POST", "/customer", raw=rec["request_body"], params={"requestid": "shape-cust-1"})
 	assert resp.status_code == rec["status"] == 200
 	assert structure_diff(_body(rec), load_json(resp.text)) == []
+	assert resp.headers["Intuit-Tid"].startswith("1-") and resp.headers["Content-Type"].startswith("application/json")
 
 
 def test_create_invoice_matches_cassette(api):
@@ -459,3 +461,100 @@ def test_unknown_invoice_property_matches_400_json_cassette(api):
 	resp = api.call("POST", "/invoice", raw=rec["request_body"])
 	err = _assert_fault_like(_body(rec), resp, "2010")
 	assert err["Message"] == "Request has invalid or unsupported property" and '"BadJson"' in err["Detail"]
+
+
+def _airbyte(stream: str, index: int = 0) -> dict:
+	from sandbox_testkit import FIXTURES
+
+	rows = [
+		json.loads(line, parse_float=Decimal)
+		for line in (FIXTURES / "airbytehq-airbyte-source-quickbooks/expected_records.subset.jsonl").open()
+	]
+	record = [r["data"] for r in rows if r["stream"] == stream][index]
+	record.pop("airbyte_cursor", None)
+	return record
+
+
+def test_records_match_airbyte_sandbox_records(api):
+	"""Payment with LineEx, taxed Invoice, CreditMemo, sub-customer, Term, TaxCode, TaxRate (real records)."""
+	parent = api.create("Customer", {"DisplayName": "Freeman Sporting Goods"})
+	job = api.create(
+		"Customer",
+		{
+			"DisplayName": "0969 Ocean View Road",
+			"ParentRef": {"value": parent["Id"]},
+			"GivenName": "Sasha",
+			"FamilyName": "Tillou",
+			"CompanyName": "Freeman Sporting Goods",
+			"BillAddr": {"Line1": "370 Easy St."},
+			"ShipAddr": {"Line1": "370 Easy St."},
+			"PrimaryPhone": {"FreeFormNumber": "1"},
+			"Mobile": {"FreeFormNumber": "2"},
+			"Fax": {"FreeFormNumber": "3"},
+			"PrimaryEmailAddr": {"Address": "a@b.c"},
+			"WebAddr": {"URI": "http://x.example"},
+		},
+	)
+	assert job["FullyQualifiedName"] == "Freeman Sporting Goods:0969 Ocean View Road" and job["Level"] == 1
+	skip_addr = frozenset({"$.BillAddr", "$.ShipAddr"})
+	assert (
+		structure_diff(
+			_airbyte("customers"), job, ignore=skip_addr | {"$.DefaultTaxCodeRef"}, exact_keys=NONE
+		)
+		== []
+	)
+	inv = api.create(
+		"Invoice",
+		{
+			"CustomerRef": {"value": "1"},
+			"TxnTaxDetail": {"TxnTaxCodeRef": {"value": "2"}},
+			"Line": [
+				{
+					"Amount": Decimal("20.00"),
+					"Description": "Hats",
+					"DetailType": "SalesItemLineDetail",
+					"SalesItemLineDetail": {
+						"ItemRef": {"value": "6"},
+						"UnitPrice": 2,
+						"Qty": 10,
+						"TaxCodeRef": {"value": "TAX"},
+					},
+				}
+			],
+		},
+	)
+	pay = api.create(
+		"Payment",
+		{
+			"CustomerRef": {"value": "1"},
+			"TotalAmt": Decimal("10.00"),
+			"PaymentMethodRef": {"value": "1"},
+			"Line": [{"Amount": Decimal("10.00"), "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]}],
+		},
+	)
+	assert structure_diff(_airbyte("payments"), pay, ignore=frozenset({"$.LinkedTxn"}), exact_keys=NONE) == []
+	assert pay["Line"][0]["LineEx"]["any"][1]["value"] == {"Name": "txnOpenBalance", "Value": "21.65"}
+	inv = api.read("Invoice", inv["Id"])
+	skip_txn = frozenset({"$.CustomField", "$.CustomerMemo", "$.BillEmail", "$.DeliveryInfo"}) | skip_addr
+	assert structure_diff(_airbyte("invoices"), inv, ignore=skip_txn, exact_keys=NONE) == []
+	cm = api.create(
+		"CreditMemo",
+		{
+			"CustomerRef": {"value": "1"},
+			"Line": [
+				{
+					"Amount": Decimal("100.00"),
+					"DetailType": "SalesItemLineDetail",
+					"SalesItemLineDetail": {"ItemRef": {"value": "1"}, "UnitPrice": 100, "Qty": 1},
+				}
+			],
+		},
+	)
+	assert structure_diff(_airbyte("credit_memos"), cm, ignore=skip_txn, exact_keys=NONE) == []
+	for stream, entity, rid in (
+		("terms", "Term", "2"),
+		("tax_codes", "TaxCode", "2"),
+		("tax_rates", "TaxRate", "1"),
+		("items", "Item", "1"),
+	):
+		assert structure_diff(_airbyte(stream), api.read(entity, rid), exact_keys=NONE) == [], stream

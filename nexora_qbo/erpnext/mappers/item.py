@@ -115,17 +115,19 @@ def find_match(ctx: CompanyContext, record: dict) -> str | None:
 	keys = R.match_keys(C.ITEM, record)
 	if not keys:
 		return None
-	rows = frappe.get_all(DOCTYPE, fields=["name", "item_code", "item_name"])
+	from nexora_qbo.erpnext.mappers.customer import name_candidates
+
 	for key, value in keys:
 		if key == "name":
 			for field in ("item_code", "item_name"):
+				rows = name_candidates(DOCTYPE, field, value)
 				hits = sorted({r.name for r in rows if R.normalize_name(r.get(field)) == value})
 				if len(hits) == 1:
 					return hits[0]
 				if len(hits) > 1:
 					return None
 		elif key == "sku":
-			hits = sorted({r.name for r in rows if (r.item_code or "").casefold() == value})
+			hits = sorted(frappe.get_all(DOCTYPE, filters={"item_code": value}, pluck="name"))
 			if len(hits) == 1:
 				return hits[0]
 	return None
@@ -143,7 +145,7 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 			doc = frappe.new_doc(DOCTYPE)
 			doc.item_code = code
 			doc.item_group = ctx.default("item_group") or _root("Item Group")
-			doc.stock_uom = ctx.default("stock_uom") or "Nos"
+			doc.stock_uom = _uom(ctx, rec.get("type"))
 			doc.is_stock_item = 1 if rec.get("type") == "Inventory" else 0
 			doc.is_sales_item = 1
 			doc.is_purchase_item = 0 if rec.get("type") == "Service" else 1
@@ -153,7 +155,9 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 				raise LedgerError(f"The item {local_id} no longer exists in ERPNext.")
 			doc = frappe.get_doc(DOCTYPE, local_id)
 		doc.item_name = rec["name"][:140]
-		doc.description = rec.get("description") or doc.description or rec["name"]
+		# no description in QBO -> ERPNext's default (the name), which reads back as "no description": a
+		# description the bookkeeper cleared is never pushed back to QBO
+		doc.description = rec.get("description") or doc.item_name
 		doc.disabled = 0 if rec.get("active", True) else 1
 		_set_defaults(ctx, doc, rec)
 		mark_origin(doc)
@@ -161,6 +165,18 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		if rec.get("rate") is not None:
 			_set_price(ctx, doc.name, rec["rate"])
 	return doc.name
+
+
+def _uom(ctx: CompanyContext, qbo_type: str | None) -> str:
+	"""QBO quantities may be fractional (7.5 hours): a service or non-inventory item gets a UOM that allows
+	fractions (the realm's, or "Hour"), since ERPNext's default "Nos" must be a whole number."""
+	wanted = ctx.default("stock_uom") or "Nos"
+	if qbo_type == "Inventory" or not cint(frappe.db.get_value("UOM", wanted, "must_be_whole_number")):
+		return wanted
+	for candidate in ("Hour", "Unit", "Day"):
+		if frappe.db.exists("UOM", candidate) and not cint(frappe.db.get_value("UOM", candidate, "must_be_whole_number")):
+			return candidate
+	return wanted
 
 
 def _root(doctype: str) -> str:
@@ -176,11 +192,21 @@ def _set_defaults(ctx: CompanyContext, doc, rec: dict) -> None:
 	if row is None:
 		if not income and not expense:
 			return
-		row = doc.append("item_defaults", {"company": ctx.company})
+		row = doc.append("item_defaults", {"company": ctx.company, "default_warehouse": _warehouse(ctx.company)})
+	elif row.default_warehouse and frappe.db.get_value("Warehouse", row.default_warehouse, "company") != ctx.company:
+		row.default_warehouse = _warehouse(ctx.company)
 	if income:
 		row.income_account = income
 	if expense:
 		row.expense_account = expense
+
+
+def _warehouse(company: str) -> str | None:
+	"""A leaf warehouse of the company (ERPNext refuses an Item Default whose warehouse is another company's)."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	if frappe.db.exists("Warehouse", f"Stores - {abbr}"):
+		return f"Stores - {abbr}"
+	return frappe.db.get_value("Warehouse", {"company": company, "is_group": 0}, "name")
 
 
 def _set_price(ctx: CompanyContext, item_code: str, rate) -> None:

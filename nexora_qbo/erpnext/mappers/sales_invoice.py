@@ -238,6 +238,8 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 	doc.selling_price_list = price_list(ctx)
 	doc.ignore_pricing_rule = 1
 	doc.disable_rounded_total = 1
+	# QBO's due date is the truth: no schedule from the customer's default payment terms template
+	doc.ignore_default_payment_terms_template = 1
 	doc.update_stock = 0
 	doc.debit_to = _receivable(ctx, rec["customer"])
 	header_cc = local_value("Cost Center", rec.get("class_"), ctx.company) or ctx.default("cost_center")

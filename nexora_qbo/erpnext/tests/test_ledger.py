@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
+from frappe.tests.utils import FrappeTestCase, change_settings
 from frappe.utils import add_days, getdate, nowdate
 
 from nexora_qbo.erpnext import constants as K
@@ -71,20 +71,20 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(got["billing_address"]["city"], "Dallas")
 		self.assertEqual(got["billing_address"]["country"], "United States")
 		# written from QBO: no outbox intent, although the realm pushes new masters (echo suppression)
-		self.assertEqual(outbox_for("Customer", name), [])
+		self.assertEqual(outbox_for("Customer", name, self.realm), [])
 		# an update from QBO (merged record) changes the contact, still without an echo
 		self.ledger.upsert_from_qbo(COMPANY, C.CUSTOMER, name, {**got, "phone": "(214) 555-0199", "active": False})
 		again = self.ledger.get(COMPANY, C.CUSTOMER, name)
 		self.assertEqual(again["phone"], "(214) 555-0199")
 		self.assertFalse(again["active"])
-		self.assertEqual(outbox_for("Customer", name), [])
+		self.assertEqual(outbox_for("Customer", name, self.realm), [])
 
 	def test_a_user_edit_does_record_an_intent(self):
 		"""The control for the echo test: the same kind of save without the sync's flags is sent to QBO."""
 		doc = frappe.get_doc({"doctype": "Customer", "customer_name": "Typed By Ops NQB",
 			"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}), "territory":
 			frappe.db.get_value("Territory", {"is_group": 0})}).insert()
-		self.assertEqual(outbox_for("Customer", doc.name), ["create"])
+		self.assertEqual(outbox_for("Customer", doc.name, self.realm), ["create"])
 
 	def test_find_match_customer_by_stable_keys_never_by_suffixed_name(self):
 		first = self.ledger.upsert_from_qbo(COMPANY, C.CUSTOMER, None, {"display_name": "Twin Staffing NQB"})
@@ -112,7 +112,7 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(got["income_account"], income)
 		self.assertEqual(frappe.db.get_value("Item Default", {"parent": name, "company": COMPANY}, "income_account"), income)
 		self.assertEqual(frappe.db.get_value("Item", name, "is_stock_item"), 0)
-		self.assertEqual(outbox_for("Item", name), [])
+		self.assertEqual(outbox_for("Item", name, self.realm), [])
 		self.assertEqual(self.ledger.find_match(COMPANY, C.ITEM, {"name": "nqb per diem"}), name)
 
 	# invoices -----------------------------------------------------------------------------------------------
@@ -125,14 +125,14 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(si.docstatus, 1)
 		self.assertEqual(getdate(si.posting_date), getdate(past))
 		self.assertEqual(si.set_posting_time, 1)
-		self.assertEqual(Decimal(str(si.grand_total)).quantize(R.CENT), Decimal("2115.72"))
+		self.assertEqual(Decimal(str(si.grand_total)).quantize(R.CENT), Decimal("2116.09"))
 		self.assertTrue(si.flags.get(K.DOC_ORIGIN_FLAG) is None)  # flags live on the saved object only
-		self.assertEqual(outbox_for("Sales Invoice", name), [])
+		self.assertEqual(outbox_for("Sales Invoice", name, self.realm), [])
 		got = self.ledger.get(COMPANY, C.INVOICE, name)
 		self.assertEqual(got["state"], "submitted")
-		self.assertEqual(got["total"], Decimal("2115.72"))
+		self.assertEqual(got["total"], Decimal("2116.09"))
 		self.assertEqual(got["tax_total"], Decimal("12.34"))
-		self.assertEqual(got["outstanding"], Decimal("2115.72"))
+		self.assertEqual(got["outstanding"], Decimal("2116.09"))
 		self.assertEqual([(ln["item"], ln["qty"], ln["amount"]) for ln in got["lines"]],
 			[(self.hours, Decimal("40"), Decimal("1800.00")), (self.overtime, Decimal("4.5"), Decimal("303.75"))])
 		self.assertEqual(got["lines"][0]["description"], "Week 45")
@@ -164,7 +164,7 @@ class TestFrappeLedger(FrappeTestCase):
 			"income_account": f"Sales - {ABBR}", "cost_center": f"Main - {ABBR}"}]})
 		si.insert()
 		si.submit()
-		self.assertEqual(outbox_for("Sales Invoice", si.name), ["create"])
+		self.assertEqual(outbox_for("Sales Invoice", si.name, self.realm), ["create"])
 		got = self.ledger.get(COMPANY, C.INVOICE, si.name)
 		self.assertEqual((got["doc_number"], got["customer"], got["total"]), (si.name, self.customer, Decimal("360.00")))
 		self.assertIsNone(self.ledger.get(COMPANY, C.CREDIT_MEMO, si.name))  # an invoice is not a credit memo
@@ -199,7 +199,7 @@ class TestFrappeLedger(FrappeTestCase):
 				{"doc_type": "invoice", "doc_key": inv2, "amount": "200.00"}], "unapplied": "50.00"})
 		pe = frappe.get_doc("Payment Entry", pay)
 		self.assertEqual(pe.docstatus, 1)
-		self.assertEqual(outbox_for("Payment Entry", pay), [])
+		self.assertEqual(outbox_for("Payment Entry", pay, self.realm), [])
 		self.assertEqual(self.outstanding(inv1), Decimal("0.00"))
 		self.assertEqual(self.outstanding(inv2), Decimal("340.00"))
 		self.assertEqual(frappe.db.get_value("Sales Invoice", inv1, "status"), "Paid")
@@ -213,9 +213,11 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(self.ledger.get(COMPANY, C.INVOICE, inv2)["outstanding"], Decimal("340.00"))
 
 		# a paid invoice cannot be cancelled while the payment is allocated to it: clear reason
-		with self.assertRaises(CannotCancel) as ctx:
-			self.ledger.cancel_from_qbo(COMPANY, C.INVOICE, inv1, "voided in QuickBooks")
+		with change_settings("Accounts Settings", {"unlink_payment_on_cancellation_of_invoice": 0}):
+			with self.assertRaises(CannotCancel) as ctx:
+				self.ledger.cancel_from_qbo(COMPANY, C.INVOICE, inv1, "voided in QuickBooks")
 		self.assertIn(pay, str(ctx.exception))
+		self.assertIn("Unlink Payment on Cancellation of Invoice", str(ctx.exception))
 		self.assertEqual(frappe.db.get_value("Sales Invoice", inv1, "docstatus"), 1)
 		# voiding the payment in QBO cancels the Payment Entry and the outstanding amounts come back
 		self.ledger.cancel_from_qbo(COMPANY, C.PAYMENT, pay, "voided in QuickBooks")
@@ -224,6 +226,16 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(self.outstanding(inv2), Decimal("540.00"))
 		self.ledger.cancel_from_qbo(COMPANY, C.INVOICE, inv1, "voided in QuickBooks")
 		self.assertEqual(self.ledger.get(COMPANY, C.INVOICE, inv1)["state"], "cancelled")
+
+	def test_paid_invoice_cancel_with_unlink_setting_leaves_an_advance(self):
+		inv = self.import_invoice([{"item": self.hours, "qty": "2", "rate": "45.00"}])
+		pay = self.ledger.upsert_from_qbo(COMPANY, C.PAYMENT, None, {"customer": self.customer, "txn_date": str(self.today),
+			"total": "90.00", "applications": [{"doc_type": "invoice", "doc_key": inv, "amount": "90.00"}]})
+		with change_settings("Accounts Settings", {"unlink_payment_on_cancellation_of_invoice": 1}):
+			self.ledger.cancel_from_qbo(COMPANY, C.INVOICE, inv, "voided in QuickBooks")
+		self.assertEqual(frappe.db.get_value("Sales Invoice", inv, "docstatus"), 2)
+		pe = frappe.get_doc("Payment Entry", pay)
+		self.assertEqual((pe.docstatus, Decimal(str(pe.unallocated_amount)).quantize(R.CENT)), (1, Decimal("90.00")))
 
 	def test_over_allocation_is_refused_with_erpnext_reason(self):
 		inv = self.import_invoice([{"item": self.hours, "qty": "1", "rate": "45.00"}])
@@ -239,3 +251,44 @@ class TestFrappeLedger(FrappeTestCase):
 		self.ledger.cancel_from_qbo(COMPANY, C.ITEM, item, "made inactive in QuickBooks")
 		self.assertFalse(self.ledger.get(COMPANY, C.ITEM, item)["active"])
 		self.assertNotIn(item, self.ledger.list_ids(COMPANY, C.ITEM))
+
+	def test_fields_erpnext_cannot_hold_keep_qbos_last_synced_value(self):
+		"""A NonInventory item stays NonInventory (ERPNext has only stock/non-stock) and its SKU and taxable
+		flag are not wiped: read back from the mapping's snapshot, so they never look like local edits."""
+		from nexora_qbo.erpnext.store import FrappeStore
+		from nexora_qbo.sync.ports import Mapping
+
+		name = self.ledger.upsert_from_qbo(COMPANY, C.ITEM, None, {"name": "NQB Safety Vest", "type": "NonInventory",
+			"rate": "12.00", "sku": "VEST-1", "taxable": True})
+		self.assertEqual(self.ledger.get(COMPANY, C.ITEM, name)["type"], "Service")  # unmapped: ERPNext's view
+		base = {"Id": "77", "SyncToken": "0", "Name": "NQB Safety Vest", "Type": "NonInventory", "Sku": "VEST-1",
+			"UnitPrice": Decimal("12.00"), "Taxable": True, "Active": True}
+		FrappeStore().save_mapping(Mapping(realm_id=REALM_ID, local_type=C.ITEM, local_id=name, qbo_entity="Item",
+			qbo_id="77", sync_token="0", base=base))
+		got = self.ledger.get(COMPANY, C.ITEM, name)
+		self.assertEqual((got["type"], got["sku"], got["taxable"], got["rate"]), ("NonInventory", "VEST-1", True, Decimal("12")))
+		# a customer's CompanyName that differs from its display name survives the same way
+		cust = self.ledger.upsert_from_qbo(COMPANY, C.CUSTOMER, None, {"display_name": "Gulf Welding NQB",
+			"company_name": "Gulf Coast Welding LLC", "terms": "qbo:3"})
+		FrappeStore().save_mapping(Mapping(realm_id=REALM_ID, local_type=C.CUSTOMER, local_id=cust,
+			qbo_entity="Customer", qbo_id="78", sync_token="0", base={"Id": "78", "DisplayName": "Gulf Welding NQB",
+			"CompanyName": "Gulf Coast Welding LLC", "SalesTermRef": {"value": "3"}, "Active": True}))
+		got = self.ledger.get(COMPANY, C.CUSTOMER, cust)
+		self.assertEqual((got["company_name"], got["terms"]), ("Gulf Coast Welding LLC", "qbo:3"))
+
+	def test_class_map_puts_invoice_on_the_mapped_cost_center(self):
+		cc = frappe.get_doc({"doctype": "Cost Center", "cost_center_name": "Healthcare NQB", "company": COMPANY,
+			"parent_cost_center": f"{COMPANY} - {ABBR}", "is_group": 0}).insert()
+		realm = frappe.get_doc(K.REALM, self.realm)
+		realm.append("reference_maps", {"map_type": "Cost Center", "local_value": cc.name, "qbo_id": "300"})
+		realm.save()
+		name = self.import_invoice([{"item": self.hours, "qty": "1", "rate": "45.00"}], class_=cc.name)
+		si = frappe.get_doc("Sales Invoice", name)
+		self.assertEqual((si.cost_center, si.items[0].cost_center), (cc.name, cc.name))
+		self.assertEqual(self.ledger.get(COMPANY, C.INVOICE, name)["class_"], cc.name)
+
+	def test_credit_only_payment_is_refused_with_a_reason(self):
+		with self.assertRaises(LedgerError) as ctx:
+			self.ledger.upsert_from_qbo(COMPANY, C.PAYMENT, None, {"customer": self.customer, "txn_date": str(self.today),
+				"total": "0", "applications": []})
+		self.assertIn("Payment Reconciliation", str(ctx.exception))

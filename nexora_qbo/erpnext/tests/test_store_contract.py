@@ -12,6 +12,7 @@ from frappe.tests.utils import FrappeTestCase
 import nexora_qbo
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.store import FrappeStore
+from nexora_qbo.erpnext.tests.utils import purge_committed_audit
 from nexora_qbo.sync.ports import AuditRow, RealmSettings
 
 _CONTRACT = Path(nexora_qbo.__file__).resolve().parent.parent / "tests" / "contracts" / "store_contract.py"
@@ -21,26 +22,26 @@ _spec.loader.exec_module(_contract)
 StoreContract = _contract.StoreContract
 
 TEST_REALM_NAMES = ("Co One", "Co Two", "Co Audit")
-
-
-def purge_committed_audit(realms) -> None:
-	"""Audit rows are committed on their own connection, so a test's rollback does not remove them: tests
-	delete their own (and only their own) rows the same way, so every run starts from an empty trail."""
-	from nexora_qbo.erpnext.token_store import AutonomousDB
-
-	with AutonomousDB() as adb:
-		with adb.transaction() as cur:
-			for realm in realms:
-				cur.execute(f"delete from `tab{K.SYNC_LOG}` where realm=%s", (realm,))
+CONTRACT_REALM_IDS = ["NQB-STORE-1", "NQB-STORE-2", "NQB-STORE-3", "RA"]
 
 
 def wipe_engine_tables() -> None:
-	"""A fresh, empty store inside the test transaction (rolled back by FrappeTestCase afterwards)."""
-	for doctype in (K.ENTITY_MAP, K.OUTBOX, K.CURSOR, K.SYNC_EVENT, K.CONFLICT, K.REALM_REFERENCE, K.REALM):
-		frappe.db.delete(doctype)
+	"""A fresh, empty store for the contract's realms, inside the test transaction (rolled back afterwards).
+
+	Only the rows of the test realms are removed (never a whole table): other test runs on the same site
+	must not be blocked by our row locks."""
+	realms = list(TEST_REALM_NAMES) + frappe.get_all(
+		K.REALM, filters={"realm_id": ("in", CONTRACT_REALM_IDS)}, pluck="name"
+	)
+	for doctype in (K.ENTITY_MAP, K.OUTBOX, K.CURSOR, K.SYNC_EVENT, K.CONFLICT):
+		frappe.db.delete(doctype, {"realm": ("in", realms)})
+	frappe.db.delete(K.REALM_REFERENCE, {"parent": ("in", realms)})
+	frappe.db.delete(K.REALM, {"name": ("in", realms)})
 
 
 class TestFrappeStoreContract(StoreContract, FrappeTestCase):
+	REALM_1, REALM_2, REALM_3 = CONTRACT_REALM_IDS[:3]
+
 	def make_store(self):
 		wipe_engine_tables()
 		purge_committed_audit(TEST_REALM_NAMES)

@@ -95,5 +95,11 @@ def purge_committed_audit(realms) -> None:
 				cur.execute(f"delete from `tab{K.SYNC_LOG}` where realm=%s", (realm,))
 
 
-def outbox_for(doctype: str, name: str) -> list:
-	return frappe.get_all(K.OUTBOX, filters={"reference_doctype": doctype, "reference_name": name}, pluck="action")
+def outbox_for(doctype: str, name: str, realm: str) -> list:
+	"""Actions of the realm's outbox entries for one document (other realms on the site are not ours)."""
+	return frappe.get_all(
+		K.OUTBOX,
+		filters={"realm": realm, "reference_doctype": doctype, "reference_name": name},
+		pluck="action",
+		order_by="name asc",
+	)

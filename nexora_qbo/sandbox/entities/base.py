@@ -33,6 +33,7 @@ REF_ENTITIES = {
 	"TaxCodeRef": "TaxCode",
 	"TaxRateRef": "TaxRate",
 	"SalesTaxCodeRef": "TaxCode",
+	"PaymentMethodRef": "PaymentMethod",
 }
 # Refs QBO answers with a "name" (fixtures: CustomerRef/ItemRef/CurrencyRef carry one; TaxCodeRef,
 # DepositToAccountRef, ParentRef, DefaultTaxCodeRef do not).
@@ -46,6 +47,7 @@ NAMED_REFS = {
 	"AssetAccountRef",
 	"TaxRateRef",
 	"ItemAccountRef",
+	"SalesTermRef",
 }
 
 

@@ -18,6 +18,27 @@ ZERO = Decimal("0")
 LINK_TYPES = ("Invoice", "CreditMemo")
 
 
+def _name_value(name: str, value: str) -> dict:
+	"""One JAXB-serialised NameValue, as QBO's JSON shows LineEx (airbyte expected_records Payment 101)."""
+	return {
+		"name": "{http://schema.intuit.com/finance/v3}NameValue",
+		"declaredType": "com.intuit.schema.finance.v3.NameValue",
+		"scope": "javax.xml.bind.JAXBElement$GlobalScope",
+		"value": {"Name": name, "Value": value},
+		"nil": False,
+		"globalScope": True,
+		"typeSubstituted": False,
+	}
+
+
+def name_values(txn_id: str, open_balance, doc_number) -> dict:
+	"""Read-only LineEx: txnId, txnOpenBalance (before this payment), txnReferenceNumber (fx payment XML)."""
+	items = [_name_value("txnId", txn_id), _name_value("txnOpenBalance", f"{money(open_balance):.2f}")]
+	if doc_number:
+		items.append(_name_value("txnReferenceNumber", str(doc_number)))
+	return {"any": items}
+
+
 def linked_targets(data: dict | None) -> set[tuple[str, str]]:
 	out = set()
 	for line in (data or {}).get("Line", []) or []:
@@ -94,7 +115,9 @@ class PaymentSpec(EntitySpec):
 						"Line.Amount",
 					)
 				clean_links.append({"TxnId": txn_id, "TxnType": txn_type})
+				line_ex = name_values(txn_id, open_balance, target.data.get("DocNumber"))
 			ln["LinkedTxn"] = clean_links
+			ln["LineEx"] = line_ex
 			ln["Amount"] = amount if not voided else money(ZERO)
 			sign = -1 if clean_links[0]["TxnType"] == "CreditMemo" else 1
 			applied += sign * ln["Amount"]

@@ -328,6 +328,12 @@ class SalesTxnSpec(EntitySpec):
 
 	def due_date(self, realm, data, customer) -> None:
 		"""DueDate from SalesTermRef, else the customer's term, else Preferences DefaultTerms, else TxnDate"""
+		if not data.get("SalesTermRef") and (customer.data.get("SalesTermRef") or {}).get("value"):
+			term_id = str(customer.data["SalesTermRef"]["value"])  # the customer's terms
+			term = realm.get("Term", term_id)
+			data["SalesTermRef"] = (
+				{"value": term_id, "name": term.data["Name"]} if term else {"value": term_id}
+			)
 		if data.get("DueDate"):
 			data["DueDate"] = parse_txn_date(data["DueDate"], "DueDate").isoformat()
 			return

@@ -4,6 +4,7 @@
 an action; the action is recorded (who, when, note) and the engine's resolve runs in a job under the realm
 lock. Rows are written by the sync, never edited by hand (no write permission for any role).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,16 +30,19 @@ class QBOConflict(Document):
 			self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
 
 	def action_buttons(self) -> list[dict]:
+		# the engine says what it can do for this item; closing it without action is always possible
 		allowed = [a for a in (self.allowed_actions or "").split(",") if a]
-		if not allowed:
-			allowed = ["retry", "keep_qbo", "keep_local", "accept_qbo", "dismiss"]
+		if "dismiss" not in allowed:
+			allowed.append("dismiss")
 		return [{"action": a, "label": K.CONFLICT_ACTION_LABELS.get(a, a)} for a in allowed]
 
 	def render_diff(self) -> str:
 		"""Field differences as an HTML table: last synced | ERPNext | QuickBooks (escaped)."""
 		diffs = _loads(self.diffs) or []
 		if not diffs:
-			diffs = compute_diffs(_loads(self.base_version), _loads(self.local_version), _loads(self.qbo_version))
+			diffs = compute_diffs(
+				_loads(self.base_version), _loads(self.local_version), _loads(self.qbo_version)
+			)
 		if not diffs:
 			return f"<p class='text-muted'>{escape_html(_('No field differences recorded.'))}</p>"
 		head = "".join(
@@ -76,7 +80,8 @@ def _cell(value) -> str:
 	if value is None or value == "":
 		return "<span class='text-muted'>—</span>"
 	if isinstance(value, (dict, list)):
-		return f"<pre style='white-space:pre-wrap;margin:0'>{escape_html(json.dumps(value, indent=1, default=str))}</pre>"
+		text = escape_html(json.dumps(value, indent=1, default=str))
+		return f"<pre style='white-space:pre-wrap;margin:0'>{text}</pre>"
 	return escape_html(str(value))
 
 
@@ -94,7 +99,9 @@ def compute_diffs(base: dict | None, local: dict | None, qbo: dict | None) -> li
 		if field in ("state", "outstanding"):
 			continue
 		if local.get(field) != qbo.get(field):
-			out.append({"field": field, "base": base.get(field), "local": local.get(field), "qbo": qbo.get(field)})
+			out.append(
+				{"field": field, "base": base.get(field), "local": local.get(field), "qbo": qbo.get(field)}
+			)
 	return out
 
 
@@ -104,7 +111,7 @@ def compute_diffs(base: dict | None, local: dict | None, qbo: dict | None) -> li
 
 
 def conflict_to_fields(conflict, realm: str) -> dict:
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 	from nexora_qbo.sync.records import dumps
 
 	status = {v: k for k, v in K.CONFLICT_STATUS_LABELS.items()}
@@ -129,14 +136,14 @@ def conflict_to_fields(conflict, realm: str) -> dict:
 		"resolution": conflict.resolution,
 		"allowed_actions": ",".join(conflict.actions or []),
 		"outbox": int(conflict.outbox_id) if conflict.outbox_id else None,
-		"created_at": to_naive_utc(conflict.created_at),
-		"resolved_on": to_naive_utc(conflict.resolved_at),
+		"created_at": to_db_datetime(conflict.created_at),
+		"resolved_on": to_db_datetime(conflict.resolved_at),
 		"resolved_by": conflict.resolved_by,
 	}
 
 
 def row_to_conflict(row, realm_id: str):
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import Conflict
 	from nexora_qbo.sync.records import loads
 
@@ -156,8 +163,8 @@ def row_to_conflict(row, realm_id: str):
 		resolution=row.resolution or None,
 		actions=[a for a in (row.allowed_actions or "").split(",") if a],
 		outbox_id=str(row.outbox) if row.outbox else None,
-		created_at=to_aware_utc(row.created_at),
-		resolved_at=to_aware_utc(row.resolved_on),
+		created_at=from_db_datetime(row.created_at),
+		resolved_at=from_db_datetime(row.resolved_on),
 		resolved_by=row.resolved_by or None,
 		id=str(row.name),
 	)
@@ -195,7 +202,9 @@ def resolve(conflict: str, action: str, note: str | None = None) -> dict:
 		},
 	)
 	label = K.CONFLICT_ACTION_LABELS.get(action, action)
-	doc.add_comment("Info", _("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {note}" if note else ""))
+	doc.add_comment(
+		"Info", _("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {note}" if note else "")
+	)
 
 	from nexora_qbo.erpnext import jobs
 

@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
 """The review queue: side-by-side diff (escaped), engine round trip, role-checked and audited actions."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,22 +11,44 @@ from unittest.mock import patch
 import frappe
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import conflict_to_fields, resolve, row_to_conflict
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, make_user, test_ignore  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import (
+	conflict_to_fields,
+	resolve,
+	row_to_conflict,
+)
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	TEST_IGNORE,
+	QBOTestCase,
+	make_realm,
+	make_user,
+)
 from nexora_qbo.sync.ports import Conflict
 
 REALM_ID = "9130000000201"
 
+test_ignore = TEST_IGNORE  # ERPNext test records are not needed here
+
 
 def engine_conflict(**kw) -> Conflict:
 	values = dict(
-		realm_id=REALM_ID, local_type="customer", local_id="Acme Staffing", qbo_entity="Customer", qbo_id="58",
-		kind="field_conflict", reason="The email was changed in both ERPNext and QuickBooks.",
+		realm_id=REALM_ID,
+		local_type="customer",
+		local_id="Acme Staffing",
+		qbo_entity="Customer",
+		qbo_id="58",
+		kind="field_conflict",
+		reason="The email was changed in both ERPNext and QuickBooks.",
 		local_version={"email": "ap@acme.example", "credit": Decimal("10.50")},
 		qbo_version={"email": "<script>alert(1)</script>", "credit": Decimal("10.50")},
 		base_version={"email": "old@acme.example", "credit": Decimal("10.50")},
-		diffs=[{"field": "email", "base": "old@acme.example", "local": "ap@acme.example",
-			"qbo": "<script>alert(1)</script>"}],
+		diffs=[
+			{
+				"field": "email",
+				"base": "old@acme.example",
+				"local": "ap@acme.example",
+				"qbo": "<script>alert(1)</script>",
+			}
+		],
 		actions=["keep_qbo", "keep_local", "dismiss"],
 		created_at=datetime(2026, 11, 5, 9, 30, tzinfo=timezone.utc),
 	)
@@ -89,9 +112,15 @@ class TestQBOConflict(QBOTestCase):
 		self.assertEqual(doc.status, "Open")  # the engine resolves it, not the web request
 		kwargs = enqueue.call_args.kwargs
 		self.assertTrue(kwargs["enqueue_after_commit"])
-		self.assertEqual((kwargs["conflict_id"], kwargs["action"], kwargs["user"]), (str(doc.name), "keep_qbo", "Administrator"))
-		comments = frappe.get_all("Comment", filters={"reference_doctype": K.CONFLICT, "reference_name": str(doc.name)},
-			pluck="content")
+		self.assertEqual(
+			(kwargs["conflict_id"], kwargs["action"], kwargs["user"]),
+			(str(doc.name), "keep_qbo", "Administrator"),
+		)
+		comments = frappe.get_all(
+			"Comment",
+			filters={"reference_doctype": K.CONFLICT, "reference_name": str(doc.name)},
+			pluck="content",
+		)
 		self.assertTrue(any("Keep QBO" in c for c in comments))
 
 	def test_resolved_conflict_cannot_be_resolved_again(self):

@@ -5,6 +5,7 @@
 Kept apart from QBO Realm on purpose: the pull job rewrites it often, and a row lock on the realm itself
 would make token writes (token_store.py) wait for the job's commit.
 """
+
 from __future__ import annotations
 
 from frappe.model.document import Document
@@ -15,27 +16,27 @@ class QBOCursor(Document):
 
 
 def cursor_to_fields(cursor, realm: str) -> dict:
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 	from nexora_qbo.sync.records import dumps
 
 	return {
 		"realm": realm,
-		"changed_since": to_naive_utc(cursor.changed_since),
+		"changed_since": to_db_datetime(cursor.changed_since),
 		"seen": dumps(cursor.seen or {}),
-		"last_sweep_at": to_naive_utc(cursor.last_sweep_at),
-		"updated_at": to_naive_utc(cursor.updated_at),
+		"last_sweep_at": to_db_datetime(cursor.last_sweep_at),
+		"updated_at": to_db_datetime(cursor.updated_at),
 	}
 
 
 def row_to_cursor(row, realm_id: str):
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import Cursor
 	from nexora_qbo.sync.records import loads
 
 	return Cursor(
 		realm_id=realm_id,
-		changed_since=to_aware_utc(row.changed_since),
+		changed_since=from_db_datetime(row.changed_since),
 		seen=loads(row.seen) or {},
-		last_sweep_at=to_aware_utc(row.last_sweep_at),
-		updated_at=to_aware_utc(row.updated_at),
+		last_sweep_at=from_db_datetime(row.last_sweep_at),
+		updated_at=from_db_datetime(row.updated_at),
 	)

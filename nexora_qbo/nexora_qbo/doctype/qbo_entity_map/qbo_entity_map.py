@@ -6,6 +6,7 @@ Unique on (realm, reference_doctype, reference_name) and on (realm, qbo_entity, 
 database unique indexes (created in `on_doctype_update`, so also under concurrent workers) and checked in
 `validate` for a readable message.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -19,7 +20,11 @@ class QBOEntityMap(Document):
 	def validate(self):
 		self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
 		for fields in (("reference_doctype", "reference_name"), ("qbo_entity", "qbo_id")):
-			filters = {"realm": self.realm, **{f: self.get(f) for f in fields}, "name": ("!=", self.name or "")}
+			filters = {
+				"realm": self.realm,
+				**{f: self.get(f) for f in fields},
+				"name": ("!=", self.name or ""),
+			}
 			other = frappe.db.get_value(K.ENTITY_MAP, filters, "name")
 			if other:
 				frappe.throw(
@@ -31,12 +36,14 @@ class QBOEntityMap(Document):
 
 
 def on_doctype_update():
-	frappe.db.add_unique(K.ENTITY_MAP, ["realm", "reference_doctype", "reference_name"], "unique_local_document")
+	frappe.db.add_unique(
+		K.ENTITY_MAP, ["realm", "reference_doctype", "reference_name"], "unique_local_document"
+	)
 	frappe.db.add_unique(K.ENTITY_MAP, ["realm", "qbo_entity", "qbo_id"], "unique_qbo_record")
 
 
 def mapping_to_fields(mapping, realm: str) -> dict:
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 	from nexora_qbo.sync.records import dumps
 
 	return {
@@ -51,12 +58,12 @@ def mapping_to_fields(mapping, realm: str) -> dict:
 		"last_sent_hash": mapping.last_sent_hash,
 		"remote_hash": mapping.remote_hash,
 		"status": mapping.status,
-		"last_synced_on": to_naive_utc(mapping.updated_at),
+		"last_synced_on": to_db_datetime(mapping.updated_at),
 	}
 
 
 def row_to_mapping(row, realm_id: str):
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import Mapping
 	from nexora_qbo.sync.records import loads
 
@@ -71,5 +78,5 @@ def row_to_mapping(row, realm_id: str):
 		last_sent_hash=row.last_sent_hash,
 		remote_hash=row.remote_hash,
 		status=row.status or "active",
-		updated_at=to_aware_utc(row.last_synced_on),
+		updated_at=from_db_datetime(row.last_synced_on),
 	)

@@ -9,6 +9,7 @@ and inserting one never takes a naming-series row lock inside a user's submit.
 directly (through nexora_qbo.sync.outbox.record_change); the full Frappe Store (part B) should delegate
 its outbox methods here so there is one implementation of the row <-> OutboxEntry conversion.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -42,7 +43,7 @@ class QBOOutbox(Document):
 
 
 def entry_to_fields(entry, realm: str) -> dict:
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 
 	return {
 		"realm": realm,
@@ -53,16 +54,16 @@ def entry_to_fields(entry, realm: str) -> dict:
 		"generation": entry.generation,
 		"state": entry.state,
 		"attempts": entry.attempts,
-		"next_attempt_at": to_naive_utc(entry.next_attempt_at),
+		"next_attempt_at": to_db_datetime(entry.next_attempt_at),
 		"last_error": entry.last_error,
 		"conflict": entry.conflict_id or None,
-		"created_at": to_naive_utc(entry.created_at),
-		"updated_at": to_naive_utc(entry.updated_at),
+		"created_at": to_db_datetime(entry.created_at),
+		"updated_at": to_db_datetime(entry.updated_at),
 	}
 
 
 def row_to_entry(row, realm_id: str):
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import OutboxEntry
 
 	return OutboxEntry(
@@ -73,10 +74,10 @@ def row_to_entry(row, realm_id: str):
 		generation=int(row.generation or 1),
 		state=row.state,
 		attempts=int(row.attempts or 0),
-		next_attempt_at=to_aware_utc(row.next_attempt_at),
+		next_attempt_at=from_db_datetime(row.next_attempt_at),
 		last_error=row.last_error,
-		created_at=to_aware_utc(row.created_at),
-		updated_at=to_aware_utc(row.updated_at),
+		created_at=from_db_datetime(row.created_at),
+		updated_at=from_db_datetime(row.updated_at),
 		conflict_id=str(row.conflict) if row.conflict else None,
 		id=str(row.name),
 	)
@@ -115,7 +116,7 @@ class OutboxRows:
 		return entry
 
 	def save_outbox(self, entry) -> None:
-		from nexora_qbo.erpnext.token_store import to_naive_utc
+		from nexora_qbo.erpnext.token_store import to_db_datetime
 
 		frappe.db.set_value(
 			K.OUTBOX,
@@ -123,10 +124,10 @@ class OutboxRows:
 			{
 				"state": entry.state,
 				"attempts": entry.attempts,
-				"next_attempt_at": to_naive_utc(entry.next_attempt_at),
+				"next_attempt_at": to_db_datetime(entry.next_attempt_at),
 				"last_error": entry.last_error,
 				"conflict": entry.conflict_id or None,
-				"updated_at": to_naive_utc(entry.updated_at),
+				"updated_at": to_db_datetime(entry.updated_at),
 			},
 			update_modified=True,
 		)
@@ -160,7 +161,9 @@ class OutboxRows:
 			frappe.qb.from_(t)
 			.select(Max(t.generation))
 			.where(
-				(t.realm == self.realm_name(realm_id)) & (t.local_type == local_type) & (t.reference_name == local_id)
+				(t.realm == self.realm_name(realm_id))
+				& (t.local_type == local_type)
+				& (t.reference_name == local_id)
 			)
 		).run()[0][0]
 		return int(value or 0)

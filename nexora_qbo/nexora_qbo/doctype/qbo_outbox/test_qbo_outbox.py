@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
 """QBO Outbox rows behave as the engine's Store port expects (through the engine's own record_change)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,10 +10,17 @@ import frappe
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore, two_companies  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	TEST_IGNORE,
+	QBOTestCase,
+	make_realm,
+	two_companies,
+)
 from nexora_qbo.sync.outbox import record_change
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+test_ignore = TEST_IGNORE  # ERPNext test records are not needed here
 
 
 class TestQBOOutbox(QBOTestCase):
@@ -24,7 +32,10 @@ class TestQBOOutbox(QBOTestCase):
 		self.rows = OutboxRows()
 
 	def test_ids_sort_in_insertion_order(self):
-		ids = [record_change(self.rows, "9130000000401", "invoice", f"SINV-{i}", "create", NOW).id for i in range(3)]
+		ids = [
+			record_change(self.rows, "9130000000401", "invoice", f"SINV-{i}", "create", NOW).id
+			for i in range(3)
+		]
 		self.assertEqual([e.id for e in self.rows.list_outbox("9130000000401")], ids)
 		self.assertEqual(sorted(ids, key=int), ids)
 
@@ -46,8 +57,10 @@ class TestQBOOutbox(QBOTestCase):
 	def test_entries_round_trip(self):
 		entry = record_change(self.rows, "9130000000401", "credit_memo", "SINV-RET-1", "create", NOW)
 		loaded = self.rows.get_outbox(entry.id)
-		self.assertEqual((loaded.realm_id, loaded.local_type, loaded.local_id, loaded.action),
-			("9130000000401", "credit_memo", "SINV-RET-1", "create"))
+		self.assertEqual(
+			(loaded.realm_id, loaded.local_type, loaded.local_id, loaded.action),
+			("9130000000401", "credit_memo", "SINV-RET-1", "create"),
+		)
 		self.assertEqual(loaded.created_at, NOW)
 		self.assertEqual(frappe.db.get_value(K.OUTBOX, int(entry.id), "reference_doctype"), "Sales Invoice")
 

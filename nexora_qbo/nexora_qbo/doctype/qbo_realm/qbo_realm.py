@@ -5,6 +5,7 @@
 The controller stays thin: validation, the RealmSettings conversion the engine's Store needs, and the
 whitelisted button endpoints, which only check the role and hand over to nexora_qbo.erpnext.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -27,7 +28,9 @@ class QBORealm(Document):
 		self.set_onload("open_conflicts", frappe.db.count(K.CONFLICT, {"realm": self.name, "status": "Open"}))
 		self.set_onload(
 			"pending_outbox",
-			frappe.db.count(K.OUTBOX, {"realm": self.name, "state": ("in", ("pending", "in_flight", "failed"))}),
+			frappe.db.count(
+				K.OUTBOX, {"realm": self.name, "state": ("in", ("pending", "in_flight", "failed"))}
+			),
 		)
 		self.set_onload("can_manage", is_manager())
 
@@ -60,24 +63,31 @@ class QBORealm(Document):
 						self.meta.get_label(fieldname), account, self.company
 					)
 				)
-		if self.cost_center and frappe.db.get_value("Cost Center", self.cost_center, "company") != self.company:
-			frappe.throw(_("Cost Center {0} does not belong to company {1}").format(self.cost_center, self.company))
+		if (
+			self.cost_center
+			and frappe.db.get_value("Cost Center", self.cost_center, "company") != self.company
+		):
+			frappe.throw(
+				_("Cost Center {0} does not belong to company {1}").format(self.cost_center, self.company)
+			)
 
 	def check_reference_maps(self):
 		seen = set()
 		for row in self.reference_maps:
 			key = (row.map_type, row.local_value)
 			if key in seen:
-				frappe.throw(_("Row {0}: {1} {2} is mapped twice").format(row.idx, row.map_type, row.local_value))
+				frappe.throw(
+					_("Row {0}: {1} {2} is mapped twice").format(row.idx, row.map_type, row.local_value)
+				)
 			seen.add(key)
 
 	def on_trash(self):
 		for doctype in (K.ENTITY_MAP, K.SYNC_LOG, K.OUTBOX):
 			if frappe.db.exists(doctype, {"realm": self.name}):
 				frappe.throw(
-					_("{0} has {1} records; disconnect it instead of deleting it (the audit trail stays).").format(
-						self.name, doctype
-					),
+					_(
+						"{0} has {1} records; disconnect it instead of deleting it (the audit trail stays)."
+					).format(self.name, doctype),
 					frappe.LinkExistsError,
 				)
 		frappe.db.delete(K.CURSOR, {"realm": self.name})
@@ -186,7 +196,9 @@ class QBORealm(Document):
 		self.set("reference_maps", [])
 		for map_type, attr in K.REFERENCE_MAPS.items():
 			for local_value, qbo_id in (getattr(settings, attr) or {}).items():
-				self.append("reference_maps", {"map_type": map_type, "local_value": local_value, "qbo_id": qbo_id})
+				self.append(
+					"reference_maps", {"map_type": map_type, "local_value": local_value, "qbo_id": qbo_id}
+				)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -210,9 +222,7 @@ def is_manager(user: str | None = None) -> bool:
 def check_manager() -> None:
 	"""Connecting, syncing and resolving change the official books: Accounts Manager / System Manager."""
 	if not is_manager():
-		frappe.throw(
-			_("Only an Accounts Manager or a System Manager can do this."), frappe.PermissionError
-		)
+		frappe.throw(_("Only an Accounts Manager or a System Manager can do this."), frappe.PermissionError)
 
 
 def realm_for_company(company: str) -> dict | None:
@@ -234,7 +244,15 @@ def realms_with_id() -> list[dict]:
 	return frappe.get_all(
 		K.REALM,
 		filters={"realm_id": ("is", "set")},
-		fields=["name", "realm_id", "company", "enabled", "connection_status", "push_new_masters", "sync_start_date"],
+		fields=[
+			"name",
+			"realm_id",
+			"company",
+			"enabled",
+			"connection_status",
+			"push_new_masters",
+			"sync_start_date",
+		],
 		order_by="name asc",
 	)
 
@@ -300,4 +318,3 @@ def _connected(realm: str):
 	if not doc.realm_id or doc.connection_status != K.CONNECTED:
 		frappe.throw(_("Connect {0} to QuickBooks first.").format(doc.name))
 	return doc
-

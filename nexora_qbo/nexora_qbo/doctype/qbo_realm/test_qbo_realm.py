@@ -2,6 +2,7 @@
 # For license information, please see license.txt
 """QBO Realm: one company per realm, one realm per realmId, tokens safe from form saves, settings mapping,
 role checks on the buttons. Also the shared helpers (`make_realm`, `two_companies`) of the app's tests."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,23 +15,45 @@ from frappe.utils import add_days, now_datetime
 from nexora_qbo.erpnext import constants as K
 
 # ERPNext/Frappe test records are not needed (and ERPNext's depend on its own before_tests).
-test_ignore = [
-	"Company", "Account", "Cost Center", "Currency", "Customer Group", "Territory", "Item Group", "UOM",
-	"Price List", "Mode of Payment", "User", "DocType", "Branch", "Payment Terms Template",
-	"Sales Taxes and Charges Template", "QBO Outbox", "QBO Conflict",
+TEST_IGNORE = [
+	"Company",
+	"Account",
+	"Cost Center",
+	"Currency",
+	"Customer Group",
+	"Territory",
+	"Item Group",
+	"UOM",
+	"Price List",
+	"Mode of Payment",
+	"User",
+	"DocType",
+	"Branch",
+	"Payment Terms Template",
+	"Sales Taxes and Charges Template",
+	"QBO Outbox",
+	"QBO Conflict",
 ]
+test_ignore = TEST_IGNORE
 
 
 def two_companies() -> list[str]:
 	"""Two companies (before_tests makes sure the second one exists)."""
 	from nexora_qbo.erpnext.setup import TEST_COMPANY_2
 
-	first = frappe.get_all("Company", filters={"name": ("!=", TEST_COMPANY_2)}, pluck="name", order_by="creation asc")
+	first = frappe.get_all(
+		"Company", filters={"name": ("!=", TEST_COMPANY_2)}, pluck="name", order_by="creation asc"
+	)
 	return [first[0], TEST_COMPANY_2]
 
 
-def make_realm(company: str | None = None, realm_id: str | None = "9130000000001", verifier: str | None = None,
-		connected: bool = True, **fields):
+def make_realm(
+	company: str | None = None,
+	realm_id: str | None = "9130000000001",
+	verifier: str | None = None,
+	connected: bool = True,
+	**fields,
+):
 	"""A QBO Realm in the current (uncommitted) transaction."""
 	doc = frappe.get_doc(
 		{
@@ -51,8 +74,9 @@ def make_realm(company: str | None = None, realm_id: str | None = "9130000000001
 
 def make_user(email: str, roles: list[str]) -> str:
 	if not frappe.db.exists("User", email):
-		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0],
-			"send_welcome_email": 0})
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		)
 		user.insert(ignore_permissions=True)
 	user = frappe.get_doc("User", email)
 	user.add_roles(*roles)
@@ -60,9 +84,12 @@ def make_user(email: str, roles: list[str]) -> str:
 
 
 def cash_mode_of_payment() -> str:
-	return frappe.db.get_value("Mode of Payment", {"type": "Cash"}, "name") or frappe.get_doc(
-		{"doctype": "Mode of Payment", "mode_of_payment": "QBO Test Cash", "type": "Cash"}
-	).insert(ignore_permissions=True).name
+	return (
+		frappe.db.get_value("Mode of Payment", {"type": "Cash"}, "name")
+		or frappe.get_doc({"doctype": "Mode of Payment", "mode_of_payment": "QBO Test Cash", "type": "Cash"})
+		.insert(ignore_permissions=True)
+		.name
+	)
 
 
 def sample_tokens(access: str = "access-1", refresh: str = "refresh-1"):
@@ -117,9 +144,16 @@ class TestQBORealm(QBOTestCase):
 			make_realm(realm_id=None, connected=False, custom_base_url="http://qbo.example.com")
 
 	def test_to_settings_translates_labels_and_reference_maps(self):
-		realm = make_realm(realm_id="9130000000005", conflict_policy="Hold for review", void_policy="Follow",
-			default_deposit_account_id="4")
-		realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(), "qbo_id": "1"})
+		realm = make_realm(
+			realm_id="9130000000005",
+			conflict_policy="Hold for review",
+			void_policy="Follow",
+			default_deposit_account_id="4",
+		)
+		realm.append(
+			"reference_maps",
+			{"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(), "qbo_id": "1"},
+		)
 		realm.save(ignore_permissions=True)
 		settings = realm.to_settings()
 		self.assertEqual(settings.realm_id, "9130000000005")
@@ -145,7 +179,12 @@ class TestQBORealm(QBOTestCase):
 		realm = make_realm(realm_id="9130000000007")
 		clerk = make_user("qbo-clerk@example.com", ["Accounts User"])
 		with self.set_user(clerk):
-			for method in (qbo_realm.sync_now, qbo_realm.initial_import, qbo_realm.disconnect, qbo_realm.connect):
+			for method in (
+				qbo_realm.sync_now,
+				qbo_realm.initial_import,
+				qbo_realm.disconnect,
+				qbo_realm.connect,
+			):
 				with self.assertRaises(frappe.PermissionError):
 					method(realm.name)
 
@@ -157,7 +196,9 @@ class TestQBORealm(QBOTestCase):
 		with patch.object(frappe, "enqueue") as enqueue:
 			qbo_realm.sync_now(realm.name)
 			enqueue.assert_not_called()  # nothing before the commit
-			pending = [f for f in frappe.db.after_commit._functions if getattr(f, "func", None) is jobs._enqueue_now]
+			pending = [
+				f for f in frappe.db.after_commit._functions if getattr(f, "func", None) is jobs._enqueue_now
+			]
 			self.assertEqual(len(pending), 1)
 			with patch("frappe.utils.background_jobs.get_job", return_value=None):
 				pending[0]()
@@ -172,7 +213,10 @@ class TestQBORealm(QBOTestCase):
 		from nexora_qbo.sync.ports import AuditRow
 
 		realm = make_realm(realm_id="9130000000009")
-		append_audit_row(AuditRow(realm_id="9130000000009", direction="outbound", qbo_entity="Customer",
-			operation="create"))
+		append_audit_row(
+			AuditRow(
+				realm_id="9130000000009", direction="outbound", qbo_entity="Customer", operation="create"
+			)
+		)
 		with self.assertRaises(frappe.LinkExistsError):
 			frappe.delete_doc(K.REALM, realm.name, ignore_permissions=True)

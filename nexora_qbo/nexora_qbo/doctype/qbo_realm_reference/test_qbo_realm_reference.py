@@ -1,16 +1,20 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
-"""QBO Realm Reference rows: the row's type is the ERPNext DocType its value links to; one QBO Id per value."""
+"""QBO Realm Reference rows: the row's type is the ERPNext DocType its value links to; one QBO Id per
+value."""
+
 from __future__ import annotations
 
 import frappe
 
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
+	TEST_IGNORE,
 	QBOTestCase,
 	cash_mode_of_payment,
 	make_realm,
-	test_ignore,
 )
+
+test_ignore = TEST_IGNORE  # ERPNext test records are not needed here
 
 
 class TestQBORealmReference(QBOTestCase):
@@ -27,7 +31,9 @@ class TestQBORealmReference(QBOTestCase):
 	def test_duplicate_local_value_is_refused(self):
 		realm = make_realm(realm_id="9130000001302")
 		for qbo_id in ("1", "2"):
-			realm.append("reference_maps", {"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(),
-				"qbo_id": qbo_id})
+			realm.append(
+				"reference_maps",
+				{"map_type": "Mode of Payment", "local_value": cash_mode_of_payment(), "qbo_id": qbo_id},
+			)
 		with self.assertRaises(frappe.ValidationError):
 			realm.save(ignore_permissions=True)

@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
 """QBO Settings: site-wide switches (pause all sync) and the audit-log retention."""
+
 from __future__ import annotations
 
 import frappe

@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
 """QBO Settings: the audit retention cannot be set to a few days; the pause switch is read by the jobs."""
+
 from __future__ import annotations
 
 import frappe

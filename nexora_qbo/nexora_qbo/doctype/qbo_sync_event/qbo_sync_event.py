@@ -4,6 +4,7 @@
 written in the same transaction as the change it describes; what the monthly reconciliation counts.
 Like the Sync Log it is history: nobody edits or deletes a row.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -32,7 +33,7 @@ class QBOSyncEvent(Document):
 def event_to_fields(event, realm: str) -> dict:
 	from frappe.utils import now_datetime
 
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 
 	direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
 	return {
@@ -46,12 +47,12 @@ def event_to_fields(event, realm: str) -> dict:
 		"action": event.action,
 		"detail": event.detail,
 		"conflict": int(event.conflict_id) if event.conflict_id else None,
-		"timestamp": to_naive_utc(event.timestamp) or now_datetime(),
+		"timestamp": to_db_datetime(event.timestamp) or now_datetime(),
 	}
 
 
 def row_to_event(row, realm_id: str):
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import SyncEvent
 
 	return SyncEvent(
@@ -64,6 +65,6 @@ def row_to_event(row, realm_id: str):
 		action=row.action,
 		detail=row.detail or None,
 		conflict_id=str(row.conflict) if row.conflict else None,
-		timestamp=to_aware_utc(row.timestamp),
+		timestamp=from_db_datetime(row.timestamp),
 		id=str(row.name),
 	)

@@ -9,6 +9,7 @@ which honours QBO Settings.log_retention_days (default ~7 years) whatever Log Se
 Rows are written with `append_audit_row`, autonomously (own connection, own commit), so that the audit trail
 survives a rollback of the job that made the exchange (the Store port's `append_audit` contract).
 """
+
 from __future__ import annotations
 
 import frappe
@@ -26,22 +27,30 @@ class QBOSyncLog(Document):
 		# insert() does not come through here; any save of an existing row is an edit. Refused before
 		# Frappe's own checks (links, timestamps) so the reason is always this one.
 		if not self.is_new():
-			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError)
+			frappe.throw(
+				_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError
+			)
 		return super().save(*args, **kwargs)
 
 	def validate(self):
 		if not self.is_new():
-			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError)
+			frappe.throw(
+				_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError
+			)
 
 	def on_update(self):
 		# on_update also runs right after insert; any later save is refused by validate(), this guards
 		# paths that skip validation (flags.ignore_validate)
 		if self.get_doc_before_save() is not None:
-			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError)
+			frappe.throw(
+				_("QBO Sync Log rows are an audit trail and cannot be edited."), frappe.PermissionError
+			)
 
 	def on_trash(self):
 		if not frappe.flags.get(_PURGE_FLAG):
-			frappe.throw(_("QBO Sync Log rows are an audit trail and cannot be deleted."), frappe.PermissionError)
+			frappe.throw(
+				_("QBO Sync Log rows are an audit trail and cannot be deleted."), frappe.PermissionError
+			)
 
 	@staticmethod
 	def clear_old_logs(days: int | None = None) -> int:
@@ -101,14 +110,14 @@ _AUDIT_FIELDS = {
 
 def audit_row_to_fields(row, realm: str | None = None) -> dict:
 	"""An engine AuditRow (nexora_qbo.sync.ports) as QBO Sync Log field values."""
-	from nexora_qbo.erpnext.token_store import to_naive_utc
+	from nexora_qbo.erpnext.token_store import to_db_datetime
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
 
 	values = {field: getattr(row, attr) for attr, field in _AUDIT_FIELDS.items()}
 	direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
 	values["direction"] = direction.get(row.direction, row.direction)
 	values["realm"] = realm or (realm_doc_name(row.realm_id) if row.realm_id else None)
-	values["timestamp"] = to_naive_utc(row.timestamp) or now_datetime()
+	values["timestamp"] = to_db_datetime(row.timestamp) or now_datetime()
 	if row.local_type and row.local_id:
 		values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
 		values["reference_name"] = row.local_id
@@ -117,7 +126,7 @@ def audit_row_to_fields(row, realm: str | None = None) -> dict:
 
 def fields_to_audit_row(doc):
 	"""The other way: a QBO Sync Log row as an engine AuditRow (Store.list_audit)."""
-	from nexora_qbo.erpnext.token_store import to_aware_utc
+	from nexora_qbo.erpnext.token_store import from_db_datetime
 	from nexora_qbo.sync.ports import AuditRow
 
 	realm_id = frappe.db.get_value(K.REALM, doc.realm, "realm_id") if doc.realm else None
@@ -127,7 +136,7 @@ def fields_to_audit_row(doc):
 		realm_id=realm_id,
 		direction=K.DIRECTION_LABELS.get(doc.direction, doc.direction),
 		local_id=doc.reference_name,
-		timestamp=to_aware_utc(doc.timestamp),
+		timestamp=from_db_datetime(doc.timestamp),
 		id=doc.name,
 		**kwargs,
 	)
@@ -174,15 +183,24 @@ def _insert_autonomously(name: str, values: dict) -> bool:
 			names = ", ".join(f"`{k}`" for k in columns)
 			marks = ", ".join(["%s"] * len(columns))
 			with adb.transaction() as cur:
-				cur.execute(f"insert into `tab{K.SYNC_LOG}` ({names}) values ({marks})", tuple(columns.values()))
+				cur.execute(
+					f"insert into `tab{K.SYNC_LOG}` ({names}) values ({marks})", tuple(columns.values())
+				)
 			return True
 	except Exception:
-		frappe.logger("nexora_qbo").warning("autonomous audit insert failed; using the current transaction", exc_info=True)
+		frappe.logger("nexora_qbo").warning(
+			"autonomous audit insert failed; using the current transaction", exc_info=True
+		)
 		return False
 
 
-def exchange_to_audit_row(exchange, direction: str = "outbound", local_type: str | None = None,
-		local_id: str | None = None, conflict_id: str | None = None):
+def exchange_to_audit_row(
+	exchange,
+	direction: str = "outbound",
+	local_type: str | None = None,
+	local_id: str | None = None,
+	conflict_id: str | None = None,
+):
 	"""A client Exchange (nexora_qbo.qbo.exchange) as an AuditRow, for exchanges made outside the engine
 	(OAuth code exchange, revoke, company info)."""
 	from nexora_qbo.sync.ports import AuditRow

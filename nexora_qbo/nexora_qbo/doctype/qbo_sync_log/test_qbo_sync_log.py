@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Nexora QBO and contributors
 # For license information, please see license.txt
 """QBO Sync Log is an audit trail: nobody edits or deletes a row; retention follows QBO Settings."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,7 +10,7 @@ import frappe
 from frappe.utils import add_days, now_datetime
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, test_ignore  # noqa: F401
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import TEST_IGNORE, QBOTestCase, make_realm
 from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import (
 	QBOSyncLog,
 	append_audit_row,
@@ -19,14 +20,30 @@ from nexora_qbo.sync.ports import AuditRow
 
 REALM_ID = "9130000000101"
 
+test_ignore = TEST_IGNORE  # ERPNext test records are not needed here
+
 
 def audit_row(**kw) -> AuditRow:
 	values = dict(
-		realm_id=REALM_ID, direction="outbound", qbo_entity="Invoice", operation="create", local_type="invoice",
-		local_id="ACC-SINV-TEST-1", qbo_id="130", http_method="POST", url="/v3/company/x/invoice?minorversion=75",
-		request_payload='{"Line": []}', response_payload='{"Invoice": {"Id": "130"}}', http_status=200,
-		sync_token_received="0", request_id="nxcr0123", intuit_tid="1-abc", outcome="ok", attempt=1,
-		duration_ms=12.5, timestamp=datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc),
+		realm_id=REALM_ID,
+		direction="outbound",
+		qbo_entity="Invoice",
+		operation="create",
+		local_type="invoice",
+		local_id="ACC-SINV-TEST-1",
+		qbo_id="130",
+		http_method="POST",
+		url="/v3/company/x/invoice?minorversion=75",
+		request_payload='{"Line": []}',
+		response_payload='{"Invoice": {"Id": "130"}}',
+		http_status=200,
+		sync_token_received="0",
+		request_id="nxcr0123",
+		intuit_tid="1-abc",
+		outcome="ok",
+		attempt=1,
+		duration_ms=12.5,
+		timestamp=datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc),
 	)
 	values.update(kw)
 	return AuditRow(**values)
@@ -40,7 +57,10 @@ class TestQBOSyncLog(QBOTestCase):
 	def test_row_keeps_every_audit_field(self):
 		name = append_audit_row(audit_row())
 		doc = frappe.get_doc(K.SYNC_LOG, name)
-		self.assertEqual((doc.realm, doc.direction, doc.entity, doc.operation), (self.realm.name, "Outbound", "Invoice", "create"))
+		self.assertEqual(
+			(doc.realm, doc.direction, doc.entity, doc.operation),
+			(self.realm.name, "Outbound", "Invoice", "create"),
+		)
 		self.assertEqual((doc.reference_doctype, doc.reference_name), ("Sales Invoice", "ACC-SINV-TEST-1"))
 		self.assertEqual((doc.request_id, doc.intuit_tid, doc.http_status), ("nxcr0123", "1-abc", 200))
 		back = fields_to_audit_row(doc)
@@ -64,7 +84,9 @@ class TestQBOSyncLog(QBOTestCase):
 		meta = frappe.get_meta(K.SYNC_LOG)
 		self.assertTrue(meta.in_create)
 		for perm in meta.permissions:
-			self.assertFalse(perm.write or perm.create or perm.delete or perm.submit or perm.cancel, perm.role)
+			self.assertFalse(
+				perm.write or perm.create or perm.delete or perm.submit or perm.cancel, perm.role
+			)
 		roles = {p.role for p in meta.permissions if p.read}
 		self.assertTrue({"Accounts User", "Accounts Manager"} <= roles)
 
@@ -73,8 +95,12 @@ class TestQBOSyncLog(QBOTestCase):
 		young = append_audit_row(audit_row())
 		old = append_audit_row(audit_row())
 		ancient = append_audit_row(audit_row())
-		frappe.db.set_value(K.SYNC_LOG, old, "creation", add_days(now_datetime(), -400), update_modified=False)
-		frappe.db.set_value(K.SYNC_LOG, ancient, "creation", add_days(now_datetime(), -3000), update_modified=False)
+		frappe.db.set_value(
+			K.SYNC_LOG, old, "creation", add_days(now_datetime(), -400), update_modified=False
+		)
+		frappe.db.set_value(
+			K.SYNC_LOG, ancient, "creation", add_days(now_datetime(), -3000), update_modified=False
+		)
 
 		QBOSyncLog.clear_old_logs(days=30)  # what Log Settings might ask for
 
@@ -84,12 +110,21 @@ class TestQBOSyncLog(QBOTestCase):
 
 	def test_retention_keeps_rows_of_open_conflicts(self):
 		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", 30)
-		conflict = frappe.get_doc({"doctype": K.CONFLICT, "realm": self.realm.name, "kind": "rejected",
-			"reason": "QuickBooks rejected it", "status": "Open"}).insert(ignore_permissions=True)
+		conflict = frappe.get_doc(
+			{
+				"doctype": K.CONFLICT,
+				"realm": self.realm.name,
+				"kind": "rejected",
+				"reason": "QuickBooks rejected it",
+				"status": "Open",
+			}
+		).insert(ignore_permissions=True)
 		linked = append_audit_row(audit_row(conflict_id=str(conflict.name)))
 		plain = append_audit_row(audit_row())
 		for name in (linked, plain):
-			frappe.db.set_value(K.SYNC_LOG, name, "creation", add_days(now_datetime(), -100), update_modified=False)
+			frappe.db.set_value(
+				K.SYNC_LOG, name, "creation", add_days(now_datetime(), -100), update_modified=False
+			)
 		QBOSyncLog.clear_old_logs(days=30)
 		self.assertTrue(frappe.db.exists(K.SYNC_LOG, linked))
 		self.assertFalse(frappe.db.exists(K.SYNC_LOG, plain))

@@ -4,6 +4,7 @@
 (nexora_qbo.sync.report.month_report), fed by a read-only view of the Nexora QBO DocTypes, so the desk
 report and the demo's printout can never disagree about what "synced" or "awaiting review" means.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -55,7 +56,13 @@ def columns() -> list[dict]:
 		{"label": _("Count"), "fieldname": "count", "fieldtype": "Int", "width": 80},
 		{"label": _("Document"), "fieldname": "document", "fieldtype": "Data", "width": 180},
 		{"label": _("Detail"), "fieldname": "detail", "fieldtype": "Data", "width": 420},
-		{"label": _("Conflict"), "fieldname": "conflict", "fieldtype": "Link", "options": K.CONFLICT, "width": 90},
+		{
+			"label": _("Conflict"),
+			"fieldname": "conflict",
+			"fieldtype": "Link",
+			"options": K.CONFLICT,
+			"width": 90,
+		},
 		{"label": _("Outbox"), "fieldname": "outbox", "fieldtype": "Link", "options": K.OUTBOX, "width": 90},
 	]
 
@@ -67,18 +74,48 @@ def _direction(value: str | None) -> str:
 def rows(data: dict) -> list[dict]:
 	out = []
 	for r in data.get("synced_by_action", []):
-		out.append({"section": SECTIONS["synced"], "entity": r["entity"], "direction": _direction(r["direction"]),
-			"action": r["action"], "count": r["count"]})
+		out.append(
+			{
+				"section": SECTIONS["synced"],
+				"entity": r["entity"],
+				"direction": _direction(r["direction"]),
+				"action": r["action"],
+				"count": r["count"],
+			}
+		)
 	for key in ("auto_resolved", "resolved", "awaiting_review"):
 		for c in data.get(key, []):
-			out.append({"section": SECTIONS[key], "entity": (c.get("qbo") or "").split(" ")[0], "action": c.get("kind"),
-				"count": 1, "document": c.get("document"), "detail": c.get("reason"), "conflict": c.get("id")})
+			out.append(
+				{
+					"section": SECTIONS[key],
+					"entity": (c.get("qbo") or "").split(" ")[0],
+					"action": c.get("kind"),
+					"count": 1,
+					"document": c.get("document"),
+					"detail": c.get("reason"),
+					"conflict": c.get("id"),
+				}
+			)
 	for f in data.get("failures", []):
-		out.append({"section": SECTIONS["failures"], "action": f["action"], "count": 1, "document": f["document"],
-			"detail": f"{f['state']}, {f['attempts']} attempts: {f.get('error') or ''}", "outbox": f["outbox_id"]})
+		out.append(
+			{
+				"section": SECTIONS["failures"],
+				"action": f["action"],
+				"count": 1,
+				"document": f["document"],
+				"detail": f"{f['state']}, {f['attempts']} attempts: {f.get('error') or ''}",
+				"outbox": f["outbox_id"],
+			}
+		)
 	for e in data.get("exchange_errors", []):
-		out.append({"section": SECTIONS["exchange_errors"], "action": e["outcome"], "count": e["count"],
-			"detail": f"code {e['code']}" if e.get("code") else ""})
+		out.append(
+			{
+				"section": SECTIONS["exchange_errors"],
+				"action": e["outcome"],
+				"count": e["count"],
+				"detail": f"code {e['code']}" if e.get("code") else "",
+			}
+		)
 	return out
 
 
@@ -108,11 +145,30 @@ def summary(data: dict) -> list[dict]:
 	return [
 		{"value": out_n, "label": _("Sent to QuickBooks"), "datatype": "Int", "indicator": "Blue"},
 		{"value": in_n, "label": _("Received from QuickBooks"), "datatype": "Int", "indicator": "Blue"},
-		{"value": len(data.get("auto_resolved", [])), "label": _("Resolved automatically"), "datatype": "Int",
-			"indicator": "Green"},
-		{"value": waiting, "label": _("Awaiting review"), "datatype": "Int", "indicator": "Red" if waiting else "Green"},
-		{"value": failing, "label": _("Still failing"), "datatype": "Int", "indicator": "Red" if failing else "Green"},
-		{"value": data.get("exchanges", 0), "label": _("HTTP exchanges"), "datatype": "Int", "indicator": "Grey"},
+		{
+			"value": len(data.get("auto_resolved", [])),
+			"label": _("Resolved automatically"),
+			"datatype": "Int",
+			"indicator": "Green",
+		},
+		{
+			"value": waiting,
+			"label": _("Awaiting review"),
+			"datatype": "Int",
+			"indicator": "Red" if waiting else "Green",
+		},
+		{
+			"value": failing,
+			"label": _("Still failing"),
+			"datatype": "Int",
+			"indicator": "Red" if failing else "Green",
+		},
+		{
+			"value": data.get("exchanges", 0),
+			"label": _("HTTP exchanges"),
+			"datatype": "Int",
+			"indicator": "Grey",
+		},
 	]
 
 
@@ -136,14 +192,18 @@ class ReportStore:
 		from nexora_qbo.nexora_qbo.doctype.qbo_sync_event.qbo_sync_event import row_to_event
 
 		self._check(realm_id)
-		rows = frappe.get_all(K.SYNC_EVENT, filters=self._period(since, until), fields=["*"], order_by="timestamp asc")
+		rows = frappe.get_all(
+			K.SYNC_EVENT, filters=self._period(since, until), fields=["*"], order_by="timestamp asc"
+		)
 		return [row_to_event(r, realm_id) for r in rows]
 
 	def list_audit(self, realm_id: str, since=None, until=None):
 		from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import fields_to_audit_row
 
 		self._check(realm_id)
-		rows = frappe.get_all(K.SYNC_LOG, filters=self._period(since, until), fields=["*"], order_by="timestamp asc")
+		rows = frappe.get_all(
+			K.SYNC_LOG, filters=self._period(since, until), fields=["*"], order_by="timestamp asc"
+		)
 		return [fields_to_audit_row(frappe._dict(r)) for r in rows]
 
 	def list_conflicts(self, realm_id: str, status=None, local_type=None, local_id=None):
@@ -167,11 +227,11 @@ class ReportStore:
 		return OutboxRows().list_outbox(realm_id, states, local_type, local_id)
 
 	def _period(self, since, until) -> list:
-		from nexora_qbo.erpnext.token_store import to_naive_utc
+		from nexora_qbo.erpnext.token_store import to_db_datetime
 
 		filters = [["realm", "=", self.realm]]
 		if since:
-			filters.append(["timestamp", ">=", to_naive_utc(since)])
+			filters.append(["timestamp", ">=", to_db_datetime(since)])
 		if until:
-			filters.append(["timestamp", "<", to_naive_utc(until)])
+			filters.append(["timestamp", "<", to_db_datetime(until)])
 		return filters
