@@ -22,11 +22,13 @@ from nexora_qbo.erpnext import constants as K
 
 
 def customer_after_insert(doc, method=None):
+	doc.flags.nexora_qbo_inserted = True
 	_master_changed(doc, "customer")
 
 
 def customer_on_update(doc, method=None):
-	_master_changed(doc, "customer")
+	if not _first_on_update_after_insert(doc):
+		_master_changed(doc, "customer")
 
 
 def customer_on_trash(doc, method=None):
@@ -34,12 +36,13 @@ def customer_on_trash(doc, method=None):
 
 
 def item_after_insert(doc, method=None):
+	doc.flags.nexora_qbo_inserted = True
 	if _item_is_synced(doc):
 		_master_changed(doc, "item")
 
 
 def item_on_update(doc, method=None):
-	if _item_is_synced(doc):
+	if not _first_on_update_after_insert(doc) and _item_is_synced(doc):
 		_master_changed(doc, "item")
 
 
@@ -113,10 +116,14 @@ def _item_is_synced(doc) -> bool:
 	return bool(doc.get("is_sales_item", 1)) and not doc.get("has_variants")
 
 
+def _first_on_update_after_insert(doc) -> bool:
+	"""on_update also fires right after after_insert: that one is the same change, already recorded."""
+	return bool(doc.flags.pop("nexora_qbo_inserted", None))
+
+
 def _master_changed(doc, local_type: str) -> None:
-	if is_sync_origin(doc) or doc.flags.get("nexora_qbo_recorded"):
+	if is_sync_origin(doc):
 		return
-	doc.flags.nexora_qbo_recorded = True  # after_insert and on_update both fire on insert
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
 
 	for realm in realms_with_id():

@@ -128,14 +128,40 @@ def client_for(realm_id: str, on_exchange=None, *, pacer=None):
 
 	realm = frappe.get_doc(K.REALM, realm_doc_name(realm_id))
 	app = realm.oauth_app(on_exchange=on_exchange)
-	tokens = TokenManager(app, realm_id, RealmTokenStore(realm=realm.name), token_lock_factory)
+	manager = TokenManager(app, realm_id, RealmTokenStore(realm=realm.name), token_lock_factory)
 	return QBOClient(
 		realm_id,
 		base_url=realm.endpoints().api_base_url,
-		tokens=tokens,
+		tokens=RealmTokens(manager, realm.name),
 		pacer=pacer or RedisPacer(),
 		on_exchange=on_exchange,
 	)
+
+
+class RealmTokens:
+	"""The TokenManager as the client sees it, plus one duty: a refresh token Intuit refuses (invalid_grant)
+	means the connection is dead until a person reconnects. The engine treats token errors of one entry as
+	transient (it retries the entry later), so the realm is marked here, at the source, and at once:
+	otherwise every entry would fail quietly while the realm still says Connected (users.md #1)."""
+
+	def __init__(self, manager, realm: str):
+		self.manager = manager
+		self.realm = realm
+
+	def access_token(self) -> str:
+		return self._guard(self.manager.access_token)
+
+	def refresh(self, stale_access_token: str | None = None):
+		return self._guard(lambda: self.manager.refresh(stale_access_token))
+
+	def _guard(self, call):
+		from nexora_qbo.qbo.errors import InvalidGrantError
+
+		try:
+			return call()
+		except InvalidGrantError as exc:
+			_record_failure(self.realm, self.manager.realm_id, "token refresh", exc)
+			raise
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -441,7 +467,9 @@ def _record_failure(realm: str | None, realm_id: str | None, kind: str, exc: Exc
 		values["connection_status"] = K.NEEDS_RECONNECT
 	try:
 		_set_realm(realm, values)
-		if needs_reconnect:
+		notified = frappe.flags.setdefault("nexora_qbo_reconnect_notified", set())
+		if needs_reconnect and realm not in notified:  # once per job, though both the token guard and
+			notified.add(realm)  # the job entry point report the same failure
 			_notify_managers(realm)
 	except Exception:
 		frappe.logger("nexora_qbo").error(f"could not record failure on {realm}: {traceback.format_exc()}")

@@ -20,6 +20,7 @@ Master data ERPNext cannot represent (QBO's CompanyName of an individual, Servic
 SKU, taxable flag, unmapped terms/accounts) is read back from the mapping's last-synced QBO record
 (`carry_from_base`), so it never looks like a local edit and is never overwritten in QBO.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -60,10 +61,18 @@ class FrappeLedger:
 		ctx = company_context(company)
 		if local_type == C.CUSTOMER:
 			record = customer_mapper.to_record(ctx, local_id)
-			return None if record is None else customer_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+			return (
+				None
+				if record is None
+				else customer_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+			)
 		if local_type == C.ITEM:
 			record = item_mapper.to_record(ctx, local_id)
-			return None if record is None else item_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+			return (
+				None
+				if record is None
+				else item_mapper.carry_from_base(ctx, record, self._base(ctx, local_type, local_id))
+			)
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.to_record(ctx, local_type, local_id)
 		return payment_mapper.to_record(ctx, local_id)

@@ -33,6 +33,7 @@ Audit rows are never updated by this class.
 On a database where the autonomous connection is not available (not MariaDB), audit rows fall back to the
 current transaction: documented limitation, ERPNext production runs on MariaDB.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -185,7 +186,12 @@ class FrappeStore:
 			yield
 		except BaseException:
 			self._depth = 0
-			frappe.db.rollback(save_point=savepoint)
+			try:
+				frappe.db.rollback(save_point=savepoint)
+			except Exception:
+				# a deadlock already rolled the whole transaction back (the savepoint is gone): the original
+				# error is what the caller must see (the job fails and is retried)
+				pass
 			self._forget_realms()  # a realm row written inside the block may be gone
 			raise
 		else:
@@ -222,7 +228,9 @@ class FrappeStore:
 					f"it cannot be moved to {settings.company!r}"
 				)
 		else:
-			row = frappe.db.get_value(K.REALM, {"company": settings.company}, ["name", "realm_id"], as_dict=True)
+			row = frappe.db.get_value(
+				K.REALM, {"company": settings.company}, ["name", "realm_id"], as_dict=True
+			)
 			if row and row.realm_id and row.realm_id != settings.realm_id:
 				raise ValueError(f"company {settings.company!r} is already connected to realm {row.realm_id}")
 			doc = frappe.get_doc(K.REALM, row.name) if row else frappe.new_doc(K.REALM)
@@ -286,19 +294,28 @@ class FrappeStore:
 			)
 		values = mapping_to_fields(mapping, realm)
 		name = frappe.db.get_value(
-			K.ENTITY_MAP, {"realm": realm, "local_type": mapping.local_type, "reference_name": mapping.local_id}
+			K.ENTITY_MAP,
+			{"realm": realm, "local_type": mapping.local_type, "reference_name": mapping.local_id},
 		)
 		if name:
 			values.pop("realm")
 			frappe.db.set_value(K.ENTITY_MAP, name, values, update_modified=True)
 			return
 		doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
-		doc.insert(ignore_permissions=True, ignore_links=True)
+		try:
+			doc.insert(ignore_permissions=True, ignore_links=True)
+		except (frappe.UniqueValidationError, frappe.DuplicateEntryError) as exc:
+			# the unique indexes caught what the check above could not see (another transaction's row)
+			raise ValueError(
+				f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped in this realm"
+			) from exc
 
 	def delete_mapping(self, realm_id: str, local_type: str, local_id: str) -> None:
 		realm = self._realm_name(realm_id)
 		if realm:
-			frappe.db.delete(K.ENTITY_MAP, {"realm": realm, "local_type": local_type, "reference_name": local_id})
+			frappe.db.delete(
+				K.ENTITY_MAP, {"realm": realm, "local_type": local_type, "reference_name": local_id}
+			)
 
 	def list_mappings(self, realm_id: str, local_type: str | None = None) -> list[Mapping]:
 		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
@@ -449,7 +466,15 @@ class FrappeStore:
 		realm = self._realm_name(realm_id)
 		if not realm:
 			return []
-		columns = ["name", "creation", "direction", "local_type", "reference_name", "timestamp", *_AUDIT_COLUMNS.values()]
+		columns = [
+			"name",
+			"creation",
+			"direction",
+			"local_type",
+			"reference_name",
+			"timestamp",
+			*_AUDIT_COLUMNS.values(),
+		]
 		sql = "select {} from `tab{}` where realm=%s".format(", ".join(f"`{c}`" for c in columns), K.SYNC_LOG)
 		params: list[Any] = [realm]
 		if since is not None:
@@ -470,7 +495,9 @@ class FrappeStore:
 					for values in cur.fetchall():
 						row = dict(zip(names, values))
 						found.setdefault(row["name"], row)
-		rows = sorted(found.values(), key=lambda r: (r["timestamp"] or r["creation"], r["creation"], r["name"]))
+		rows = sorted(
+			found.values(), key=lambda r: (r["timestamp"] or r["creation"], r["creation"], r["name"])
+		)
 		return [self._audit_row(r, realm_id) for r in rows]
 
 	@staticmethod

@@ -105,6 +105,30 @@ class TestJobs(QBOTestCase):
 			with hold(realm_lock_name("9130000001001"), wait=0):
 				self.assertEqual(jobs.run("9130000001001", "push"), {"skipped": "realm busy"})
 
+	def test_status_command_counts_queue_and_review_items(self):
+		from nexora_qbo.commands import realm_status
+
+		for state in ("pending", "failed", "parked"):
+			frappe.get_doc(
+				{
+					"doctype": K.OUTBOX,
+					"realm": self.a.name,
+					"local_type": "invoice",
+					"reference_name": f"SINV-{state}",
+					"action": "create",
+					"state": state,
+				}
+			).insert(ignore_permissions=True, ignore_links=True)
+		frappe.get_doc(
+			{"doctype": K.CONFLICT, "realm": self.a.name, "kind": "rejected", "reason": "x", "status": "Open"}
+		).insert(ignore_permissions=True)
+		(row,) = realm_status(frappe, "9130000001001")  # by realmId; the realm name works too
+		self.assertEqual(
+			(row["outbox_pending"], row["outbox_failed"], row["outbox_parked"], row["open_conflicts"]),
+			(1, 1, 1, 1),
+		)
+		self.assertGreaterEqual(len(realm_status(frappe)), 2)
+
 	def test_daily_sweep_requeues_documents_that_missed_their_intent(self):
 		from nexora_qbo.erpnext.test_events import make_customer, make_invoice, make_item
 
@@ -134,7 +158,9 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		self.sandbox = SandboxServer().start()
 		self.addCleanup(self.sandbox.stop)
 		self.realm_id = self.sandbox.create_realm(seed=False)
-		client_id, secret = self.sandbox.register_app(redirect_uri=callback_url(), default_realm=self.realm_id)
+		client_id, secret = self.sandbox.register_app(
+			redirect_uri=callback_url(), default_realm=self.realm_id
+		)
 		self.realm = make_realm(
 			realm_id=self.realm_id,
 			custom_base_url=self.sandbox.base_url,
@@ -166,7 +192,9 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		self._store()
 		jobs.run(self.realm_id, "companyinfo")
 		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, "qbo_company_name"))
-		logged = frappe.get_all(K.SYNC_LOG, filters={"realm": self.realm.name}, fields=["operation", "outcome"])
+		logged = frappe.get_all(
+			K.SYNC_LOG, filters={"realm": self.realm.name}, fields=["operation", "outcome"]
+		)
 		self.assertEqual([(r.operation, r.outcome) for r in logged], [("companyinfo", "ok")])
 
 	def test_expired_access_token_is_refreshed_and_stored_before_use(self):
@@ -183,9 +211,24 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		self._store(access_expired=True, refresh_token="AB11-not-a-real-refresh-token")
 		with self.assertRaises(InvalidGrantError):
 			jobs.run(self.realm_id, "companyinfo")
-		row = frappe.db.get_value(K.REALM, self.realm.name, ["connection_status", "last_sync_error"], as_dict=True)
+		row = frappe.db.get_value(
+			K.REALM, self.realm.name, ["connection_status", "last_sync_error"], as_dict=True
+		)
 		self.assertEqual(row.connection_status, K.NEEDS_RECONNECT)
 		self.assertIn("InvalidGrantError", row.last_sync_error)
+
+	def test_dead_refresh_token_inside_a_push_is_not_silent(self):
+		"""The engine keeps a failed entry for retry and does not raise; the realm must still say so."""
+		from nexora_qbo.erpnext.test_events import make_customer
+
+		self._store(access_expired=True, refresh_token="AB11-not-a-real-refresh-token")
+		self._forget_autonomous_audit_rows()
+		make_customer("QBO Dead Token Client")
+		jobs.run(self.realm_id, "push")  # returns normally: the entry is kept for a retry
+		self.assertEqual(
+			frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.NEEDS_RECONNECT
+		)
+		self.assertEqual(jobs.run(self.realm_id, "push"), {"skipped": "realm is Needs Reconnect"})
 
 	def test_disconnect_revokes_at_intuit_and_forgets_the_tokens(self):
 		from nexora_qbo.erpnext.token_store import RealmTokenStore
@@ -196,4 +239,48 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.DISCONNECTED)
 		self.assertIsNone(RealmTokenStore(realm=self.realm.name).load(self.realm_id))
 		with self.assertRaises(InvalidGrantError):  # revoked: the old refresh token is dead at "Intuit"
-			frappe.get_doc(K.REALM, self.realm.name).oauth_app().refresh(self.issued[1], realm_id=self.realm_id)
+			frappe.get_doc(K.REALM, self.realm.name).oauth_app().refresh(
+				self.issued[1], realm_id=self.realm_id
+			)
+
+	def test_push_job_runs_the_engine_on_the_frappe_ports(self):
+		"""jobs.run -> SyncEngine(FrappeStore, FrappeLedger, client_for, RedisRealmLock): a customer saved in
+		ERPNext reaches QBO and is mapped (part A wiring end to end; the engine's own rules are tested in
+		the engine's and part B's suites)."""
+		from nexora_qbo.erpnext.test_events import make_customer
+		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
+
+		self._store()
+		self._forget_autonomous_audit_rows()
+		customer = make_customer("QBO Jobs E2E Client").name
+		self.assertEqual(
+			frappe.get_all(K.OUTBOX, filters={"reference_name": customer}, pluck="state"), ["pending"]
+		)
+		jobs.run(self.realm_id, "push")
+		qbo_id = frappe.db.get_value(
+			K.ENTITY_MAP, {"realm": self.realm.name, "reference_name": customer}, "qbo_id"
+		)
+		self.assertTrue(qbo_id)
+		found = Bookkeeper(self.sandbox, self.realm_id).read("Customer", qbo_id)
+		self.assertEqual(found["DisplayName"], customer)
+		self.assertEqual(
+			frappe.get_all(K.OUTBOX, filters={"reference_name": customer}, pluck="state"), ["done"]
+		)
+		self.assertIsNotNone(frappe.db.get_value(K.REALM, self.realm.name, "last_push_on"))
+
+	def _forget_autonomous_audit_rows(self):
+		"""The Store writes audit rows on its own connection (they must survive rollbacks), so they outlive
+		this test's rolled-back realm: remove the ones this test made."""
+		from frappe.utils import now_datetime
+
+		from nexora_qbo.erpnext.token_store import AutonomousDB
+
+		started, realm = now_datetime(), self.realm.name
+
+		def forget():
+			with AutonomousDB() as adb, adb.transaction() as cur:
+				cur.execute(
+					f"delete from `tab{K.SYNC_LOG}` where realm=%s and creation>=%s", (realm, started)
+				)
+
+		self.addCleanup(forget)

@@ -3,11 +3,14 @@ hooks that bench reads."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.setup import make_custom_fields
+from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm
 
 
 class TestSetup(FrappeTestCase):
@@ -40,3 +43,28 @@ class TestSetup(FrappeTestCase):
 			"nexora_qbo.erpnext.events.payment_entry_on_cancel", hooks["Payment Entry"]["on_cancel"]
 		)
 		self.assertIn("QBO Sync Log", frappe.get_hooks("ignore_links_on_delete"))
+
+
+class TestDeletingSyncedDocuments(QBOTestCase):
+	def test_mapping_and_audit_rows_never_block_deleting_the_erpnext_document(self):
+		from nexora_qbo.erpnext.test_events import make_customer
+
+		realm = make_realm(realm_id="9130000001501")
+		customer = make_customer("QBO Deletable Customer").name
+		frappe.get_doc(
+			{
+				"doctype": K.ENTITY_MAP,
+				"realm": realm.name,
+				"local_type": "customer",
+				"reference_doctype": "Customer",
+				"reference_name": customer,
+				"qbo_entity": "Customer",
+				"qbo_id": "77",
+			}
+		).insert(ignore_permissions=True)
+		with patch.object(frappe, "enqueue"):
+			frappe.delete_doc("Customer", customer, ignore_permissions=True)
+		self.assertFalse(frappe.db.exists("Customer", customer))
+		# the deletion itself is an intent for QBO (deactivate the customer there)
+		actions = frappe.get_all(K.OUTBOX, filters={"reference_name": customer}, pluck="action")
+		self.assertIn("delete", actions)

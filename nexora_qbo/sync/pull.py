@@ -17,6 +17,7 @@ from nexora_qbo.qbo.timeutil import format_qbo_datetime, parse_qbo_datetime
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
 from nexora_qbo.sync.merge import LABELS, link_differences, transaction_changes
 from nexora_qbo.sync.ports import Cursor, Mapping
@@ -345,6 +346,7 @@ class PullMixin:
 		counts: dict[str, int] = {}
 		with self.lock.hold(realm_id, timeout=self.lock_timeout):
 			started = self.clock.now()
+			self._fill_default_accounts(ctx)
 			cursor = self.store.get_cursor(realm_id)
 			for entity in entities:
 				spec = BY_QBO[entity]
@@ -362,6 +364,19 @@ class PullMixin:
 			if cursor is None or cursor.changed_since is None:
 				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=started))
 		return counts
+
+	def _fill_default_accounts(self, ctx) -> None:
+		"""Fill the realm's empty default accounts from QBO's chart of accounts (see sync/defaults.py)."""
+		wanted = missing_defaults(ctx.settings)
+		if not wanted:
+			return
+		with audit.operation(C.INBOUND, None):
+			accounts = list(ctx.client.query_all("Account", include_inactive=False))
+		chosen = choose_defaults(accounts, wanted)
+		if chosen:
+			for name, account_id in chosen.items():
+				setattr(ctx.settings, name, account_id)
+			self.store.save_settings(ctx.settings)
 
 
 __all__ = ["PullMixin"]

@@ -50,6 +50,13 @@ COMPANIES = (
 	("Bravo Labor LLC", "BRAVO", "BLL"),
 	("Cobalt Crew Co", "COBALT", "CCC"),
 )
+# Engine bugs this suite found (minimal reproductions in test_reliability_findings.py, which fail until they
+# are fixed). While listed here, the soak and crash tests recognise their symptoms precisely, count them
+# (Oracle.known) and keep checking everything else; remove an entry once the engine is fixed and the soak and
+# crash tests become strict about it again.
+KNOWN_FINDINGS = {"F1", "F2"}
+LABEL = {C.INVOICE: "invoice", C.CREDIT_MEMO: "credit_memo", C.PAYMENT: "payment", C.CUSTOMER: "customer",
+	C.ITEM: "item"}
 DEFAULT_FAULTS = {"throttle": 0.03, "error500": 0.015, "error503": 0.015, "reset": 0.02, "lost_response": 0.02}
 NO_FAULTS = {k: 0.0 for k in DEFAULT_FAULTS}
 OPEN_OUTBOX = set(C.OPEN_STATES)
@@ -450,6 +457,8 @@ class Oracle:
 	bk_customers: dict = field(default_factory=lambda: defaultdict(list))  # realm -> [(qbo id, name)]
 	counts: Counter = field(default_factory=Counter)
 	local_edits_superseded: int = 0
+	push_order_rejections: list = field(default_factory=list)  # finding F1, filled by check_reviews_explained
+	known: dict = field(default_factory=dict)  # (finding, realm, local_type, local_id) -> 1
 
 
 RECENT = 30  # payments, credit notes and cancels pick among the most recent documents of a company
@@ -738,7 +747,7 @@ def _path(data: dict, key: str, sub: str | None):
 	return (v or {}).get(sub) if sub else v
 
 
-def check_duplicates(w: World) -> list[str]:
+def check_duplicates(w: World, oracle: Oracle | None = None) -> list[str]:
 	"""No QBO record twice for one local document, counted by stable key in QBO itself (deleted and voided
 	records included: a duplicate that was later voided is still a duplicate), and mappings one-to-one."""
 	out = []
@@ -773,7 +782,29 @@ def check_duplicates(w: World) -> list[str]:
 			if email:
 				local_keys[email.lower()] += 1
 		out += [f"{w.tag[rid]}: {n} local customers with e-mail {k!r}" for k, n in local_keys.items() if n > 1]
+		# the workload's bookkeeper never creates transactions in QBO: a local transaction that came FROM QBO
+		# is our own write imported back as a second local document (money booked twice)
+		for t in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
+			for lid in w.ledger.list_all(co, t):
+				if w.ledger.origin(co, t, lid) != "qbo":
+					continue
+				if "F2" in KNOWN_FINDINGS and f2_echo_import(w, rid, t, lid):
+					if oracle is not None:
+						oracle.known[("F2", rid, t, lid)] = 1
+					continue
+				m = next((m for m in w.store.list_mappings(rid, t) if m.local_id == lid), None)
+				out.append(f"{w.tag[rid]}: local {t} {lid} was imported from QBO {m.qbo_id if m else '?'}, which the sync "
+					f"itself created: a duplicate here")
 	return out
+
+
+def f2_echo_import(w: World, rid: str, local_type: str, lid: str) -> bool:
+	"""Finding F2 (test_reliability_findings.py): the engine's own create committed in QBO without the mapping
+	being saved (response lost 3 times, or a crash); the next pull imported it as a new local document, and the
+	original intent is parked because the QBO record 'is already mapped' to that import."""
+	needle = f"is already mapped to {LABEL.get(local_type, local_type)} {lid}"
+	return any(needle in (e.last_error or "") for e in w.store.list_outbox(rid, local_type=local_type)
+		if e.state == C.PARKED)
 
 
 def _qbo_of(w: World, rid: str, local_type: str, lid: str):
@@ -900,7 +931,30 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 	return out
 
 
-def check_reviews_explained(w: World, o: Oracle) -> list[str]:
+def push_order_rejection(w: World, rid: str, c, touched: set[str]) -> bool:
+	"""Finding F1 (see test_reliability_findings.py): QBO rejected a new payment because a local cancel that
+	frees the same invoice's balance (a payment voided, a credit note deleted) was still queued behind it in
+	the same push: the engine sends creates before cancels."""
+	co = w.company[rid]
+	parked = [e for e in w.store.list_outbox(rid, local_type=c.local_type, local_id=c.local_id) if e.conflict_id == c.id]
+	if not parked:
+		return False
+	at = parked[0].updated_at
+	for t, docs in ((C.PAYMENT, w.ledger.list_all(co, C.PAYMENT)), (C.CREDIT_MEMO, w.ledger.list_all(co, C.CREDIT_MEMO))):
+		for lid in docs:
+			if (t, lid) == (c.local_type, c.local_id):
+				continue
+			doc = w.ledger.get(co, t, lid)
+			keys = {a["doc_key"] for a in doc["applications"]} if t == C.PAYMENT else {doc.get("against_invoice")}
+			if not keys & touched:
+				continue
+			for e in w.store.list_outbox(rid, local_type=t, local_id=lid):
+				if e.action == "cancel" and e.created_at <= at <= e.updated_at:
+					return True
+	return False
+
+
+def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool = False) -> list[str]:
 	""""In review with a reason" must not become a hiding place: every open review item needs a cause the
 	workload created. Here the only causes are the bookkeeper's invoice edits: the edited invoice itself
 	(transaction_edited) and local payments/credit notes that no longer fit its reduced balance (rejected).
@@ -924,10 +978,24 @@ def check_reviews_explained(w: World, o: Oracle) -> list[str]:
 			if c.kind == "rejected" and any((rid, i) in bk_inv for i in touched):
 				held_docs.add((c.local_type, c.local_id))
 				continue
+			held_docs.add((c.local_type, c.local_id))  # its invoices' balances are explained by this item either way
+			if c.kind == "rejected" and push_order_rejection(w, rid, c, touched):
+				o.push_order_rejections.append((rid, c.local_type, c.local_id))
+				o.known[("F1", rid, c.local_type, c.local_id)] = 1
+				if known_push_order_bug:
+					continue
+			if "F2" in KNOWN_FINDINGS and "is already mapped to" in (c.reason or ""):
+				imported = (c.reason or "").rsplit(" ", 1)[-1]
+				if c.local_type and f2_echo_import(w, rid, c.local_type, imported):
+					o.known[("F2", rid, c.local_type, c.local_id)] = 1
+					held_docs.add((c.local_type, imported))
+					continue
 			out.append(f"{tag}: unexplained review item {c.kind} on {c.local_type} {c.local_id}: {c.reason}")
 		held_invoices = {lid for t, lid in held_docs if t == C.INVOICE}
 		for t, lid in held_docs:
-			doc = w.ledger.get(co, t, lid)
+			doc = w.ledger.get(co, t, lid) if t and lid else None
+			if doc is None:
+				continue
 			if t == C.PAYMENT:
 				held_invoices |= {a["doc_key"] for a in doc["applications"] if a["doc_type"] == C.INVOICE}
 			elif t == C.CREDIT_MEMO and doc.get("against_invoice"):
@@ -1089,13 +1157,14 @@ def check_outbox_settled(w: World) -> list[str]:
 
 def all_violations(w: World, o: Oracle, *, max_missing_audit: int = 0) -> dict[str, list[str]]:
 	return {
-		"duplicates": check_duplicates(w),
+		"duplicates": check_duplicates(w, o),
 		"lost": check_nothing_lost(w, o),
 		"overwritten": check_overwrites(w, o),
 		"cross_realm": check_realm_isolation(w),
 		"audit": check_audit(w, max_missing=max_missing_audit),
 		"unsettled": check_outbox_settled(w),
-		"unexplained": check_reviews_explained(w, o),
+		# F1 is asserted on its own (test_reliability_findings.py); here it must not hide anything else
+		"unexplained": check_reviews_explained(w, o, known_push_order_bug="F1" in KNOWN_FINDINGS),
 	}
 
 

@@ -15,6 +15,7 @@ TypeError) as a review item with the exception text as the reason. So every refu
 "no income account"), never a bare KeyError or a Frappe traceback. Frappe's own validation errors
 raised while saving are wrapped into a LedgerError carrying ERPNext's message.
 """
+
 from __future__ import annotations
 
 import re
@@ -154,11 +155,24 @@ def inbound_write(what: str) -> Iterator[None]:
 		frappe.local.message_log = []  # messages of a refused save must not leak into the job's response
 		raise
 	except Exception as exc:
+		if _transient(exc):
+			# a deadlock/lock timeout is not a bookkeeper's problem: the database already rolled the
+			# transaction back (the savepoint is gone); the job fails and retries (execute_job)
+			raise
 		frappe.db.rollback(save_point=savepoint)
 		frappe.local.message_log = []
 		raise LedgerError(f"ERPNext refused {what}: {plain_error(exc)}") from exc
 	finally:
 		frappe.flags[K.INBOUND_FLAG] = previous
+
+
+def _transient(exc: Exception) -> bool:
+	if isinstance(exc, (frappe.QueryDeadlockError, frappe.QueryTimeoutError)):
+		return True
+	try:
+		return bool(frappe.db.is_deadlocked(exc) or frappe.db.is_timedout(exc))
+	except Exception:
+		return False
 
 
 def plain_error(exc: Exception) -> str:

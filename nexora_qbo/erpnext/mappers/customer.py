@@ -6,6 +6,7 @@ QBO customer. Email and phone live on the primary Contact, the billing address o
 (both linked through Dynamic Links), notes in `customer_details`, the tax id in `tax_id`, the currency in
 `default_currency`, terms in `payment_terms` (only when the realm maps the template to a QBO term).
 """
+
 from __future__ import annotations
 
 import frappe
@@ -92,7 +93,10 @@ def _address_values(doc) -> dict | None:
 	if not name:
 		return None
 	a = frappe.db.get_value(
-		"Address", name, ["address_line1", "address_line2", "city", "state", "pincode", "country"], as_dict=True
+		"Address",
+		name,
+		["address_line1", "address_line2", "city", "state", "pincode", "country"],
+		as_dict=True,
 	)
 	return {
 		"line1": a.address_line1,
@@ -119,13 +123,13 @@ def resolve_country(value: str | None) -> str | None:
 
 def carry_from_base(ctx: CompanyContext, record: dict, base: dict | None) -> dict:
 	"""Fields ERPNext cannot hold keep QBO's last-synced value, so they never look like a local edit:
-	CompanyName for individuals, unmapped terms, an address ERPNext could not store, QBO's spelling of the
+	CompanyName, unmapped terms, an address ERPNext could not store, QBO's spelling of the
 	country (or no country, where ERPNext filled in the company's)."""
 	if not base:
 		return record
 	out = dict(record)
-	if base.get("company_name") and out.get("company_name") in (None, out.get("display_name")):
-		out["company_name"] = base["company_name"]
+	# ERPNext has no company-name field (it is derived from customer_type): always QBO's own value
+	out["company_name"] = base.get("company_name")
 	if out.get("terms") is None and is_qbo_placeholder(base.get("terms")):
 		out["terms"] = base["terms"]
 	if out.get("currency") is None:
@@ -164,7 +168,9 @@ def find_match(ctx: CompanyContext, record: dict) -> str | None:
 			hits = _by_email(value)
 		elif key == "tax_id":
 			rows = frappe.db.sql(
-				"select name, tax_id from `tabCustomer` where replace(tax_id, ' ', '') = %s", (value,), as_dict=True
+				"select name, tax_id from `tabCustomer` where replace(tax_id, ' ', '') = %s",
+				(value,),
+				as_dict=True,
 			)
 			hits = [r.name for r in rows if "".join(str(r.tax_id).split()).casefold() == value]
 		else:
@@ -184,6 +190,7 @@ def find_match(ctx: CompanyContext, record: dict) -> str | None:
 def name_candidates(doctype: str, field: str, normalized: str) -> list:
 	"""Rows whose `field` may equal a normalised name: the database narrows (case-insensitive collation, any
 	run of spaces), Python decides with records.normalize_name. Never a scan of the whole table."""
+
 	def like(part: str) -> str:
 		return part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -194,9 +201,7 @@ def name_candidates(doctype: str, field: str, normalized: str) -> list:
 
 
 def _by_email(email: str) -> list[str]:
-	direct = frappe.db.sql(
-		"select name from `tabCustomer` where lower(email_id)=%s", (email,), pluck=True
-	)
+	direct = frappe.db.sql("select name from `tabCustomer` where lower(email_id)=%s", (email,), pluck=True)
 	via_contact = frappe.db.sql(
 		"""select distinct dl.link_name from `tabContact Email` ce
 		join `tabDynamic Link` dl on dl.parent = ce.parent and dl.parenttype = 'Contact'
@@ -226,7 +231,10 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 				raise LedgerError(f"The customer {local_id} no longer exists in ERPNext.")
 			doc = frappe.get_doc(DOCTYPE, local_id)
 		doc.customer_name = rec["display_name"]
-		doc.customer_type = "Company" if rec.get("company_name") else "Individual"
+		if (
+			doc.is_new()
+		):  # later, ERPNext's own choice stands (QBO's CompanyName is carried, see carry_from_base)
+			doc.customer_type = "Company" if rec.get("company_name") else "Individual"
 		doc.tax_id = rec.get("tax_id")
 		currency = local_value("Currency", rec.get("currency"))
 		if currency and (doc.is_new() or not doc.default_currency):
@@ -309,7 +317,9 @@ def _sync_address(ctx: CompanyContext, doc, addr: dict | None) -> None:
 	mark_origin(address)
 	address.save() if not address.is_new() else address.insert()
 	if doc.customer_primary_address != address.name:
-		frappe.db.set_value(DOCTYPE, doc.name, "customer_primary_address", address.name, update_modified=False)
+		frappe.db.set_value(
+			DOCTYPE, doc.name, "customer_primary_address", address.name, update_modified=False
+		)
 		doc.customer_primary_address = address.name
 
 

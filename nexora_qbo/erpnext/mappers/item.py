@@ -7,6 +7,7 @@ types: Inventory <-> is_stock_item=1; Service and NonInventory are both non-stoc
 mapped item QBO's last-synced type is kept (an ERPNext edit never turns a NonInventory item into a
 Service), and a new local non-stock item is a Service.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -174,7 +175,9 @@ def _uom(ctx: CompanyContext, qbo_type: str | None) -> str:
 	if qbo_type == "Inventory" or not cint(frappe.db.get_value("UOM", wanted, "must_be_whole_number")):
 		return wanted
 	for candidate in ("Hour", "Unit", "Day"):
-		if frappe.db.exists("UOM", candidate) and not cint(frappe.db.get_value("UOM", candidate, "must_be_whole_number")):
+		if frappe.db.exists("UOM", candidate) and not cint(
+			frappe.db.get_value("UOM", candidate, "must_be_whole_number")
+		):
 			return candidate
 	return wanted
 
@@ -192,8 +195,13 @@ def _set_defaults(ctx: CompanyContext, doc, rec: dict) -> None:
 	if row is None:
 		if not income and not expense:
 			return
-		row = doc.append("item_defaults", {"company": ctx.company, "default_warehouse": _warehouse(ctx.company)})
-	elif row.default_warehouse and frappe.db.get_value("Warehouse", row.default_warehouse, "company") != ctx.company:
+		row = doc.append(
+			"item_defaults", {"company": ctx.company, "default_warehouse": _warehouse(ctx.company)}
+		)
+	elif (
+		row.default_warehouse
+		and frappe.db.get_value("Warehouse", row.default_warehouse, "company") != ctx.company
+	):
 		row.default_warehouse = _warehouse(ctx.company)
 	if income:
 		row.income_account = income

@@ -7,10 +7,11 @@ amount (an advance) on the Payment Entry.
 
 QBO payments are imported as SUBMITTED Payment Entries; ERPNext's own validation refuses an allocation
 larger than an invoice's outstanding amount, and that refusal reaches the review queue with ERPNext's
-message. A QBO payment of 0 that only applies a credit memo to an invoice has no ERPNext Payment Entry
-equivalent (the paid amount is mandatory): it is refused with a reason (book it with Payment
-Reconciliation).
+message. A QBO payment of 0 that only applies credit memos to invoices has no Payment Entry equivalent
+(the paid amount is mandatory): it is booked the way ERPNext's Payment Reconciliation books a credit note,
+as a "Credit Note" Journal Entry (`apply_credit`), whose name is then the payment's local id.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -32,11 +33,14 @@ from nexora_qbo.sync import records as R
 
 DOCTYPE = "Payment Entry"
 SI = "Sales Invoice"
+JE = "Journal Entry"
 NO_REFERENCE = "QBO"  # reference_no ERPNext requires for bank accounts when QBO has no PaymentRefNum
 
 
 def to_record(ctx: CompanyContext, name: str) -> dict | None:
 	if not frappe.db.exists(DOCTYPE, name):
+		if frappe.db.exists(JE, name):
+			return _credit_record(ctx, name)
 		return None
 	doc = frappe.get_doc(DOCTYPE, name)
 	if doc.company != ctx.company or doc.payment_type != "Receive" or doc.party_type != "Customer":
@@ -96,7 +100,9 @@ def _deposit_account(ctx: CompanyContext, rec: dict, mode_of_payment: str | None
 
 def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 	rec = R.normalize(C.PAYMENT, record)
-	label = f"the QuickBooks payment of {rec.get('total')} from {rec.get('customer')} on {rec.get('txn_date')}"
+	label = (
+		f"the QuickBooks payment of {rec.get('total')} from {rec.get('customer')} on {rec.get('txn_date')}"
+	)
 	if local_id is not None:
 		current = to_record(ctx, local_id)
 		if current is None:
@@ -110,16 +116,17 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 	if not customer or not frappe.db.exists("Customer", customer):
 		raise MissingMasterData(f"{label}: the customer is not in ERPNext yet. Import it, then retry.")
 	if not rec["total"]:
-		raise LedgerError(
-			f"{label} moves no money (it only applies a credit memo to invoices). ERPNext books that with "
-			f"Payment Reconciliation of the credit note against the invoice; do it there, then dismiss this item."
-		)
+		return apply_credit(ctx, rec, label)
 	for app in rec["applications"]:
 		row = frappe.db.get_value(SI, app["doc_key"], ["docstatus", "customer", "is_return"], as_dict=True)
 		if not row or row.docstatus != 1:
-			raise MissingMasterData(f"{label} pays {app['doc_key']}, which is not a submitted Sales Invoice in ERPNext.")
+			raise MissingMasterData(
+				f"{label} pays {app['doc_key']}, which is not a submitted Sales Invoice in ERPNext."
+			)
 		if row.customer != customer:
-			raise LedgerError(f"{label} pays {app['doc_key']}, which belongs to another customer ({row.customer}).")
+			raise LedgerError(
+				f"{label} pays {app['doc_key']}, which belongs to another customer ({row.customer})."
+			)
 	from erpnext.accounts.party import get_party_account
 
 	mode = local_value("Mode of Payment", rec.get("payment_method")) or ctx.default("mode_of_payment")
@@ -136,22 +143,30 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		pe.posting_date = rec["txn_date"]
 		pe.party_type = "Customer"
 		pe.party = customer
-		pe.paid_from = get_party_account("Customer", customer, ctx.company) or ctx.default("receivable_account")
+		pe.paid_from = get_party_account("Customer", customer, ctx.company) or ctx.default(
+			"receivable_account"
+		)
 		pe.paid_to = paid_to
 		pe.mode_of_payment = mode
 		pe.paid_amount = float(rec["total"])
 		pe.received_amount = float(rec["total"])
 		pe.source_exchange_rate = float(rec.get("exchange_rate") or 1)
-		pe.target_exchange_rate = 1 if _currency(paid_to) == frappe.get_cached_value(
-			"Company", ctx.company, "default_currency"
-		) else float(rec.get("exchange_rate") or 1)
+		pe.target_exchange_rate = (
+			1
+			if _currency(paid_to) == frappe.get_cached_value("Company", ctx.company, "default_currency")
+			else float(rec.get("exchange_rate") or 1)
+		)
 		pe.reference_no = rec.get("reference") or NO_REFERENCE
 		pe.reference_date = rec["txn_date"]
 		for app in rec["applications"]:
 			sign = -1 if app["doc_type"] == C.CREDIT_MEMO else 1
 			pe.append(
 				"references",
-				{"reference_doctype": SI, "reference_name": app["doc_key"], "allocated_amount": float(app["amount"]) * sign},
+				{
+					"reference_doctype": SI,
+					"reference_name": app["doc_key"],
+					"allocated_amount": float(app["amount"]) * sign,
+				},
 			)
 		pe.setup_party_account_field()
 		pe.set_missing_values()
@@ -175,6 +190,12 @@ def _currency(account: str) -> str | None:
 
 def cancel(ctx: CompanyContext, local_id: str, reason: str) -> None:
 	if not frappe.db.exists(DOCTYPE, local_id):
+		if frappe.db.exists(JE, local_id) and cint(frappe.db.get_value(JE, local_id, "docstatus")) == 1:
+			with inbound_write(f"cancelling the credit application {local_id}"):
+				je = frappe.get_doc(JE, local_id)
+				mark_origin(je)
+				je.add_comment("Comment", f"Cancelled by the QuickBooks sync: {reason}")
+				je.cancel()
 		return
 	docstatus = cint(frappe.db.get_value(DOCTYPE, local_id, "docstatus"))
 	if docstatus == 2:
@@ -189,4 +210,111 @@ def cancel(ctx: CompanyContext, local_id: str, reason: str) -> None:
 		try:
 			doc.cancel()
 		except frappe.LinkExistsError as exc:
-			raise CannotCancel(f"The payment {local_id} was {reason}, but ERPNext cannot cancel it: {exc}") from exc
+			raise CannotCancel(
+				f"The payment {local_id} was {reason}, but ERPNext cannot cancel it: {exc}"
+			) from exc
+
+
+# ----------------------------------------------------------------------------------------------------------
+# a QBO payment of 0 that applies credit memos to invoices -> a "Credit Note" Journal Entry
+# ----------------------------------------------------------------------------------------------------------
+
+
+def apply_credit(ctx: CompanyContext, rec: dict, label: str) -> str:
+	"""QBO applies a credit memo to an invoice with a zero Payment (lines: the invoice +x, the credit memo
+	+x). ERPNext cannot submit a Payment Entry of 0; it books the same thing as Payment Reconciliation does
+	(erpnext...payment_reconciliation.reconcile_dr_cr_note): a Journal Entry of type "Credit Note" that
+	credits the receivable against the invoice and debits it against the credit note, so both outstanding
+	amounts follow through the Payment Ledger. Its name is the payment's local id."""
+	invoices = [a for a in rec["applications"] if a["doc_type"] == C.INVOICE]
+	notes = [a for a in rec["applications"] if a["doc_type"] == C.CREDIT_MEMO]
+	applied = sum((a["amount"] for a in invoices), R.money(0))
+	credited = sum((a["amount"] for a in notes), R.money(0))
+	if not invoices or not notes or applied != credited:
+		raise LedgerError(
+			f"{label} moves no money and does not apply credit memos to invoices one to one (invoices "
+			f"{applied}, credits {credited}); book it by hand (Payment Reconciliation), then dismiss this item."
+		)
+	rows = []
+	for app in invoices + notes:
+		doc = frappe.db.get_value(
+			SI,
+			app["doc_key"],
+			["docstatus", "customer", "is_return", "debit_to", "outstanding_amount", "cost_center"],
+			as_dict=True,
+		)
+		is_note = app["doc_type"] == C.CREDIT_MEMO
+		if not doc or doc.docstatus != 1 or bool(doc.is_return) != is_note:
+			what = "credit note" if is_note else "invoice"
+			raise MissingMasterData(
+				f"{label} applies {app['doc_key']}, which is not a submitted {what} in ERPNext."
+			)
+		if doc.customer != rec["customer"]:
+			raise LedgerError(
+				f"{label} applies {app['doc_key']}, which belongs to another customer ({doc.customer})."
+			)
+		if R.money(abs(dec(doc.outstanding_amount))) < app["amount"]:
+			raise LedgerError(
+				f"{label} applies {app['amount']} of {app['doc_key']}, but only "
+				f"{R.money(abs(dec(doc.outstanding_amount)))} is open in ERPNext; nothing was booked."
+			)
+		rows.append(
+			{
+				"account": doc.debit_to,
+				"party_type": "Customer",
+				"party": rec["customer"],
+				("debit_in_account_currency" if is_note else "credit_in_account_currency"): float(
+					app["amount"]
+				),
+				"reference_type": SI,
+				"reference_name": app["doc_key"],
+				"cost_center": doc.cost_center or ctx.default("cost_center"),
+			}
+		)
+	with inbound_write(label):
+		je = frappe.new_doc(JE)
+		je.voucher_type = "Credit Note"
+		je.company = ctx.company
+		je.posting_date = rec["txn_date"]
+		je.user_remark = f"QuickBooks: credit applied ({label})"
+		for row in rows:
+			je.append("accounts", row)
+		mark_origin(je)
+		je.insert()
+		mark_origin(je)
+		je.submit()
+	return je.name
+
+
+def _credit_record(ctx: CompanyContext, name: str) -> dict | None:
+	je = frappe.get_doc(JE, name)
+	if je.company != ctx.company or je.voucher_type != "Credit Note":
+		return None
+	apps, customer = [], None
+	for row in je.accounts:
+		if row.reference_type != SI or row.party_type != "Customer":
+			continue
+		customer = row.party
+		is_note = bool(dec(row.debit_in_account_currency))
+		amount = dec(row.debit_in_account_currency) if is_note else dec(row.credit_in_account_currency)
+		apps.append(
+			{
+				"doc_type": C.CREDIT_MEMO if is_note else C.INVOICE,
+				"doc_key": row.reference_name,
+				"amount": amount,
+			}
+		)
+	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(je.docstatus)]
+	return R.normalize(
+		C.PAYMENT,
+		{
+			"customer": customer,
+			"txn_date": je.posting_date,
+			"total": 0,
+			"currency": ctx.currency,
+			"exchange_rate": 1,
+			"applications": apps,
+			"unapplied": 0,
+			"state": state,
+		},
+	)

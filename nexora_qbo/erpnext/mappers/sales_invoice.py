@@ -12,6 +12,7 @@ one "Actual" tax row on the realm's tax account (QBO computed it; it is carried,
 computes its own grand total; if that differs from QBO's TotalAmt by even a cent the invoice is NOT forced:
 the draft is rolled back and an AmountMismatch explains both totals (a review item).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -75,7 +76,9 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 				"qty": abs(dec(it.qty)),
 				"rate": abs(dec(it.rate)),
 				"amount": abs(dec(it.amount)),
-				"class_": ctx.mapped("class_map", it.cost_center) if it.cost_center != doc.cost_center else None,
+				"class_": ctx.mapped("class_map", it.cost_center)
+				if it.cost_center != doc.cost_center
+				else None,
 				"service_date": None,
 				"taxable": bool(tax_total),
 			}
@@ -99,7 +102,13 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"lines": lines,
 			"tax_total": tax_total,
 			"total": abs(dec(doc.grand_total)),
-			"against_invoice": doc.return_against if local_type == C.CREDIT_MEMO else None,
+			# "against" in the engine's sense: the note's credit is booked against that invoice's outstanding
+			# (update_outstanding_for_self=0). A note that keeps its own credit (ERPNext's default) is, for
+			# QBO, an unapplied credit memo: applying it is a separate step (a QBO payment / ERPNext
+			# Payment Reconciliation), never assumed.
+			"against_invoice": doc.return_against
+			if local_type == C.CREDIT_MEMO and not cint(doc.update_outstanding_for_self)
+			else None,
 			"state": state,
 			"outstanding": abs(dec(doc.outstanding_amount)),
 		},
@@ -167,7 +176,8 @@ def _update_submitted(ctx: CompanyContext, local_type: str, local_id: str, rec: 
 	changed = [
 		f
 		for f in R.TRANSACTION_AMOUNT_FIELDS
-		if f in R.CONTENT_FIELDS[local_type] and R.content(local_type, current).get(f) != R.content(local_type, rec).get(f)
+		if f in R.CONTENT_FIELDS[local_type]
+		and R.content(local_type, current).get(f) != R.content(local_type, rec).get(f)
 	]
 	if changed:
 		raise LedgerError(
@@ -206,7 +216,9 @@ def _income_account(ctx: CompanyContext, item_code: str, label: str) -> str:
 	if not account:
 		group = frappe.db.get_value("Item", item_code, "item_group")
 		account = frappe.db.get_value(
-			"Item Default", {"parent": group, "parenttype": "Item Group", "company": ctx.company}, "income_account"
+			"Item Default",
+			{"parent": group, "parenttype": "Item Group", "company": ctx.company},
+			"income_account",
 		)
 	account = account or ctx.default("income_account")
 	if not account:
@@ -254,7 +266,9 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 		against = rec.get("against_invoice")
 		if against:
 			if frappe.db.get_value(DOCTYPE, against, "docstatus") != 1:
-				raise MissingMasterData(f"{label} is against invoice {against}, which is not submitted in ERPNext.")
+				raise MissingMasterData(
+					f"{label} is against invoice {against}, which is not submitted in ERPNext."
+				)
 			doc.return_against = against
 			doc.update_outstanding_for_self = 0
 		else:
@@ -266,7 +280,8 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 			{
 				"item_code": line["item"],
 				"item_name": frappe.db.get_value("Item", line["item"], "item_name"),
-				"description": line.get("description") or frappe.db.get_value("Item", line["item"], "item_name"),
+				"description": line.get("description")
+				or frappe.db.get_value("Item", line["item"], "item_name"),
 				"qty": float(line["qty"]) * sign,
 				"rate": rate,
 				"price_list_rate": rate,
@@ -304,7 +319,9 @@ def _check_total(doc, rec: dict, label: str) -> None:
 		diffs = []
 		for row, line in zip(doc.items, rec["lines"]):
 			if abs(dec(row.amount)).quantize(R.CENT) != R.money(line["amount"]):
-				diffs.append(f"{line['item']}: ERPNext {abs(dec(row.amount)):.2f} vs QuickBooks {line['amount']}")
+				diffs.append(
+					f"{line['item']}: ERPNext {abs(dec(row.amount)):.2f} vs QuickBooks {line['amount']}"
+				)
 		detail = f" Line differences: {'; '.join(diffs)}." if diffs else ""
 		raise AmountMismatch(
 			f"{label}: ERPNext computes a total of {erpnext_total} but QuickBooks says {qbo_total} "
@@ -321,7 +338,12 @@ def _check_total(doc, rec: dict, label: str) -> None:
 def linked_payments(name: str) -> list[str]:
 	return frappe.get_all(
 		"Payment Entry Reference",
-		filters={"reference_doctype": DOCTYPE, "reference_name": name, "docstatus": 1, "parenttype": "Payment Entry"},
+		filters={
+			"reference_doctype": DOCTYPE,
+			"reference_name": name,
+			"docstatus": 1,
+			"parenttype": "Payment Entry",
+		},
 		pluck="parent",
 		distinct=True,
 	)
@@ -339,7 +361,9 @@ def cancel(ctx: CompanyContext, local_type: str, local_id: str, reason: str) -> 
 			frappe.delete_doc(DOCTYPE, local_id, ignore_permissions=True, flags={"nexora_qbo_origin": "qbo"})
 		return
 	payments = linked_payments(local_id)
-	unlink = cint(frappe.db.get_single_value("Accounts Settings", "unlink_payment_on_cancellation_of_invoice"))
+	unlink = cint(
+		frappe.db.get_single_value("Accounts Settings", "unlink_payment_on_cancellation_of_invoice")
+	)
 	if payments and not unlink:
 		raise CannotCancel(
 			f"The {what} {local_id} was {reason}, but ERPNext cannot cancel it while payments are allocated to "

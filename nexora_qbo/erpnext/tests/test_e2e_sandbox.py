@@ -7,6 +7,7 @@ ERPNext and pushed with all its lines, a bookkeeper's customer edit merged on pu
 the invoice lines held as a conflict (ERPNext untouched), a partial payment recorded in QBO booked as a
 submitted Payment Entry that moves the outstanding amount, and the reconciliation report for the month.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -108,7 +109,9 @@ class TestEndToEndSandbox(FrappeTestCase):
 			),
 		)
 		cls.store = FrappeStore()
-		cls.engine = SyncEngine(cls.store, FrappeLedger(cls.store), client_for, RedisRealmLock(), SystemClock(), lock_timeout=30)
+		cls.engine = SyncEngine(
+			cls.store, FrappeLedger(cls.store), client_for, RedisRealmLock(), SystemClock(), lock_timeout=30
+		)
 		cls.bk = _PatientBookkeeper(Bookkeeper(cls.sb, cls.realm_id))
 
 	@classmethod
@@ -126,6 +129,9 @@ class TestEndToEndSandbox(FrappeTestCase):
 		self.assertIsNotNone(m, f"{local_type} {local_id} is not mapped")
 		return m.qbo_id
 
+	def outstanding(self, name: str) -> Decimal:
+		return _money(frappe.db.get_value("Sales Invoice", name, "outstanding_amount"))
+
 	def test_a_month_of_billing_both_ways(self):
 		# 1. initial import of the seeded staffing company ------------------------------------------------
 		with inbound():
@@ -141,13 +147,35 @@ class TestEndToEndSandbox(FrappeTestCase):
 		self.assertEqual(frappe.db.count(K.OUTBOX, {"realm": self.realm}), 0)  # the import echoed nothing
 
 		# 2. an invoice submitted in ERPNext is pushed with all its lines ----------------------------------
-		si = frappe.get_doc({"doctype": "Sales Invoice", "company": COMPANY, "customer": acme,
-			"posting_date": getdate(nowdate()), "due_date": add_days(nowdate(), 30), "currency": "USD",
-			"debit_to": f"Debtors - {ABBR}", "items": [
-				{"item_code": "Staffing Hours", "qty": 40, "rate": 45, "description": "Warehouse crew, week 45",
-					"income_account": f"Sales - {ABBR}", "cost_center": f"Main - {ABBR}"},
-				{"item_code": "Overtime Hours", "qty": 5.5, "rate": 67.5, "description": "Overtime",
-					"income_account": f"Sales - {ABBR}", "cost_center": f"Main - {ABBR}"}]})
+		si = frappe.get_doc(
+			{
+				"doctype": "Sales Invoice",
+				"company": COMPANY,
+				"customer": acme,
+				"posting_date": getdate(nowdate()),
+				"due_date": add_days(nowdate(), 30),
+				"currency": "USD",
+				"debit_to": f"Debtors - {ABBR}",
+				"items": [
+					{
+						"item_code": "Staffing Hours",
+						"qty": 40,
+						"rate": 45,
+						"description": "Warehouse crew, week 45",
+						"income_account": f"Sales - {ABBR}",
+						"cost_center": f"Main - {ABBR}",
+					},
+					{
+						"item_code": "Overtime Hours",
+						"qty": 5.5,
+						"rate": 67.5,
+						"description": "Overtime",
+						"income_account": f"Sales - {ABBR}",
+						"cost_center": f"Main - {ABBR}",
+					},
+				],
+			}
+		)
 		si.insert()
 		si.submit()
 		self.assertEqual(outbox_for("Sales Invoice", si.name, self.realm), ["create"])
@@ -156,8 +184,10 @@ class TestEndToEndSandbox(FrappeTestCase):
 		inv_qbo = self.qbo_id(C.INVOICE, si.name)
 		remote = self.bk.read("Invoice", inv_qbo)
 		lines = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
-		self.assertEqual([(_money(ln["Amount"]), ln.get("Description")) for ln in lines],
-			[(Decimal("1800.00"), "Warehouse crew, week 45"), (Decimal("371.25"), "Overtime")])
+		self.assertEqual(
+			[(_money(ln["Amount"]), ln.get("Description")) for ln in lines],
+			[(Decimal("1800.00"), "Warehouse crew, week 45"), (Decimal("371.25"), "Overtime")],
+		)
 		self.assertEqual(_money(remote["TotalAmt"]), Decimal("2171.25"))
 		self.assertEqual(remote["DocNumber"], si.name)
 		self.assertEqual(remote["CustomerRef"]["value"], self.qbo_id(C.CUSTOMER, acme))
@@ -169,7 +199,9 @@ class TestEndToEndSandbox(FrappeTestCase):
 		self.assertEqual(FrappeLedger().get(COMPANY, C.CUSTOMER, acme)["phone"], "(512) 555-0147")
 		contact = frappe.db.get_value("Customer", acme, "customer_primary_contact")
 		self.assertEqual(frappe.db.get_value("Contact", contact, "phone"), "(512) 555-0147")
-		open_customer_intents = self.store.list_outbox(self.realm_id, states=C.OPEN_STATES, local_type=C.CUSTOMER)
+		open_customer_intents = self.store.list_outbox(
+			self.realm_id, states=C.OPEN_STATES, local_type=C.CUSTOMER
+		)
 		self.assertEqual(open_customer_intents, [])  # merged, not echoed back
 
 		# 4. the bookkeeper edits the invoice lines in QBO: a conflict, ERPNext unchanged -------------------
@@ -179,14 +211,18 @@ class TestEndToEndSandbox(FrappeTestCase):
 		edited[0]["Amount"] = Decimal("1710.00")
 		self.bk.update("Invoice", inv_qbo, {"Line": edited})
 		self.pull()
-		conflicts = self.store.list_conflicts(self.realm_id, status=C.OPEN, local_type=C.INVOICE, local_id=si.name)
+		conflicts = self.store.list_conflicts(
+			self.realm_id, status=C.OPEN, local_type=C.INVOICE, local_id=si.name
+		)
 		self.assertEqual(len(conflicts), 1)
 		conflict = conflicts[0]
 		self.assertEqual(conflict.kind, "transaction_edited")
 		self.assertEqual(Decimal(conflict.local_version["lines"][0]["qty"]), Decimal("40"))
 		self.assertEqual(Decimal(conflict.qbo_version["lines"][0]["qty"]), Decimal("38"))
 		row = frappe.get_doc(K.CONFLICT, conflict.id)
-		self.assertEqual((row.status, row.reference_doctype, row.reference_name), ("Open", "Sales Invoice", si.name))
+		self.assertEqual(
+			(row.status, row.reference_doctype, row.reference_name), ("Open", "Sales Invoice", si.name)
+		)
 		si.reload()
 		self.assertEqual((si.docstatus, si.items[0].qty, _money(si.grand_total)), (1, 40, Decimal("2171.25")))
 
@@ -197,11 +233,17 @@ class TestEndToEndSandbox(FrappeTestCase):
 		self.assertEqual(len(payments), 1)
 		pe = frappe.get_doc("Payment Entry", payments[0].local_id)
 		self.assertEqual((pe.docstatus, pe.party, _money(pe.paid_amount)), (1, acme, Decimal("1000.00")))
-		self.assertEqual([(r.reference_name, _money(r.allocated_amount)) for r in pe.references],
-			[(si.name, Decimal("1000.00"))])
-		self.assertEqual(_money(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount")), Decimal("1171.25"))
+		self.assertEqual(
+			[(r.reference_name, _money(r.allocated_amount)) for r in pe.references],
+			[(si.name, Decimal("1000.00"))],
+		)
+		self.assertEqual(
+			_money(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount")), Decimal("1171.25")
+		)
 		self.assertEqual(frappe.db.get_value("Sales Invoice", si.name, "status"), "Partly Paid")
-		self.assertEqual(self.store.list_outbox(self.realm_id, states=C.OPEN_STATES, local_type=C.PAYMENT), [])
+		self.assertEqual(
+			self.store.list_outbox(self.realm_id, states=C.OPEN_STATES, local_type=C.PAYMENT), []
+		)
 
 		# 6. the reconciliation report shows the month ------------------------------------------------------
 		from nexora_qbo.nexora_qbo.report.qbo_sync_reconciliation.qbo_sync_reconciliation import execute
@@ -228,36 +270,57 @@ class TestEndToEndSandbox(FrappeTestCase):
 		per_diem = self.qbo_id(C.ITEM, "Per Diem")
 
 		def line(qty, price, amount):
-			return {"DetailType": "SalesItemLineDetail", "Amount": Decimal(amount),
-				"SalesItemLineDetail": {"ItemRef": {"value": per_diem}, "Qty": qty, "UnitPrice": Decimal(price)}}
+			return {
+				"DetailType": "SalesItemLineDetail",
+				"Amount": Decimal(amount),
+				"SalesItemLineDetail": {
+					"ItemRef": {"value": per_diem},
+					"Qty": qty,
+					"UnitPrice": Decimal(price),
+				},
+			}
 
-		good = self.bk.create("Invoice", {"CustomerRef": {"value": cust_qbo}, "Line": [line(2, "75.00", "150.00")]})
+		good = self.bk.create(
+			"Invoice", {"CustomerRef": {"value": cust_qbo}, "Line": [line(2, "75.00", "150.00")]}
+		)
 		# 3 x 33.333 is 100.00 in QBO (rounded per line); ERPNext keeps rates to the cent: 3 x 33.33 = 99.99
-		odd = self.bk.create("Invoice", {"CustomerRef": {"value": cust_qbo}, "Line": [line(3, "33.333", "100.00")]})
+		odd = self.bk.create(
+			"Invoice", {"CustomerRef": {"value": cust_qbo}, "Line": [line(3, "33.333", "100.00")]}
+		)
 		self.pull()
 
 		imported = self.store.get_mapping_by_qbo(self.realm_id, "Invoice", good["Id"])
 		self.assertIsNotNone(imported)
 		si = frappe.get_doc("Sales Invoice", imported.local_id)
-		self.assertEqual((si.docstatus, si.customer, _money(si.grand_total)), (1, customer, Decimal("150.00")))
+		self.assertEqual(
+			(si.docstatus, si.customer, _money(si.grand_total)), (1, customer, Decimal("150.00"))
+		)
 		self.assertEqual(outbox_for("Sales Invoice", si.name, self.realm), [])  # imported, not echoed back
 
 		self.assertIsNone(self.store.get_mapping_by_qbo(self.realm_id, "Invoice", odd["Id"]))
-		held = [c for c in self.store.list_conflicts(self.realm_id, status=C.OPEN) if c.qbo_id == str(odd["Id"])]
+		held = [
+			c for c in self.store.list_conflicts(self.realm_id, status=C.OPEN) if c.qbo_id == str(odd["Id"])
+		]
 		self.assertEqual(len(held), 1)
 		self.assertIn("99.99", held[0].reason)
 		self.assertIn("100.00", held[0].reason)
-		self.assertEqual(frappe.db.count("Sales Invoice", {"company": COMPANY, "customer": customer, "docstatus": 1}), 1)
+		self.assertEqual(
+			frappe.db.count("Sales Invoice", {"company": COMPANY, "customer": customer, "docstatus": 1}), 1
+		)
 
 		# the bookkeeper voids the imported invoice; the realm holds voids for review; accepting cancels it here
 		self.bk.void("Invoice", good["Id"])
 		self.pull()
-		voids = self.store.list_conflicts(self.realm_id, status=C.OPEN, local_type=C.INVOICE, local_id=si.name)
+		voids = self.store.list_conflicts(
+			self.realm_id, status=C.OPEN, local_type=C.INVOICE, local_id=si.name
+		)
 		self.assertEqual([c.kind for c in voids], ["remote_void"])
 		self.assertEqual(frappe.db.get_value("Sales Invoice", si.name, "docstatus"), 1)
 		self.engine.resolve_conflict(voids[0].id, C.ACTION_ACCEPT_QBO, by="Administrator")
 		self.assertEqual(frappe.db.get_value("Sales Invoice", si.name, "docstatus"), 2)
-		self.assertEqual(outbox_for("Sales Invoice", si.name, self.realm), [])  # the cancel came from QBO: no void echo
+		self.assertEqual(
+			outbox_for("Sales Invoice", si.name, self.realm), []
+		)  # the cancel came from QBO: no void echo
 
 	def test_c_credit_note_and_payment_made_in_erpnext_reach_qbo(self):
 		"""The other direction for transactions: a credit note and a partial Payment Entry submitted in ERPNext
@@ -268,19 +331,41 @@ class TestEndToEndSandbox(FrappeTestCase):
 		with inbound():
 			self.engine.initial_import(self.realm_id)
 		customer = "Lone Star Manufacturing"
-		si = frappe.get_doc({"doctype": "Sales Invoice", "company": COMPANY, "customer": customer,
-			"posting_date": getdate(nowdate()), "due_date": add_days(nowdate(), 30), "currency": "USD",
-			"debit_to": f"Debtors - {ABBR}", "items": [
-				{"item_code": "Staffing Hours", "qty": 10, "rate": 45, "income_account": f"Sales - {ABBR}",
-					"cost_center": f"Main - {ABBR}"},
-				{"item_code": "Per Diem", "qty": 2, "rate": 75, "income_account": f"Sales - {ABBR}",
-					"cost_center": f"Main - {ABBR}"}]}).insert()
+		si = frappe.get_doc(
+			{
+				"doctype": "Sales Invoice",
+				"company": COMPANY,
+				"customer": customer,
+				"posting_date": getdate(nowdate()),
+				"due_date": add_days(nowdate(), 30),
+				"currency": "USD",
+				"debit_to": f"Debtors - {ABBR}",
+				"items": [
+					{
+						"item_code": "Staffing Hours",
+						"qty": 10,
+						"rate": 45,
+						"income_account": f"Sales - {ABBR}",
+						"cost_center": f"Main - {ABBR}",
+					},
+					{
+						"item_code": "Per Diem",
+						"qty": 2,
+						"rate": 75,
+						"income_account": f"Sales - {ABBR}",
+						"cost_center": f"Main - {ABBR}",
+					},
+				],
+			}
+		).insert()
 		si.submit()
 		ret = make_return_doc("Sales Invoice", si.name)
 		ret.items = [row for row in ret.items if row.item_code == "Per Diem"]
 		ret.items[0].qty = -1
+		ret.update_outstanding_for_self = 0  # the credit is booked against the invoice's outstanding
 		ret.insert()
 		ret.submit()
+		self.assertEqual(self.outstanding(si.name), Decimal("525.00"))
 		pe = get_payment_entry("Sales Invoice", si.name, party_amount=200)
 		pe.reference_no, pe.reference_date = "ACH-77", nowdate()
 		pe.insert()
@@ -294,18 +379,70 @@ class TestEndToEndSandbox(FrappeTestCase):
 		payment = self.bk.read("Payment", self.qbo_id(C.PAYMENT, pe.name))
 		self.assertEqual(_money(payment["TotalAmt"]), Decimal("200.00"))
 		inv_qbo = self.qbo_id(C.INVOICE, si.name)
-		self.assertEqual([(ln["LinkedTxn"][0]["TxnId"], _money(ln["Amount"])) for ln in payment["Line"]],
-			[(inv_qbo, Decimal("200.00"))])
-		# both books agree on what the customer still owes (credit note applied against its invoice, payment)
-		outstanding = _money(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount"))
-		self.assertEqual(outstanding, Decimal("325.00"))
-		self.assertEqual(_money(self.bk.read("Invoice", inv_qbo)["Balance"]), outstanding)
+		self.assertEqual(
+			[(ln["LinkedTxn"][0]["TxnId"], _money(ln["Amount"])) for ln in payment["Line"]],
+			[(inv_qbo, Decimal("200.00"))],
+		)
+		# both books agree document by document: the credit note applied to its invoice (the engine links
+		# them in QBO with a zero payment), the partial payment on the invoice
+		cm_qbo = self.qbo_id(C.CREDIT_MEMO, ret.name)
+		self.assertEqual(self.outstanding(si.name), Decimal("325.00"))
+		self.assertEqual(_money(self.bk.read("Invoice", inv_qbo)["Balance"]), Decimal("325.00"))
+		self.assertEqual(self.outstanding(ret.name), Decimal("0.00"))
+		self.assertEqual(_money(self.bk.read("CreditMemo", cm_qbo)["RemainingCredit"]), Decimal("0.00"))
+		# the zero payment that applies the credit comes back on the next pull and is not booked twice
+		payments_before = len(self.store.list_mappings(self.realm_id, C.PAYMENT))
+		counts = self.pull()
+		self.assertEqual(counts.get("parked", 0), 0, counts)
+		self.assertEqual(self.outstanding(si.name), Decimal("325.00"))
+		self.assertEqual(len(self.store.list_mappings(self.realm_id, C.PAYMENT)), payments_before)
 
 		pe.reload()
 		pe.cancel()
 		self.assertIn("cancel", outbox_for("Payment Entry", pe.name, self.realm))
 		self.engine.push(self.realm_id)
-		outstanding = _money(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount"))
-		self.assertEqual(outstanding, Decimal("525.00"))
-		self.assertEqual(_money(self.bk.read("Invoice", inv_qbo)["Balance"]), outstanding)
+		self.assertEqual(self.outstanding(si.name), Decimal("525.00"))
+		self.assertEqual(_money(self.bk.read("Invoice", inv_qbo)["Balance"]), Decimal("525.00"))
 		self.assertEqual(self.store.get_mapping(self.realm_id, C.PAYMENT, pe.name).status, C.VOIDED)
+
+	def test_d_credit_memo_applied_in_qbo_follows_in_erpnext(self):
+		"""The bookkeeper issues a credit memo in QBO and applies it to an invoice with a zero payment: ERPNext
+		gets the credit note and a "Credit Note" journal entry, and both invoices agree on what is owed."""
+		with inbound():
+			self.engine.initial_import(self.realm_id)
+		customer = "Bluebonnet Health"
+		cust_qbo = self.qbo_id(C.CUSTOMER, customer)
+		per_diem = self.qbo_id(C.ITEM, "Per Diem")
+
+		def line(qty, amount):
+			return {
+				"DetailType": "SalesItemLineDetail",
+				"Amount": Decimal(amount),
+				"SalesItemLineDetail": {
+					"ItemRef": {"value": per_diem},
+					"Qty": qty,
+					"UnitPrice": Decimal("75.00"),
+				},
+			}
+
+		inv = self.bk.create("Invoice", {"CustomerRef": {"value": cust_qbo}, "Line": [line(4, "300.00")]})
+		cm = self.bk.create("CreditMemo", {"CustomerRef": {"value": cust_qbo}, "Line": [line(1, "75.00")]})
+		self.bk.create(
+			"Payment",
+			{
+				"CustomerRef": {"value": cust_qbo},
+				"TotalAmt": Decimal("0"),
+				"Line": [
+					{"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]},
+					{"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]},
+				],
+			},
+		)
+		counts = self.pull()
+		self.assertEqual(counts.get("parked", 0), 0, counts)
+		si = self.store.get_mapping_by_qbo(self.realm_id, "Invoice", inv["Id"]).local_id
+		note = self.store.get_mapping_by_qbo(self.realm_id, "CreditMemo", cm["Id"]).local_id
+		self.assertEqual(frappe.db.get_value("Sales Invoice", note, ["is_return", "docstatus"]), (1, 1))
+		self.assertEqual(self.outstanding(si), Decimal("225.00"))
+		self.assertEqual(self.outstanding(note), Decimal("0.00"))
+		self.assertEqual(_money(self.bk.read("Invoice", inv["Id"])["Balance"]), self.outstanding(si))

@@ -1,5 +1,6 @@
 """FrappeStore against the engine's shared Store contract (tests/contracts/store_contract.py), plus the
 Frappe-specific promise that matters most: audit rows survive a rollback of the job's own transaction."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -65,15 +66,24 @@ class TestFrappeStoreAudit(FrappeTestCase):
 
 	def test_audit_row_survives_full_rollback_of_the_job_transaction(self):
 		"""Not just a savepoint: the whole transaction (what execute_job does on failure) is rolled back."""
-		row = AuditRow(realm_id="RA", direction="outbound", qbo_entity="Customer", operation="create",
-			http_status=200, outcome="ok", timestamp=datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc))
+		row = AuditRow(
+			realm_id="RA",
+			direction="outbound",
+			qbo_entity="Customer",
+			operation="create",
+			http_status=200,
+			outcome="ok",
+			timestamp=datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc),
+		)
 		self.store.append_audit(row)
 		# the row is committed already: a second connection sees it before our transaction ends
 		from nexora_qbo.erpnext.token_store import AutonomousDB
 
 		with AutonomousDB() as adb:
 			adb.conn.rollback()
-			self.assertEqual(adb.query(f"select count(*) from `tab{K.SYNC_LOG}` where name=%s", (row.id,))[0][0], 1)
+			self.assertEqual(
+				adb.query(f"select count(*) from `tab{K.SYNC_LOG}` where name=%s", (row.id,))[0][0], 1
+			)
 		frappe.db.rollback()  # the job fails: everything of the job's connection is undone
 		count = frappe.db.sql(f"select count(*) from `tab{K.SYNC_LOG}` where name=%s", (row.id,))[0][0]
 		self.assertEqual(count, 1)
@@ -83,11 +93,31 @@ class TestFrappeStoreAudit(FrappeTestCase):
 		"""A failing block undoes only itself, never the caller's earlier writes (no commit, no full rollback)."""
 		from nexora_qbo.sync.ports import SyncEvent
 
-		before = self.store.add_event(SyncEvent("RA", "outbound", "customer", "C1", "Customer", "1", "created",
-			timestamp=datetime(2026, 11, 3, tzinfo=timezone.utc)))
+		before = self.store.add_event(
+			SyncEvent(
+				"RA",
+				"outbound",
+				"customer",
+				"C1",
+				"Customer",
+				"1",
+				"created",
+				timestamp=datetime(2026, 11, 3, tzinfo=timezone.utc),
+			)
+		)
 		with self.assertRaises(RuntimeError):
 			with self.store.transaction():
-				self.store.add_event(SyncEvent("RA", "outbound", "customer", "C2", "Customer", "2", "created",
-					timestamp=datetime(2026, 11, 3, tzinfo=timezone.utc)))
+				self.store.add_event(
+					SyncEvent(
+						"RA",
+						"outbound",
+						"customer",
+						"C2",
+						"Customer",
+						"2",
+						"created",
+						timestamp=datetime(2026, 11, 3, tzinfo=timezone.utc),
+					)
+				)
 				raise RuntimeError("boom")
 		self.assertEqual([e.id for e in self.store.list_events("RA")], [before.id])

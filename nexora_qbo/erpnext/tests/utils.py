@@ -4,6 +4,7 @@ Everything is created inside the test class's transaction (FrappeTestCase rolls 
 audit rows, which are committed on their own connection by design; `purge_committed_audit` removes the
 ones a test class wrote.
 """
+
 from __future__ import annotations
 
 import frappe
@@ -55,8 +56,15 @@ def tax_account(company: str) -> str:
 	return name
 
 
-def make_realm(company: str, realm_id: str, *, base_url: str = "http://127.0.0.1:9", client_id: str = "test-client",
-		client_secret: str = "test-secret", **values) -> str:
+def make_realm(
+	company: str,
+	realm_id: str,
+	*,
+	base_url: str = "http://127.0.0.1:9",
+	client_id: str = "test-client",
+	client_secret: str = "test-secret",
+	**values,
+) -> str:
 	"""A connected QBO Realm for `company` in the custom (local sandbox) environment."""
 	abbr = frappe.get_cached_value("Company", company, "abbr")
 	doc = frappe.get_doc(
