@@ -61,6 +61,7 @@ def _enqueue_now(realm_id: str, kind: str, kwargs: dict) -> str | None:
 		deduplicate=True,
 		realm_id=realm_id,
 		kind=kind,
+		durable_checkpoints=True,
 		**kwargs,
 	)
 	return job_id
@@ -96,22 +97,36 @@ def enqueue_disconnect(realm: str) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def build_engine():
-	"""SyncEngine on the Frappe Store/Ledger (part B), Redis lock and the realm's own client."""
-	from nexora_qbo.erpnext.ledger import FrappeLedger  # part B
+def build_engine(*, durable_checkpoints: bool = False):
+	"""SyncEngine on the Frappe Store/Ledger, Redis lock and the realm's own client.
+
+	`durable_checkpoints=True` is for the RQ job entry point only: the engine then commits at its safe points
+	(an outbox entry marked in_flight before its HTTP call; each finished entry or inbound record), so a worker
+	killed mid-run keeps what QBO already accepted and retries with the same requestid. Direct calls (tests,
+	the console, a bench command inside someone else's transaction) keep the caller's transaction intact.
+	"""
+	from nexora_qbo.erpnext.ledger import FrappeLedger
 	from nexora_qbo.erpnext.locks import RedisRealmLock
-	from nexora_qbo.erpnext.store import FrappeStore  # part B
+	from nexora_qbo.erpnext.store import FrappeStore
 	from nexora_qbo.sync.engine import SyncEngine
 	from nexora_qbo.sync.runtime import SystemClock
 
+	store = FrappeStore()
 	return SyncEngine(
-		FrappeStore(),
+		store,
 		FrappeLedger(),
 		client_for,
 		RedisRealmLock(),
 		SystemClock(),
 		lock_timeout=K.REALM_LOCK_WAIT,
+		checkpoint=partial(_commit_checkpoint, store) if durable_checkpoints else None,
 	)
+
+
+def _commit_checkpoint(store) -> None:
+	"""Commit the job's work so far; the engine only calls this outside its own store transactions."""
+	if not store.in_transaction:
+		frappe.db.commit()  # nosemgrep: job entry point, between units of work (see build_engine)
 
 
 def client_for(realm_id: str, on_exchange=None, *, pacer=None):
@@ -170,9 +185,17 @@ class RealmTokens:
 
 
 def run(
-	realm_id: str, kind: str, reason: str | None = None, events: list[dict] | None = None, user=None, **_
+	realm_id: str,
+	kind: str,
+	reason: str | None = None,
+	events: list[dict] | None = None,
+	user=None,
+	durable_checkpoints: bool = False,
+	**_,
 ):
-	"""One realm job. Pull/push/sync respect the realm's and the site's pause switches."""
+	"""One realm job. Pull/push/sync respect the realm's and the site's pause switches.
+
+	Enqueued runs pass `durable_checkpoints=True` (see build_engine); a direct call keeps one transaction."""
 	from nexora_qbo.erpnext.locks import RedisRealmLock
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
 	from nexora_qbo.nexora_qbo.doctype.qbo_settings.qbo_settings import sync_paused
@@ -192,7 +215,7 @@ def run(
 	try:
 		if kind == "companyinfo":
 			return _company_info(realm, realm_id)
-		engine = build_engine()
+		engine = build_engine(durable_checkpoints=durable_checkpoints)
 		with RedisRealmLock().hold(realm_id, timeout=K.REALM_LOCK_WAIT):
 			result = _run_kind(engine, realm, realm_id, kind, events, user)
 	except LockBusy:

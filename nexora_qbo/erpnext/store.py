@@ -169,6 +169,11 @@ class FrappeStore:
 		self._ids.clear()
 
 	# ------------------------------------------------------------------------------------- transactions
+	@property
+	def in_transaction(self) -> bool:
+		"""True inside a `transaction()` block (a savepoint that a commit would silently end)."""
+		return bool(self._depth)
+
 	@contextmanager
 	def transaction(self) -> Iterator[None]:
 		"""A savepoint in the current Frappe transaction; nesting joins the outer block (see module doc)."""

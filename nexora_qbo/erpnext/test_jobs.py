@@ -98,6 +98,22 @@ class TestJobs(QBOTestCase):
 		self.assertFalse(frappe.flags.get(K.INBOUND_FLAG))
 		self.assertIsNotNone(frappe.db.get_value(K.REALM, self.a.name, "last_push_on"))
 
+	def test_enqueued_runs_commit_at_engine_checkpoints_direct_calls_do_not(self):
+		"""RQ runs make each in_flight marker durable before its HTTP call (invariant 1 across a worker kill);
+		a direct call must never commit its caller's transaction."""
+		jobs._enqueue_now("9130000001001", "push", {})
+		self.assertIs(self.enqueue.call_args.kwargs["durable_checkpoints"], True)
+
+		engine = jobs.build_engine(durable_checkpoints=True)
+		with patch.object(frappe.db, "commit") as commit:
+			engine.checkpoint()
+			self.assertEqual(commit.call_count, 1)
+			with engine.store.transaction():  # never inside a savepoint: a commit would end it silently
+				engine.checkpoint()
+			self.assertEqual(commit.call_count, 1)
+			jobs.build_engine().checkpoint()
+			self.assertEqual(commit.call_count, 1)
+
 	def test_busy_realm_is_skipped_quietly(self):
 		from nexora_qbo.erpnext.locks import hold, realm_lock_name
 

@@ -85,13 +85,21 @@ class SyncEngine(PushMixin, PullMixin):
 		clock: Clock,
 		*,
 		lock_timeout: float | None = 30.0,
+		checkpoint: Callable[[], None] | None = None,
 	):
+		"""`checkpoint` makes the work done so far durable. The engine calls it at safe points only (outside
+		any `store.transaction()`): after an outbox entry is marked in_flight and before its HTTP call, and
+		after each entry or inbound record is finished. Stores whose writes are already durable (the SQLite
+		reference commits every unit of work) need none; the Frappe job entry point passes a commit, so a
+		worker killed mid-run keeps the mappings of everything QBO already accepted and the in_flight marker
+		that makes the retry reuse the same requestid (invariant 1)."""
 		self.store = store
 		self.ledger = ledger
 		self.client_for = client_for
 		self.lock = lock
 		self.clock = clock
 		self.lock_timeout = lock_timeout
+		self.checkpoint = checkpoint or (lambda: None)
 		self._clients: dict[str, Any] = {}
 		self._last_pull_error: Exception | None = None
 

@@ -142,6 +142,7 @@ class PullMixin:
 				self._park_inbound(ctx, spec, obj, exc)
 			cursor.seen[k] = tok
 			counts[outcome] = counts.get(outcome, 0) + 1
+			self.checkpoint()  # the record is in the ledger; the cursor moves only at the end (dedupe covers a rerun)
 		return True
 
 	def _park_inbound(self, ctx: RealmContext, spec: EntitySpec, obj: dict, exc: Exception) -> None:
@@ -182,6 +183,7 @@ class PullMixin:
 						outcome = "parked"
 						self._park_inbound(ctx, spec, obj, exc)
 				counts[outcome] = counts.get(outcome, 0) + 1
+				self.checkpoint()
 		return counts
 
 	# ------------------------------------------------------------------------------------- Id sweep
@@ -361,6 +363,7 @@ class PullMixin:
 						outcome = "parked"
 						self._park_inbound(ctx, spec, obj, exc)
 					counts[outcome] = counts.get(outcome, 0) + 1
+					self.checkpoint()
 			if cursor is None or cursor.changed_since is None:
 				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=started))
 		return counts

@@ -68,6 +68,7 @@ class PushMixin:
 					if fresh is None or fresh.state not in C.OPEN_STATES:
 						continue  # handled as a dependency of an earlier entry
 					state = self._push_entry(ctx, fresh)
+					self.checkpoint()
 					counts[state] = counts.get(state, 0) + 1
 		return counts
 
@@ -111,6 +112,7 @@ class PushMixin:
 		e.attempts += 1
 		e.updated_at = self.clock.now()
 		self.store.save_outbox(e)
+		self.checkpoint()
 
 	def _done(self, e: OutboxEntry, note: str | None = None) -> None:
 		e.state = C.DONE

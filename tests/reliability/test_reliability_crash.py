@@ -118,6 +118,7 @@ def test_twenty_sigkills_with_restart_keep_every_invariant(tmp_path):
 			lost_before = missing
 		print(f"\ncrash runs (run, mode, k, killed, audit rows missing so far): {log}")
 		print("requests served to a killed worker that has no audit row:", _unrecorded(w))
+		print("symptoms of known engine findings (test_reliability_findings.py):", sorted(wl.o.known))
 		assert kills == RUNS, log
 		assert len(wl.o.bk_edits) >= 10
 	finally:
