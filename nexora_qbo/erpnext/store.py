@@ -370,24 +370,9 @@ class FrappeStore:
 		return self._outbox().add_outbox(entry)
 
 	def save_outbox(self, entry: OutboxEntry) -> None:
-		"""Update state, attempts, retry time, error, conflict AND generation (a retried, rejected intent gets a
-		new generation, hence a new requestid: it must be stored, or the next run would reuse the old one)."""
 		if entry.id is None:
 			raise ValueError("outbox entry has no id; use add_outbox")
-		frappe.db.set_value(
-			K.OUTBOX,
-			int(entry.id),
-			{
-				"state": entry.state,
-				"attempts": entry.attempts,
-				"generation": entry.generation,
-				"next_attempt_at": _naive(entry.next_attempt_at),
-				"last_error": entry.last_error,
-				"conflict": entry.conflict_id or None,
-				"updated_at": _naive(entry.updated_at),
-			},
-			update_modified=True,
-		)
+		self._outbox().save_outbox(entry)
 
 	def get_outbox(self, entry_id: str) -> OutboxEntry | None:
 		try:

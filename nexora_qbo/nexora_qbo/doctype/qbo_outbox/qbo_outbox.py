@@ -116,6 +116,8 @@ class OutboxRows:
 		return entry
 
 	def save_outbox(self, entry) -> None:
+		"""Update state, attempts, retry time, error, conflict AND generation (a retried, rejected intent gets a
+		new generation, hence a new requestid: it must be stored, or the next run would reuse the old one)."""
 		from nexora_qbo.erpnext.token_store import to_db_datetime
 
 		frappe.db.set_value(
@@ -124,6 +126,7 @@ class OutboxRows:
 			{
 				"state": entry.state,
 				"attempts": entry.attempts,
+				"generation": entry.generation,
 				"next_attempt_at": to_db_datetime(entry.next_attempt_at),
 				"last_error": entry.last_error,
 				"conflict": entry.conflict_id or None,

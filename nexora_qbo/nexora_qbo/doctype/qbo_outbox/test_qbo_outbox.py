@@ -54,6 +54,13 @@ class TestQBOOutbox(QBOTestCase):
 		self.assertEqual(second.generation, 2)
 		self.assertEqual(self.rows.max_generation("9130000000401", "customer", "Acme"), 2)
 
+	def test_a_regenerated_intent_keeps_its_new_generation(self):
+		"""Retrying a rejected intent bumps its generation (a new requestid); saving must keep it."""
+		entry = record_change(self.rows, "9130000000401", "payment", "PE-1", "create", NOW)
+		entry.generation, entry.state = 3, "pending"
+		self.rows.save_outbox(entry)
+		self.assertEqual(self.rows.get_outbox(entry.id).generation, 3)
+
 	def test_entries_round_trip(self):
 		entry = record_change(self.rows, "9130000000401", "credit_memo", "SINV-RET-1", "create", NOW)
 		loaded = self.rows.get_outbox(entry.id)
