@@ -133,6 +133,24 @@ def _aware(value) -> datetime | None:
 	return to_aware_utc(value)
 
 
+# The "QBO Id" / "QBO Sync Status" custom fields on the synced documents are display only (the authority is
+# QBO Entity Map / QBO Outbox), but a user reads them on the form: without these stamps a pushed or imported
+# document kept "Queued" (set by the doc event) forever. None = leave the status as it is.
+_MAPPING_SYNC_STATUS = {"active": "Synced", "voided": "Voided in QBO", "deleted": "Deleted in QBO"}
+_OUTBOX_SYNC_STATUS = {"failed": "Failed", "parked": "Needs Review"}
+
+
+def _stamp_document(local_type: str, local_id: str, status: str | None, qbo_id: str | None = None) -> None:
+	doctype = K.LOCAL_DOCTYPE.get(local_type)
+	if not doctype or not local_id or not frappe.get_meta(doctype).has_field(K.CF_SYNC_STATUS):
+		return
+	values = {K.CF_SYNC_STATUS: status} if status else {}
+	if qbo_id:
+		values[K.CF_QBO_ID] = str(qbo_id)
+	if values:  # no hooks, no modified bump (same as events._set_sync_status)
+		frappe.db.set_value(doctype, local_id, values, update_modified=False)
+
+
 class FrappeStore:
 	"""The Store port on DocTypes. One instance per engine (per job); it caches realm_id <-> row names."""
 
@@ -305,15 +323,18 @@ class FrappeStore:
 		if name:
 			values.pop("realm")
 			frappe.db.set_value(K.ENTITY_MAP, name, values, update_modified=True)
-			return
-		doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
-		try:
-			doc.insert(ignore_permissions=True, ignore_links=True)
-		except (frappe.UniqueValidationError, frappe.DuplicateEntryError) as exc:
-			# the unique indexes caught what the check above could not see (another transaction's row)
-			raise ValueError(
-				f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped in this realm"
-			) from exc
+		else:
+			doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
+			try:
+				doc.insert(ignore_permissions=True, ignore_links=True)
+			except (frappe.UniqueValidationError, frappe.DuplicateEntryError) as exc:
+				# the unique indexes caught what the check above could not see (another transaction's row)
+				raise ValueError(
+					f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped in this realm"
+				) from exc
+		_stamp_document(
+			mapping.local_type, mapping.local_id, _MAPPING_SYNC_STATUS.get(mapping.status), mapping.qbo_id
+		)
 
 	def delete_mapping(self, realm_id: str, local_type: str, local_id: str) -> None:
 		realm = self._realm_name(realm_id)
@@ -373,6 +394,8 @@ class FrappeStore:
 		if entry.id is None:
 			raise ValueError("outbox entry has no id; use add_outbox")
 		self._outbox().save_outbox(entry)
+		if entry.state in _OUTBOX_SYNC_STATUS:
+			_stamp_document(entry.local_type, entry.local_id, _OUTBOX_SYNC_STATUS[entry.state])
 
 	def get_outbox(self, entry_id: str) -> OutboxEntry | None:
 		try:

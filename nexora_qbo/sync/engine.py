@@ -39,6 +39,8 @@ class RealmContext:
 		self.realm_id = settings.realm_id
 		self.company = settings.company
 		self._importing: set[tuple[str, str]] = set()
+		# local types with creates sent but unacknowledged (see PushMixin._settle_unacknowledged_creates)
+		self.unacknowledged: frozenset[str] = frozenset()
 
 	@property
 	def client(self) -> Any:

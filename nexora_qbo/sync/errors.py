@@ -25,3 +25,8 @@ class DependencyPending(SyncError):
 
 class Unresolvable(SyncError):
 	"""A reference cannot be resolved and will not resolve by waiting (needs a person)."""
+
+
+class CreatesUnacknowledged(SyncError):
+	"""QBO has a record we cannot place while some of our own creates of that type are unacknowledged (sent,
+	answer lost): it may be one of them. Importing it would book it twice, so the pull waits (cursor kept)."""

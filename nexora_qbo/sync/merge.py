@@ -83,7 +83,7 @@ def link_differences(local_type: str, local: dict, remote: dict) -> list[dict]:
 	lc = R.content(local_type, local)
 	rc = R.content(local_type, remote)
 	return [{"field": f, "local": lc.get(f), "qbo": rc.get(f)} for f in R.CONTENT_FIELDS[local_type]
-		if not _empty(lc.get(f)) and lc.get(f) != rc.get(f)]
+		if f not in R.LOCAL_ONLY_FIELDS and not _empty(lc.get(f)) and lc.get(f) != rc.get(f)]
 
 
 def diffs(local_type: str, base: dict | None, local: dict | None, remote: dict | None) -> list[dict]:

@@ -18,6 +18,7 @@ from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
+from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
 from nexora_qbo.sync.merge import LABELS, link_differences, transaction_changes
 from nexora_qbo.sync.ports import Cursor, Mapping
@@ -25,7 +26,8 @@ from nexora_qbo.sync.ports import Cursor, Mapping
 if TYPE_CHECKING:
 	from nexora_qbo.sync.engine import RealmContext
 
-RETRYABLE = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError)
+RETRYABLE = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError,
+	CreatesUnacknowledged)
 
 
 def _lut(obj: dict) -> datetime | None:
@@ -54,6 +56,7 @@ class PullMixin:
 		ctx = self.context(realm_id)
 		counts: dict[str, int] = {}
 		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			ctx.unacknowledged = self._settle_unacknowledged_creates(ctx)
 			cursor = self.store.get_cursor(realm_id) or Cursor(realm_id=realm_id)
 			now = self.clock.now()
 			if cursor.changed_since is None:
@@ -159,6 +162,7 @@ class PullMixin:
 		ctx = self.context(realm_id)
 		counts: dict[str, int] = {}
 		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			ctx.unacknowledged = self._settle_unacknowledged_creates(ctx)
 			for ev in events:
 				if str(ev.realm_id) != str(realm_id):
 					counts["other_realm"] = counts.get("other_realm", 0) + 1
@@ -278,6 +282,9 @@ class PullMixin:
 					f"{local_id} by number and customer, with different content. They were linked; compare and keep one.",
 					local, remote_c, None, [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
 			return "linked"
+		if spec.local_type in ctx.unacknowledged:
+			raise CreatesUnacknowledged(
+				f"{spec.qbo_entity} {qid} may be one of our own unacknowledged creates; it waits for their replay")
 		with self.store.transaction():
 			m.local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, remote_c)
 			self.store.save_mapping(m)

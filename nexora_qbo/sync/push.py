@@ -35,10 +35,18 @@ TRANSIENT = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.Authentic
 
 
 def _sort_key(e: OutboxEntry) -> tuple:
+	"""Send order within one drain, in phases:
+	0. creates/updates of master data and invoices (what later entries reference);
+	1. cancels of payments and credit notes: they free invoice balances, so a payment re-entered after a
+	   cancel is not refused as "more than the open balance" (a cancelled-and-corrected payment is common);
+	2. creates/updates of payments and credit notes;
+	3. cancels of invoices (after their payments), then deactivations of master data.
+	"""
 	rank = C.RANK.get(e.local_type, 99)
+	applies_to_invoices = rank >= C.RANK[C.PAYMENT]
 	if e.action in ("create", "update"):
-		return (0, rank, int(e.id or 0))
-	return (1, -rank, int(e.id or 0))  # cancel payments before the invoices they pay
+		return (2 if applies_to_invoices else 0, rank, int(e.id or 0))
+	return (1 if applies_to_invoices else 3, -rank, int(e.id or 0))
 
 
 class _Handled(Exception):
@@ -71,6 +79,24 @@ class PushMixin:
 					self.checkpoint()
 					counts[state] = counts.get(state, 0) + 1
 		return counts
+
+	def _settle_unacknowledged_creates(self, ctx: RealmContext) -> frozenset[str]:
+		"""Before a pull imports anything: re-send the creates QBO may have committed without our hearing back
+		(in_flight after a crash, or failed after lost answers). The same requestid makes QBO replay the
+		original answer, so the record gets its mapping instead of coming back through CDC as a stranger and
+		being booked a second time (a payment has no stable key to recognise it by). Returns the local types
+		whose creates are still unacknowledged (QBO unreachable); their unknown records must wait.
+		The caller holds the realm lock."""
+		for entry in sorted(self._unacknowledged_creates(ctx.realm_id), key=_sort_key):
+			fresh = self.store.get_outbox(entry.id)
+			if fresh is not None and fresh.state in (C.IN_FLIGHT, C.FAILED):
+				self._push_entry(ctx, fresh)
+				self.checkpoint()
+		return frozenset(e.local_type for e in self._unacknowledged_creates(ctx.realm_id))
+
+	def _unacknowledged_creates(self, realm_id: str) -> list[OutboxEntry]:
+		return [e for e in self.store.list_outbox(realm_id, states=(C.IN_FLIGHT, C.FAILED))
+			if e.action == "create" and e.attempts > 0]
 
 	@staticmethod
 	def _due(e: OutboxEntry, now: datetime) -> bool:

@@ -73,6 +73,10 @@ CENT = Decimal("0.01")
 # Fields compared by the three-way merge / echo detection, per local type. Everything else (state,
 # outstanding, Balance, LinkedTxn, SyncToken, MetaData) is bookkeeping that changes without a person editing
 # the document (e.g. a payment applied in QBO bumps the invoice's SyncToken and Balance).
+# Fields a local document carries that a QBO record never does (a QBO CreditMemo names no invoice; the
+# engine applies it with a zero payment instead). Comparing them with QBO would always "differ".
+LOCAL_ONLY_FIELDS = frozenset({"against_invoice"})
+
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 	C.CUSTOMER: (
 		"display_name",
