@@ -98,27 +98,13 @@ _EVENT_FIELDS = [
 	"conflict",
 	"timestamp",
 ]
-# AuditRow attribute -> QBO Sync Log column (the rest: realm, direction, reference_*, timestamp)
-_AUDIT_COLUMNS = {
-	"qbo_entity": "entity",
-	"operation": "operation",
-	"local_type": "local_type",
-	"qbo_id": "qbo_id",
-	"http_method": "http_method",
-	"url": "url",
-	"request_payload": "request_payload",
-	"response_payload": "response_payload",
-	"http_status": "http_status",
-	"sync_token_sent": "sync_token_sent",
-	"sync_token_received": "sync_token_received",
-	"request_id": "request_id",
-	"intuit_tid": "intuit_tid",
-	"outcome": "outcome",
-	"error_code": "error_code",
-	"conflict_id": "conflict",
-	"attempt": "attempt",
-	"duration_ms": "duration_ms",
-}
+
+
+def _audit_columns() -> dict[str, str]:
+	"""AuditRow attribute -> QBO Sync Log column: one mapping, owned by the log's module."""
+	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import AUDIT_FIELDS
+
+	return AUDIT_FIELDS
 
 
 def _naive(value: datetime | None) -> datetime | None:
@@ -422,54 +408,12 @@ class FrappeStore:
 
 	# ------------------------------------------------------------------------------------- audit
 	def append_audit(self, row: AuditRow) -> AuditRow:
-		"""Persist now, on the autonomous connection (survives any rollback of the caller; module doc)."""
-		from nexora_qbo.erpnext.token_store import AutonomousDB
+		"""Persist now, on the autonomous connection (survives any rollback of the caller; see QBO Sync Log)."""
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import append_audit_row
 
-		values = self._audit_values(row)
-		name = frappe.generate_hash(length=12)
-		now = now_datetime()
-		user = (frappe.session.user if getattr(frappe.local, "session", None) else None) or "Administrator"
-		columns = {
-			"name": name,
-			"creation": now,
-			"modified": now,
-			"owner": user,
-			"modified_by": user,
-			"docstatus": 0,
-			"idx": 0,
-			**{k: v for k, v in values.items() if v is not None},
-		}
-		sql = "insert into `tab{}` ({}) values ({})".format(
-			K.SYNC_LOG, ", ".join(f"`{k}`" for k in columns), ", ".join(["%s"] * len(columns))
-		)
-		written = False
-		if AutonomousDB.available():
-			try:
-				with AutonomousDB() as adb:
-					with adb.transaction() as cur:
-						cur.execute(sql, tuple(columns.values()))
-				written = True
-			except Exception:
-				# never turn an exchange that happened into a failure of the caller: keep the row in the
-				# current transaction rather than losing it (it then shares the job's fate)
-				frappe.logger("nexora_qbo").warning("autonomous audit insert failed", exc_info=True)
-		if not written:  # not MariaDB, or no second connection: the current transaction (documented limit)
-			frappe.db.sql(sql, tuple(columns.values()))
-		row.id = name
+		realm = self._realm_name(row.realm_id) if row.realm_id else None
+		row.id = append_audit_row(row, realm=realm, always_autonomous=True)
 		return row
-
-	def _audit_values(self, row: AuditRow) -> dict:
-		values = {column: getattr(row, attr) for attr, column in _AUDIT_COLUMNS.items()}
-		direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
-		values["direction"] = direction.get(row.direction, row.direction)
-		values["realm"] = self._realm_name(row.realm_id) if row.realm_id else None
-		values["timestamp"] = _naive(row.timestamp) or now_datetime()
-		if row.local_type and row.local_id:
-			values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
-			values["reference_name"] = row.local_id
-		if values.get("url") and len(values["url"]) > 65000:
-			values["url"] = values["url"][:65000]
-		return values
 
 	def list_audit(
 		self, realm_id: str, since: datetime | None = None, until: datetime | None = None
@@ -486,7 +430,7 @@ class FrappeStore:
 			"local_type",
 			"reference_name",
 			"timestamp",
-			*_AUDIT_COLUMNS.values(),
+			*_audit_columns().values(),
 		]
 		sql = "select {} from `tab{}` where realm=%s".format(", ".join(f"`{c}`" for c in columns), K.SYNC_LOG)
 		params: list[Any] = [realm]
@@ -515,7 +459,7 @@ class FrappeStore:
 
 	@staticmethod
 	def _audit_row(r: dict, realm_id: str) -> AuditRow:
-		kwargs = {attr: r.get(column) for attr, column in _AUDIT_COLUMNS.items()}
+		kwargs = {attr: r.get(column) for attr, column in _audit_columns().items()}
 		for key in ("qbo_entity", "operation", "local_type", "qbo_id", "conflict_id", "error_code"):
 			kwargs[key] = str(kwargs[key]) if kwargs[key] not in (None, "") else None
 		for key in ("http_status", "attempt"):

@@ -85,8 +85,10 @@ def retention_days() -> int:
 # writing rows
 # --------------------------------------------------------------------------------------------------------
 
-_AUDIT_FIELDS = {
-	# AuditRow attribute -> QBO Sync Log field
+MAX_URL_LENGTH = 65000  # a query string longer than this is noise; keep the row insertable
+
+AUDIT_FIELDS = {
+	# AuditRow attribute -> QBO Sync Log field (the rest: realm, direction, reference_*, timestamp)
 	"qbo_entity": "entity",
 	"operation": "operation",
 	"local_type": "local_type",
@@ -113,7 +115,7 @@ def audit_row_to_fields(row, realm: str | None = None) -> dict:
 	from nexora_qbo.erpnext.token_store import to_db_datetime
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
 
-	values = {field: getattr(row, attr) for attr, field in _AUDIT_FIELDS.items()}
+	values = {field: getattr(row, attr) for attr, field in AUDIT_FIELDS.items()}
 	direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
 	values["direction"] = direction.get(row.direction, row.direction)
 	values["realm"] = realm or (realm_doc_name(row.realm_id) if row.realm_id else None)
@@ -121,6 +123,8 @@ def audit_row_to_fields(row, realm: str | None = None) -> dict:
 	if row.local_type and row.local_id:
 		values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
 		values["reference_name"] = row.local_id
+	if values.get("url") and len(values["url"]) > MAX_URL_LENGTH:
+		values["url"] = values["url"][:MAX_URL_LENGTH]
 	return values
 
 
@@ -130,7 +134,7 @@ def fields_to_audit_row(doc):
 	from nexora_qbo.sync.ports import AuditRow
 
 	realm_id = frappe.db.get_value(K.REALM, doc.realm, "realm_id") if doc.realm else None
-	kwargs = {attr: doc.get(field) for attr, field in _AUDIT_FIELDS.items()}
+	kwargs = {attr: doc.get(field) for attr, field in AUDIT_FIELDS.items()}
 	kwargs["conflict_id"] = str(doc.conflict) if doc.conflict else None
 	return AuditRow(
 		realm_id=realm_id,
@@ -142,15 +146,17 @@ def fields_to_audit_row(doc):
 	)
 
 
-def append_audit_row(row, realm: str | None = None) -> str:
+def append_audit_row(row, realm: str | None = None, *, always_autonomous: bool = False) -> str:
 	"""Persist one AuditRow now, surviving any later rollback of the caller; returns the row name.
 
 	Autonomous when the realm row is committed (the normal case in jobs); inside the caller's transaction
-	otherwise (the realm itself is uncommitted, so nothing could outlive it anyway).
+	otherwise (the realm itself is uncommitted, so nothing could outlive it anyway). The engine's Store
+	passes `always_autonomous=True`: its contract is that an exchange that happened is never rolled back,
+	whatever the state of the realm row.
 	"""
 	values = audit_row_to_fields(row, realm)
 	name = frappe.generate_hash(length=12)
-	if values.get("realm") and _insert_autonomously(name, values):
+	if values.get("realm") and _insert_autonomously(name, values, check_realm=not always_autonomous):
 		return name
 	doc = frappe.get_doc({"doctype": K.SYNC_LOG, **values})
 	doc.name = name
@@ -159,14 +165,14 @@ def append_audit_row(row, realm: str | None = None) -> str:
 	return doc.name
 
 
-def _insert_autonomously(name: str, values: dict) -> bool:
+def _insert_autonomously(name: str, values: dict, *, check_realm: bool = True) -> bool:
 	from nexora_qbo.erpnext.token_store import AutonomousDB
 
 	if not AutonomousDB.available():
 		return False
 	try:
 		with AutonomousDB() as adb:
-			if not adb.row_visible(K.REALM, values["realm"]):
+			if check_realm and not adb.row_visible(K.REALM, values["realm"]):
 				return False
 			now = now_datetime()
 			user = frappe.session.user if frappe.session else "Administrator"
