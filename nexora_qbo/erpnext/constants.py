@@ -119,3 +119,20 @@ SYNC_STATUS_OPTIONS = ("", "Queued", "Synced", "Failed", "Needs Review", "Voided
 # Flags (frappe-notes A7): per document and per job echo suppression
 DOC_ORIGIN_FLAG = "nexora_qbo_origin"
 INBOUND_FLAG = "nexora_qbo_inbound"
+
+
+# QBO Realm fields holding ERPNext defaults the ledger uses when QBO does not say (accounts, groups, UOM…);
+# carried to the engine in RealmSettings.extra and back.
+REALM_ERPNEXT_DEFAULTS = (
+	"receivable_account",
+	"income_account",
+	"tax_account",
+	"payment_account",
+	"mode_of_payment",
+	"cost_center",
+	"customer_group",
+	"territory",
+	"item_group",
+	"stock_uom",
+	"selling_price_list",
+)

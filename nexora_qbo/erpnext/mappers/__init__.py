@@ -108,19 +108,7 @@ def company_context(company: str) -> CompanyContext:
 		doc = frappe.get_doc(K.REALM, realm)
 		ctx.realm, ctx.realm_id = realm, doc.realm_id
 		ctx.settings = doc.to_settings()
-		for key in (
-			"receivable_account",
-			"income_account",
-			"tax_account",
-			"payment_account",
-			"mode_of_payment",
-			"cost_center",
-			"customer_group",
-			"territory",
-			"item_group",
-			"stock_uom",
-			"selling_price_list",
-		):
+		for key in K.REALM_ERPNEXT_DEFAULTS:
 			if doc.get(key):
 				ctx.defaults[key] = doc.get(key)
 	return ctx

@@ -176,19 +176,7 @@ class QBORealm(Document):
 			self.set(fieldname, getattr(settings, fieldname))
 		self.sync_start_date = settings.sync_start_date
 		extra = settings.extra or {}
-		for fieldname in (
-			"receivable_account",
-			"income_account",
-			"tax_account",
-			"payment_account",
-			"mode_of_payment",
-			"cost_center",
-			"customer_group",
-			"territory",
-			"item_group",
-			"stock_uom",
-			"selling_price_list",
-		):
+		for fieldname in K.REALM_ERPNEXT_DEFAULTS:
 			if fieldname in extra:
 				self.set(fieldname, extra[fieldname])
 		if "push_new_masters" in extra:
