@@ -21,13 +21,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
 	sys.path.insert(0, str(REPO))
 
-from nexora_qbo.qbo import QBOClient, RetryPolicy  # noqa: E402
-from nexora_qbo.sandbox.server import SandboxServer  # noqa: E402
-from nexora_qbo.sync.engine import SyncEngine  # noqa: E402
-from nexora_qbo.sync.ports import RealmSettings  # noqa: E402
-from nexora_qbo.sync.runtime import FileRealmLock  # noqa: E402
-from nexora_qbo.sync.sqlite_ledger import SqliteLedger  # noqa: E402
-from nexora_qbo.sync.sqlite_store import SqliteStore  # noqa: E402
+from nexora_qbo.qbo import QBOClient, RetryPolicy
+from nexora_qbo.sandbox.server import SandboxServer
+from nexora_qbo.sync.engine import SyncEngine
+from nexora_qbo.sync.ports import RealmSettings
+from nexora_qbo.sync.runtime import FileRealmLock
+from nexora_qbo.sync.sqlite_ledger import SqliteLedger
+from nexora_qbo.sync.sqlite_store import SqliteStore
 
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 HEADER = """# Benchmarks

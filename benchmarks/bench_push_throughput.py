@@ -9,7 +9,8 @@ Time is sandbox time (speed ×S: the pacer's and the retry's sleeps are divided 
 from the limits is 500 requests per sandbox minute; the share is achieved requests/min ÷ 500, and documents/min
 is compared with 500 ÷ (requests per document).
 
-	/work/venv/bin/python benchmarks/bench_push_throughput.py [--speed 10] [--docs 1200] [--no-write]
+	/work/venv/bin/python benchmarks/bench_push_throughput.py [--speed 4 --speed 10 …] [--docs 600]
+		[--naive-minutes 5] [--no-write]
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def restore_limits(sb: SandboxServer, rid: str) -> None:
 def run(speed: float, docs: int, naive_budget: float) -> dict:
 	sb = SandboxServer(seed=3, speed=speed)
 	try:
-		scaled_sleep = lambda s: time.sleep(max(0.0, s) / speed)  # noqa: E731
+		scaled_sleep = lambda s: time.sleep(max(0.0, s) / speed)
 		sandbox_seconds = sb.clock.timestamp
 		pacer = InMemoryPacer(DEFAULT_LIMITS, clock=sandbox_seconds, sleep=scaled_sleep)
 		retry = RetryPolicy(sleep=scaled_sleep)
@@ -114,12 +115,12 @@ def render(results: dict[float, dict], docs: int) -> str:
 
 def main() -> None:
 	ap = argparse.ArgumentParser()
-	ap.add_argument("--speed", type=float, action="append", help="sandbox clock speed (repeatable); default 10 and 20")
-	ap.add_argument("--docs", type=int, default=1200)
-	ap.add_argument("--naive-minutes", type=float, default=10.0, help="sandbox-time budget of the naive loop")
+	ap.add_argument("--speed", type=float, action="append", help="sandbox clock speed (repeatable); default 4, 10, 20")
+	ap.add_argument("--docs", type=int, default=600)
+	ap.add_argument("--naive-minutes", type=float, default=5.0, help="sandbox-time budget of the naive loop")
 	ap.add_argument("--no-write", action="store_true")
 	args = ap.parse_args()
-	speeds = args.speed or [10.0, 20.0]
+	speeds = args.speed or [4.0, 10.0, 20.0]
 	results = {s: run(s, args.docs, 60 * args.naive_minutes) for s in speeds}
 	text = render(results, args.docs)
 	print(text)
@@ -141,10 +142,15 @@ NOTES = """Reading the table:
 - The engine spends 2 requests per invoice (a stable-key lookup `select * from Invoice where DocNumber = …`
   before the create, so a lost response or a crash never duplicates an invoice) and does not use the batch
   endpoint, so its document ceiling is 250 invoices per minute per realm, not 500.
-- Its request rate is set by the pacer (450/min = 90 % of the limit), so it never meets a 429. The naive loop
-  runs into the 500/min wall, gets a 429, and then sits out 60 s (+ up to 25 % jitter) as QBO asks.
-- At ×20 the local machine, not the pacer, can become the bottleneck (every real millisecond is 20 sandbox
-  milliseconds); ×10 leaves headroom, so the ×10 row is the one that measures pacing.
+- When the pacer is what limits it (×4 here), the engine runs at the pacer's 450/min, i.e. ~90 % of the
+  limit-derived ceiling, and never meets a 429.
+- At ×10 and ×20 the local machine becomes the limit, not the pacer: one real millisecond is 10 or 20
+  sandbox milliseconds, and each push step costs ~10-30 real ms here (engine + SQLite + the sandbox's own
+  query evaluation, which scans every invoice for the DocNumber lookup and grows with the realm). Those rows
+  measure this laptop-class machine at a compressed clock, not the pacing; real QBO round trips (~100-300 ms)
+  would make a single worker latency-bound well below the limit.
+- The naive loop has no pacer: it bursts past 10 requests per second, gets a 429, and then sits out 60 s
+  (+ up to 25 % jitter) as QBO asks, so it manages ~10 requests per minute, whatever the clock speed.
 """
 
 

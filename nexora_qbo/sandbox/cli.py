@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
 	parser.add_argument("--multicurrency", action="store_true", help="enable multicurrency in every realm")
 	parser.add_argument(
 		"--redirect-uri",
-		default="http://localhost:8000/api/method/nexora_qbo.oauth.callback",
+		default="http://127.0.0.1:8000/api/method/nexora_qbo.erpnext.oauth.callback",
 		help="redirect URI registered for the printed OAuth app",
 	)
 	parser.add_argument("--check", action="store_true", help="start, print, and exit (smoke test)")

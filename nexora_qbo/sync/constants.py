@@ -45,6 +45,7 @@ CONFLICT_KINDS = (
 	"remote_delete",  # synced document deleted (or customer/item made inactive) in QBO
 	"rejected",  # QBO refused the write permanently (validation, inactive reference, duplicate name)
 	"missing_reference",  # a referenced record could not be resolved
+	"amend_local",  # QBO's version of a transaction was kept; the submitted local document still differs
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
 	"retry",

@@ -24,6 +24,7 @@ from nexora_qbo.sync import records as R
 from nexora_qbo.sync.audit import AuditRecorder
 from nexora_qbo.sync.entities import BY_QBO, ENTITIES, ordered
 from nexora_qbo.sync.errors import DependencyPending, RealmNotConfigured, SyncError
+from nexora_qbo.sync.merge import LABELS, link_differences
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 from nexora_qbo.sync.pull import PullMixin
@@ -190,9 +191,14 @@ class SyncEngine(PushMixin, PullMixin):
 					self.store.save_outbox(e)
 			elif action == C.ACTION_KEEP_QBO:
 				requeue = False
+				amend: tuple[dict, dict] | None = None
 				if spec is not None and m is not None:
 					remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
 					remote_c = spec.from_qbo(remote, ctx)
+					if spec.kind == "transaction":
+						local = self._get_local(ctx, spec.local_type, m.local_id) or {}
+						if link_differences(spec.local_type, local, remote_c):
+							amend = (local, remote_c)
 					if spec.kind == "master":
 						# take QBO's values for the conflicting fields only; other local changes still go out
 						fields = [d["field"] for d in c.diffs or []] or list(R.CONTENT_FIELDS[spec.local_type])
@@ -208,6 +214,12 @@ class SyncEngine(PushMixin, PullMixin):
 				if requeue:
 					self._resolve(c, action, by, now)
 					self.record_change(c.realm_id, c.local_type, c.local_id, "update")
+					return
+				if amend is not None:
+					# a submitted document is never rewritten by the sync: the books still differ, and that
+					# must stay visible until a person has amended ERPNext (or accepts the difference)
+					self._resolve(c, action, by, now)
+					self._amend_local_item(ctx, spec, m, *amend, chosen_by=by)
 					return
 			elif action == C.ACTION_KEEP_LOCAL:
 				if spec is not None and m is not None:
@@ -229,6 +241,18 @@ class SyncEngine(PushMixin, PullMixin):
 			else:
 				self._close_parked(parked, "dismissed")
 			self._resolve(c, action, by, now)
+
+	def _amend_local_item(self, ctx, spec, m, local: dict, remote_c: dict, *, chosen_by: str) -> None:
+		label = LABELS.get(spec.local_type, spec.local_type)
+		fields = ", ".join(d["field"] for d in link_differences(spec.local_type, local, remote_c))
+		reason = (
+			f"{chosen_by} kept QuickBooks' version of {label} {m.local_id}, but the submitted ERPNext document "
+			f"still differs ({fields}; total {local.get('total')} here, {remote_c.get('total')} in QuickBooks). "
+			"The sync never rewrites a submitted document: amend it in ERPNext, then dismiss this item, or send "
+			"the ERPNext version back with keep_local."
+		)
+		self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "amend_local", reason, local, remote_c,
+			spec.from_qbo(m.base, ctx) if m.base else None, [C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
 
 	def _close_parked(self, entries: list[OutboxEntry], note: str) -> None:
 		for e in entries:

@@ -23,10 +23,11 @@ import random
 import re
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -34,7 +35,8 @@ import requests
 from nexora_qbo.qbo import QBOClient, RetryPolicy
 from nexora_qbo.sandbox.app import DropConnection
 from nexora_qbo.sandbox.server import SandboxServer
-from nexora_qbo.sandbox.util import dumps as sb_dumps, loads as sb_loads
+from nexora_qbo.sandbox.util import dumps as sb_dumps
+from nexora_qbo.sandbox.util import loads as sb_loads
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync.engine import SyncEngine
 from nexora_qbo.sync.ports import RealmSettings
@@ -146,7 +148,7 @@ class EngineTokens:
 	"""Tokens issued by the sandbox directly; re-issued on refresh (after a 401 when the frozen clock moved
 	past the hour). Every token is registered with the tap as the engine's."""
 
-	def __init__(self, world: "World", realm_id: str):
+	def __init__(self, world: World, realm_id: str):
 		self.world = world
 		self.realm_id = realm_id
 		self.client_id = world.engine_client_ids[realm_id]
@@ -181,7 +183,7 @@ class Bookkeeper:
 	injector): she retries throttles, 5xx and dropped connections by re-reading and re-applying the SAME
 	absolute values, so a lost response never turns one edit into two different ones."""
 
-	def __init__(self, world: "World", realm_id: str):
+	def __init__(self, world: World, realm_id: str):
 		self.world = world
 		self.realm_id = realm_id
 		self.client_id, _ = world.sb.register_app(redirect_uri="http://127.0.0.1/reliability-bookkeeper")
@@ -568,7 +570,7 @@ class Workload:
 		lines = []
 		for _ in range(self.rng.randint(1, 3)):
 			item = self.rng.choice(self.o.items[rid])
-			rate = self.w.ledger.get(self.company(rid), C.ITEM, item)["rate"] or Decimal("40")
+			rate = self.w.ledger.get(self.company(rid), C.ITEM, item)["rate"] or Decimal(40)
 			lines.append({"item": item, "qty": str(Decimal(self.rng.randint(2, 80)) / 2), "rate": str(rate),
 				"description": self.uniq(rid, "line")})
 		self.o.invoices[rid].append(self.w.ledger.submit_invoice(self.company(rid), cust, lines, self.w.today()))
@@ -579,7 +581,7 @@ class Workload:
 		out = []
 		for lid in self.o.invoices[rid][-RECENT:]:
 			inv = self.w.ledger.get(self.company(rid), C.INVOICE, lid)
-			if inv["state"] == "submitted" and inv["outstanding"] > Decimal("1") and (customer is None or
+			if inv["state"] == "submitted" and inv["outstanding"] > Decimal(1) and (customer is None or
 					inv["customer"] == customer):
 				out.append((lid, inv))
 		return out
@@ -681,7 +683,7 @@ class Workload:
 				return
 			lid = self.rng.choice(mapped)
 			cut = self.rng.choice([1, 2])
-			action = lambda mid: self._bk_invoice(rid, lid, cut, mid)  # noqa: E731
+			action = lambda mid: self._bk_invoice(rid, lid, cut, mid)
 		if self.rng.random() >= self.mid_sync:
 			action(False)
 			if self.rng.random() < self.pull_after_edit:
@@ -833,7 +835,7 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 	for rid in w.realms:
 		co, tag = w.company[rid], w.tag[rid]
 
-		def bad(local_type, lid, why):
+		def bad(local_type, lid, why, rid=rid, tag=tag):
 			if not _in_review(w, rid, local_type, lid):
 				out.append(f"{tag} {local_type} {lid}: {why} (and no open review item)")
 
@@ -1007,7 +1009,7 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 		for lid in o.invoices[rid]:
 			if lid in held_invoices or (rid, lid) in bk_inv:
 				continue
-			m, rec = _qbo_of(w, rid, C.INVOICE, lid)
+			_, rec = _qbo_of(w, rid, C.INVOICE, lid)
 			local = w.ledger.get(co, C.INVOICE, lid)
 			if rec is None or local["state"] != "submitted":
 				continue
@@ -1092,7 +1094,7 @@ def audit_accounting(w: World, rid: str) -> dict:
 	eng = w.tap.of(rid, "engine")
 	bk = w.tap.of(rid, "bookkeeper")
 	stats = w.sb.stats(rid)
-	counted = lambda es: sum(1 for e in es if e.status not in (401, 403))  # noqa: E731
+	counted = lambda es: sum(1 for e in es if e.status not in (401, 403))
 	return {
 		"sandbox_requests": stats["requests"],
 		"engine_requests_seen": len(eng),
@@ -1200,5 +1202,18 @@ def fmt(violations: dict[str, list[str]], limit: int = 12) -> str:
 	return "\n".join(lines)
 
 
-__all__ = ["World", "Workload", "Oracle", "all_violations", "summary", "fmt", "check_duplicates",
-	"check_overwrites", "check_reviews_explained", "check_nothing_lost", "check_realm_isolation", "check_audit", "check_outbox_settled"]
+__all__ = [
+	"Oracle",
+	"Workload",
+	"World",
+	"all_violations",
+	"check_audit",
+	"check_duplicates",
+	"check_nothing_lost",
+	"check_outbox_settled",
+	"check_overwrites",
+	"check_realm_isolation",
+	"check_reviews_explained",
+	"fmt",
+	"summary",
+]

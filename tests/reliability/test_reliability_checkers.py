@@ -9,8 +9,8 @@ import pytest
 import requests
 from reliability_kit import (
 	NO_FAULTS,
-	World,
 	Workload,
+	World,
 	check_audit,
 	check_duplicates,
 	check_nothing_lost,
@@ -169,7 +169,7 @@ def test_lost_change_checker_catches_unsent_work(small):
 
 
 def test_cross_realm_checker_catches_a_foreign_document(small):
-	w, wl = small
+	w, _ = small
 	a, b = w.realms
 	assert check_realm_isolation(w) == []
 	raw_client(w, b).create("Customer", {"DisplayName": f"{w.tag[a]} Client 9999",
@@ -179,7 +179,7 @@ def test_cross_realm_checker_catches_a_foreign_document(small):
 
 
 def test_audit_checker_catches_a_missing_and_an_invented_row(small):
-	w, wl = small
+	w, _ = small
 	rid = w.realms[0]
 	assert check_audit(w) == []
 	# an engine request that left no audit row (the raw client has no hook)

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from reliability_kit import LOCAL_OPS, World, Workload, all_violations, audit_accounting, fmt
+from reliability_kit import LOCAL_OPS, Workload, World, all_violations, audit_accounting, fmt
 
 SEED = int(os.environ.get("NEXORA_RELIABILITY_SEED", "20261124"))
 RUNS = 20
@@ -106,7 +106,7 @@ def test_twenty_sigkills_with_restart_keep_every_invariant(tmp_path):
 			for rid in w.realms:
 				w.sb.set_faults(rid, latency_rate=0.0)
 			restart = _spawn(w, passes=2)
-			out, err = restart.communicate(timeout=180)
+			_, err = restart.communicate(timeout=180)
 			assert restart.returncode == 0, f"run {run}: restarted worker failed:\n{err[-3000:]}"
 			violations = all_violations(w, wl.o, max_missing_audit=kills)
 			missing = sum(audit_accounting(w, r)["engine_requests_seen"] - audit_accounting(w, r)["audit_rows"]

@@ -15,8 +15,8 @@ import os
 import pytest
 from reliability_kit import (
 	KNOWN_FINDINGS,
-	World,
 	Workload,
+	World,
 	audit_accounting,
 	check_audit,
 	check_duplicates,
@@ -42,7 +42,7 @@ def soak(tmp_path_factory):
 	rounds = w.drain()
 	s = summary(w, wl.o)
 	s["drain_rounds"] = rounds
-	print("\nsoak summary (seed %d):\n%s" % (SEED, json.dumps(s, indent=1, default=str)))
+	print(f"\nsoak summary (seed {SEED}):\n{json.dumps(s, indent=1, default=str)}")
 	yield w, wl, s
 	w.close()
 
@@ -55,7 +55,7 @@ def test_the_run_exercised_what_it_claims(soak):
 	"""Guard against a silently weak run: ≥ 2,000 operations over 3 realms, every fault kind injected in
 	every realm, ~10 % of customers+invoices edited by the bookkeeper, some mid-sync, some racing a local edit
 	of the same field, token expiries, and the drain reaching quiescence."""
-	w, wl, s = soak
+	w, _wl, s = soak
 	assert s["steps"] >= 2000 and len(w.realms) == 3
 	for tag, faults in s["faults"].items():
 		for kind in ("throttle", "error500", "error503", "reset", "lost_response"):
@@ -87,14 +87,14 @@ def test_no_bookkeeper_edit_overwritten(soak):
 
 
 def test_no_cross_realm_writes(soak):
-	w, wl, _ = soak
+	w, _wl, _ = soak
 	_assert_none("cross_realm", check_realm_isolation(w))
 
 
 def test_one_audit_row_per_exchange(soak):
 	"""The sandbox counted exactly the requests the tap saw (engine + bookkeeper), and the engine's audit rows
 	match its requests one to one, by request line; dropped connections appear as status-less rows."""
-	w, wl, _ = soak
+	w, _wl, _ = soak
 	_assert_none("audit", check_audit(w))
 	for rid in w.realms:
 		a = audit_accounting(w, rid)
@@ -102,7 +102,7 @@ def test_one_audit_row_per_exchange(soak):
 
 
 def test_every_document_synced_or_in_review(soak):
-	w, wl, _ = soak
+	w, _wl, _ = soak
 	_assert_none("unsettled", check_outbox_settled(w))
 
 
@@ -127,7 +127,7 @@ def test_review_items_are_explained(soak):
 	""""In review with a reason" is not a hiding place: every open review item traces back to a bookkeeper
 	edit (or to finding F1, asserted separately in test_reliability_findings.py), and QBO's invoice balances
 	equal the ledger's outstanding amounts except where such an item explains the difference."""
-	w, wl, s = soak
+	w, wl, _s = soak
 	_assert_none("unexplained", check_reviews_explained(w, wl.o, known_push_order_bug="F1" in KNOWN_FINDINGS))
 	check_duplicates(w, wl.o)
 	print(f"\nsymptoms of known engine findings (test_reliability_findings.py): {sorted(wl.o.known)}")

@@ -344,3 +344,32 @@ def test_saturated_cdc_is_completed_by_queries_and_an_id_sweep_finds_the_deletio
 	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
 	assert conflict.kind == "remote_delete" and conflict.local_id == inv
 	assert h.store.get_cursor(realm).last_sweep_at is not None
+
+
+def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_review_until_dismissed(harness, realm):
+	"""The sync never rewrites a submitted document, so "keep QBO" cannot make the books agree by itself: the
+	remaining difference must stay in the review queue (and the month report) until a person closes it."""
+	h = harness
+	cust, item, [inv] = _pushed_invoices(h, realm)
+	qid = h.qbo_id(realm, C.INVOICE, inv)
+	remote = h.bk(realm).read("Invoice", qid)
+	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
+	line["SalesItemLineDetail"]["Qty"] = 7
+	line["Amount"] = Decimal("560.00")
+	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+	h.engine.pull(realm)
+	[edited] = h.store.list_conflicts(realm, status=C.OPEN)
+
+	h.engine.resolve_conflict(edited.id, C.ACTION_KEEP_QBO, by="controller")
+
+	[follow_up] = h.store.list_conflicts(realm, status=C.OPEN)
+	assert follow_up.kind == "amend_local" and follow_up.id != edited.id
+	assert "800.00 here, 560.00 in QuickBooks" in follow_up.reason
+	assert h.store.get_conflict(edited.id).resolution == C.ACTION_KEEP_QBO
+	assert Decimal(str(h.bk(realm).read("Invoice", qid)["TotalAmt"])) == Decimal("560.00")  # QBO kept
+	assert h.engine.pull(realm).get("held") is None  # the kept version is the new base: no new review
+	today = h.clock.now()
+	assert h.engine.report(realm, today.year, today.month)["awaiting_review"], "the difference shows in the report"
+
+	h.engine.resolve_conflict(follow_up.id, C.ACTION_DISMISS, by="controller")
+	assert h.store.list_conflicts(realm, status=C.OPEN) == []
