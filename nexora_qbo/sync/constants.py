@@ -46,6 +46,7 @@ CONFLICT_KINDS = (
 	"rejected",  # QBO refused the write permanently (validation, inactive reference, duplicate name)
 	"missing_reference",  # a referenced record could not be resolved
 	"amend_local",  # QBO's version of a transaction was kept; the submitted local document still differs
+	"totals_differ",  # QBO's total for a pushed document differs from the local total (rounding, tax)
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
 	"retry",

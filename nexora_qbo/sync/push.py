@@ -255,6 +255,7 @@ class PushMixin:
 		self._begin(e)
 		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
 		m = self._after_write(ctx, e, spec, resp, payload, "created")
+		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
 		self._done(e)
@@ -388,6 +389,26 @@ class PushMixin:
 			self._event(ctx, C.OUTBOUND, spec, e.local_id, qid, action)
 		return m
 
+	def _compare_totals(self, ctx: RealmContext, spec: EntitySpec, local_id: str, local: dict, resp: dict) -> None:
+		"""Invariant 7: totals are compared, never assumed. QBO computes an invoice's TotalAmt itself (lines
+		rounded half-up, its own tax); when it lands on another cent than ERPNext's grand total, the books
+		disagree and a person must see it, even though QBO accepted the document."""
+		if spec.local_type not in (C.INVOICE, C.CREDIT_MEMO) or resp.get("TotalAmt") is None:
+			return
+		if local.get("total") in (None, ""):
+			return
+		ours, theirs = R.money(local["total"]), R.money(resp["TotalAmt"])
+		if ours == theirs:
+			return
+		label = LABELS[spec.local_type]
+		reason = (
+			f"QuickBooks accepted {label} {local_id} but computed a total of {theirs} where ERPNext has {ours} "
+			f"(difference {theirs - ours}). This is usually the rounding of a line (QuickBooks rounds each line "
+			"half-up) or a tax computed differently. Correct one side so both books agree, then dismiss this item."
+		)
+		self._open_conflict(ctx, spec, local_id, str(resp.get("Id")), "totals_differ", reason, local,
+			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS])
+
 	# -------------------------------------------------------------------------------------- update
 	def _push_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		spec = ENTITIES[e.local_type]
@@ -440,6 +461,7 @@ class PushMixin:
 				m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 				continue
 			self._after_write(ctx, e, spec, resp, spec.to_qbo(local, ctx), "updated")
+			self._compare_totals(ctx, spec, e.local_id, local, resp)
 			self._done(e)
 
 	def _push_create_from_update(self, ctx: RealmContext, e: OutboxEntry) -> None:

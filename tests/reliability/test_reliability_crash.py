@@ -123,3 +123,29 @@ def test_twenty_sigkills_with_restart_keep_every_invariant(tmp_path):
 		assert len(wl.o.bk_edits) >= 10
 	finally:
 		w.close()
+
+
+def test_two_workers_at_once_keep_every_invariant(tmp_path):
+	"""Scale-out: two worker processes sync the same realms at the same time (as two RQ workers on two hosts
+	would), with faults on. The per-realm lock (FileRealmLock here, Redis in Frappe) must serialise them: no
+	duplicate, nothing lost, one audit row per exchange, in five rounds."""
+	rng = random.Random(SEED + 7)
+	w = World(tmp_path, SEED + 7, faults=CRASH_FAULTS)
+	try:
+		wl = Workload(w, SEED + 7, LOCAL_OPS, mid_sync=0.0, pull_after_edit=0.0)
+		wl.setup()
+		for rnd in range(1, 6):
+			wl.run(rng.randint(30, 45), faults=True)
+			workers = [_spawn(w, passes=2), _spawn(w, passes=2)]
+			for p in workers:
+				_, err = p.communicate(timeout=180)
+				assert p.returncode == 0, f"round {rnd}: a worker failed:\n{err[-3000:]}"
+			w.advance(3700)
+			w.set_faults(False)
+			settle = _spawn(w, passes=2)
+			_, err = settle.communicate(timeout=180)
+			assert settle.returncode == 0, err[-3000:]
+			violations = all_violations(w, wl.o)
+			assert not any(violations.values()), f"seed {SEED + 7} round {rnd}:\n{fmt(violations)}"
+	finally:
+		w.close()

@@ -242,3 +242,22 @@ def test_disabling_and_deleting_masters_deactivates_them_in_qbo_without_a_rename
 	qcust = bk.read("Customer", h.qbo_id(realm, C.CUSTOMER, cust))
 	assert qcust["Active"] is True and qcust["DisplayName"] == "Seasonal Co"
 	assert h.store.list_conflicts(realm) == []
+
+
+def test_a_total_qbo_computes_differently_is_put_in_review_not_accepted_silently(harness, realm):
+	"""ERPNext may round 3.5 x 62.11 = 217.385 to 217.38 (banker's rounding); QBO requires each line's Amount to be
+	Qty*UnitPrice rounded half-up, so its TotalAmt lands on 217.39. The push succeeds, and the cent shows."""
+	h = harness
+	cust = h.ledger.create_customer(CO, "Rounding Clinic", email="ap@rounding.example")
+	item = h.ledger.create_item(CO, "Odd Overtime", rate="62.11")
+	odd = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "3.5", "rate": "62.11", "amount": "217.38"}],
+		"2026-11-10")
+	even = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "4", "rate": "62.11"}], "2026-11-10")
+
+	assert h.engine.push(realm)["parked"] == 0
+
+	[review] = h.store.list_conflicts(realm, status=C.OPEN)
+	assert review.kind == "totals_differ" and review.local_id == odd
+	assert "217.39 where ERPNext has 217.38" in review.reason
+	assert h.store.get_mapping(realm, C.INVOICE, odd) is not None  # the document itself did sync
+	assert h.store.get_mapping(realm, C.INVOICE, even) is not None

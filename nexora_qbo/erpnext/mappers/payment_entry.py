@@ -14,6 +14,8 @@ as a "Credit Note" Journal Entry (`apply_credit`), whose name is then the paymen
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import frappe
 from frappe.utils import cint, getdate
 
@@ -148,14 +150,19 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		)
 		pe.paid_to = paid_to
 		pe.mode_of_payment = mode
-		pe.paid_amount = float(rec["total"])
-		pe.received_amount = float(rec["total"])
-		pe.source_exchange_rate = float(rec.get("exchange_rate") or 1)
-		pe.target_exchange_rate = (
-			1
+		# QBO's ExchangeRate (home per foreign unit) is the receivable's rate; a home-currency bank/cash
+		# account receives the home amount (a foreign one the same foreign amount): ERPNext copies
+		# paid_amount into received_amount only when both accounts share a currency
+		rate = dec(rec.get("exchange_rate") or 1)
+		target_rate = (
+			Decimal(1)
 			if _currency(paid_to) == frappe.get_cached_value("Company", ctx.company, "default_currency")
-			else float(rec.get("exchange_rate") or 1)
+			else rate
 		)
+		pe.paid_amount = float(rec["total"])
+		pe.received_amount = float(R.money(dec(rec["total"]) * rate / target_rate))
+		pe.source_exchange_rate = float(rate)
+		pe.target_exchange_rate = float(target_rate)
 		pe.reference_no = rec.get("reference") or NO_REFERENCE
 		pe.reference_date = rec["txn_date"]
 		for app in rec["applications"]:

@@ -48,6 +48,16 @@ def doc_number_field() -> str | None:
 	return None
 
 
+def location_field() -> str | None:
+	"""The Sales Invoice field that holds the QBO Location (Department): the Branch accounting dimension's
+	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported."""
+	field = frappe.db.get_value(
+		"Accounting Dimension", {"document_type": "Branch", "disabled": 0}, "fieldname"
+	)
+	field = field or "branch"
+	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
+
+
 def _is_return(local_type: str) -> int:
 	return 1 if local_type == C.CREDIT_MEMO else 0
 
@@ -84,6 +94,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			}
 		)
 	field = doc_number_field()
+	location = location_field()
 	remarks = text(doc.remarks)
 	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
 	return R.normalize(
@@ -97,7 +108,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"exchange_rate": dec(doc.conversion_rate or 1),
 			"terms": ctx.mapped("terms_map", doc.payment_terms_template) if local_type == C.INVOICE else None,
 			"class_": ctx.mapped("class_map", doc.cost_center),
-			"location": ctx.mapped("location_map", doc.get("branch")),
+			"location": ctx.mapped("location_map", doc.get(location)) if location else None,
 			"memo": None if remarks in _DEFAULT_REMARKS else remarks,
 			"lines": lines,
 			"tax_total": tax_total,
@@ -256,6 +267,11 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 	doc.debit_to = _receivable(ctx, rec["customer"])
 	header_cc = local_value("Cost Center", rec.get("class_"), ctx.company) or ctx.default("cost_center")
 	doc.cost_center = header_cc
+	# the QBO Location on the Branch dimension, header and rows (GL rows take the row's dimension)
+	location = location_field()
+	branch = local_value("Branch", rec.get("location")) if location else None
+	dimension = {location: branch} if branch else {}
+	doc.update(dimension)
 	if rec.get("memo"):
 		doc.remarks = rec["memo"]
 	field = doc_number_field()
@@ -288,6 +304,7 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 				"conversion_factor": 1,
 				"income_account": _income_account(ctx, line["item"], label),
 				"cost_center": local_value("Cost Center", line.get("class_"), ctx.company) or header_cc,
+				**dimension,
 			},
 		)
 	tax_total = rec.get("tax_total") or Decimal(0)
@@ -307,6 +324,7 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 				"tax_amount": float(tax_total) * sign,
 				"cost_center": header_cc,
 				"dont_recompute_tax": 1,
+				**dimension,
 			},
 		)
 	return doc
