@@ -49,6 +49,11 @@ def _sort_key(e: OutboxEntry) -> tuple:
 	return (1 if applies_to_invoices else 3, -rank, int(e.id or 0))
 
 
+def _frees_balances(e: OutboxEntry) -> bool:
+	"""A cancel of a payment or credit note: until QBO has it, the invoice balance it used stays taken."""
+	return e.action not in ("create", "update") and C.RANK.get(e.local_type, 0) >= C.RANK[C.PAYMENT]
+
+
 class _Handled(Exception):
 	"""Internal: the entry reached a final state inside a helper (parked/done)."""
 
@@ -62,6 +67,7 @@ class PushMixin:
 		with self.lock.hold(realm_id, timeout=self.lock_timeout):
 			now = self.clock.now()
 			tried: set[str] = set()
+			held_customers: set[str | None] = set()  # customers whose payment/credit cancel did not go through
 			for _ in range(3):  # later passes pick up intents recorded while merging (e.g. local-only fields)
 				entries = [e for e in self.store.list_outbox(realm_id, states=C.OPEN_STATES)
 					if e.id not in tried and self._due(e, now)]
@@ -75,9 +81,14 @@ class PushMixin:
 					fresh = self.store.get_outbox(entry.id)
 					if fresh is None or fresh.state not in C.OPEN_STATES:
 						continue  # handled as a dependency of an earlier entry
+					if self._waits_for_failed_cancel(ctx, fresh, held_customers):
+						counts["failed"] += 1
+						continue
 					state = self._push_entry(ctx, fresh)
 					self.checkpoint()
 					counts[state] = counts.get(state, 0) + 1
+					if _frees_balances(fresh) and state != C.DONE:
+						held_customers.add(self._customer_of(ctx, fresh))
 		return counts
 
 	def _settle_unacknowledged_creates(self, ctx: RealmContext) -> frozenset[str]:
@@ -97,6 +108,21 @@ class PushMixin:
 	def _unacknowledged_creates(self, realm_id: str) -> list[OutboxEntry]:
 		return [e for e in self.store.list_outbox(realm_id, states=(C.IN_FLIGHT, C.FAILED))
 			if e.action == "create" and e.attempts > 0]
+
+	def _customer_of(self, ctx: RealmContext, e: OutboxEntry) -> str | None:
+		record = self.ledger.get(ctx.company, e.local_type, e.local_id)
+		return (record or {}).get("customer")
+
+	def _waits_for_failed_cancel(self, ctx: RealmContext, e: OutboxEntry, held_customers: set) -> bool:
+		"""A payment or credit note of a customer whose earlier payment/credit cancel failed in this drain would
+		be refused for a balance the old one still holds in QBO (and parked for good): it waits instead."""
+		if not held_customers or e.action not in ("create", "update") or C.RANK.get(e.local_type, 0) < C.RANK[C.PAYMENT]:
+			return False
+		if self._customer_of(ctx, e) not in held_customers:
+			return False
+		self._fail(e, "waiting for the cancellation of this customer's earlier payment or credit note to reach "
+			"QuickBooks first")
+		return True
 
 	@staticmethod
 	def _due(e: OutboxEntry, now: datetime) -> bool:
@@ -250,6 +276,8 @@ class PushMixin:
 			found = self._lookup(ctx, spec, local, e.local_id)
 			if found is not None:
 				self._link_found(ctx, e, spec, local, found)
+				if e.local_type == C.CREDIT_MEMO:  # recovered after lost answers: still owes its application
+					self._apply_credit(ctx, e, self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id), local)
 				return self._push_update(ctx, e)  # send what only the local side has (or park on conflict)
 		rid = request_id(ctx.realm_id, e.local_type, e.local_id, "create", e.generation)
 		self._begin(e)

@@ -976,7 +976,8 @@ def push_order_rejection(w: World, rid: str, c, touched: set[str]) -> bool:
 def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool = False) -> list[str]:
 	""""In review with a reason" must not become a hiding place: every open review item needs a cause the
 	workload created. Here the only causes are the bookkeeper's invoice edits: the edited invoice itself
-	(transaction_edited) and local payments/credit notes that no longer fit its reduced balance (rejected).
+	(transaction_edited / amend_local / totals_differ) and local payments/credit notes that no longer fit its
+	reduced balance (rejected).
 	Also, QBO's invoice balances must equal the ledger's outstanding amounts except where such an item
 	explains the difference (a payment or credit application still in review)."""
 	out = []
@@ -985,7 +986,8 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 		co, tag = w.company[rid], w.tag[rid]
 		held_docs = set()
 		for c in w.store.list_conflicts(rid, status=C.OPEN):
-			if c.kind == "transaction_edited" and c.local_type == C.INVOICE and (rid, c.local_id) in bk_inv:
+			if c.local_type == C.INVOICE and (rid, c.local_id) in bk_inv and c.kind in (
+					"transaction_edited", "amend_local", "totals_differ"):
 				held_docs.add((C.INVOICE, c.local_id))
 				continue
 			doc = w.ledger.get(co, c.local_type, c.local_id) if c.local_type and c.local_id else None
@@ -994,7 +996,9 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 				touched = {a["doc_key"] for a in doc["applications"] if a["doc_type"] == C.INVOICE}
 			elif doc and c.local_type == C.CREDIT_MEMO and doc.get("against_invoice"):
 				touched = {doc["against_invoice"]}
-			if c.kind == "rejected" and any((rid, i) in bk_inv for i in touched):
+			if any((rid, i) in bk_inv for i in touched):
+				# a payment/credit note that no longer fits her edited invoice (rejected), or QBO's total of it
+				# differing (totals_differ): the cause is her edit either way
 				held_docs.add((c.local_type, c.local_id))
 				continue
 			held_docs.add((c.local_type, c.local_id))  # its invoices' balances are explained by this item either way
@@ -1063,7 +1067,7 @@ def check_overwrites(w: World, o: Oracle) -> list[str]:
 			elif line_amounts(rec.data) != e.value:
 				out.append(f"{where}: lines {line_amounts(rec.data)} != her {e.value}")
 			if not [c for c in w.store.list_conflicts(rid, local_type=C.INVOICE, local_id=e.local_id)
-					if c.kind == "transaction_edited" and c.status == C.OPEN]:
+					if c.kind in ("transaction_edited", "amend_local") and c.status == C.OPEN]:
 				out.append(f"{where}: no open review item (her edit was silently ignored)")
 			local = w.ledger.get(w.company[rid], C.INVOICE, e.local_id)
 			if [money(ln["amount"]) for ln in local["lines"]] == e.value and e.value:
