@@ -4,6 +4,7 @@ scripts can run in any order and re-runs replace their numbers instead of append
 
 Benchmarks are not tests: they print and record numbers; nothing here asserts a speed.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,8 +98,15 @@ class Meter:
 class Rig:
 	"""One engine (SQLite store + ledger in `workdir`) serving realms of one sandbox."""
 
-	def __init__(self, sandbox: SandboxServer, workdir: Path, *, pacer=None, retry: RetryPolicy | None = None,
-			meter: Meter | None = None):
+	def __init__(
+		self,
+		sandbox: SandboxServer,
+		workdir: Path,
+		*,
+		pacer=None,
+		retry: RetryPolicy | None = None,
+		meter: Meter | None = None,
+	):
 		self.sb = sandbox
 		self.workdir = Path(workdir)
 		self.workdir.mkdir(parents=True, exist_ok=True)
@@ -109,22 +117,43 @@ class Rig:
 		self.retry = retry
 		self.meter = meter
 		self.tokens: dict[str, SandboxTokens] = {}
-		self.engine = SyncEngine(self.store, self.ledger, self.client_for, FileRealmLock(str(self.workdir / "locks")),
-			self.clock, lock_timeout=60)
+		self.engine = SyncEngine(
+			self.store,
+			self.ledger,
+			self.client_for,
+			FileRealmLock(str(self.workdir / "locks")),
+			self.clock,
+			lock_timeout=60,
+		)
 
 	def client_for(self, realm_id: str, on_exchange) -> QBOClient:
 		tokens = self.tokens.setdefault(realm_id, SandboxTokens(self.sb, realm_id))
-		return QBOClient(realm_id, base_url=self.sb.base_url, tokens=tokens, pacer=self.pacer, on_exchange=on_exchange,
-			retry=self.retry or RetryPolicy(max_attempts=6), session=self.meter.session() if self.meter else None,
-			clock=self.clock.now)
+		return QBOClient(
+			realm_id,
+			base_url=self.sb.base_url,
+			tokens=tokens,
+			pacer=self.pacer,
+			on_exchange=on_exchange,
+			retry=self.retry or RetryPolicy(max_attempts=6),
+			session=self.meter.session() if self.meter else None,
+			clock=self.clock.now,
+		)
 
 	def connect(self, realm_id: str, company: str, **settings) -> None:
 		seed = self.sb.seed_info(realm_id)
 		accounts = seed["accounts"]
-		self.engine.connect(RealmSettings(realm_id=realm_id, company=company,
-			default_income_account_id=accounts["Services"], default_expense_account_id=accounts["Cost of Goods Sold"],
-			default_asset_account_id=accounts["Inventory Asset"], default_deposit_account_id=accounts["Undeposited Funds"],
-			terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]}, **settings))
+		self.engine.connect(
+			RealmSettings(
+				realm_id=realm_id,
+				company=company,
+				default_income_account_id=accounts["Services"],
+				default_expense_account_id=accounts["Cost of Goods Sold"],
+				default_asset_account_id=accounts["Inventory Asset"],
+				default_deposit_account_id=accounts["Undeposited Funds"],
+				terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]},
+				**settings,
+			)
+		)
 
 	def close(self) -> None:
 		self.store.close()
@@ -143,14 +172,23 @@ def machine() -> str:
 				break
 	except OSError:
 		pass
-	return (f"{os.cpu_count()} cores ({cpu or platform.processor() or 'unknown CPU'}), {platform.system()} "
-		f"{platform.release()}, Python {platform.python_version()}")
+	return (
+		f"{os.cpu_count()} cores ({cpu or platform.processor() or 'unknown CPU'}), {platform.system()} "
+		f"{platform.release()}, Python {platform.python_version()}"
+	)
 
 
 def git_rev() -> str:
 	try:
-		return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-			check=True).stdout.strip() + " + working tree"
+		return (
+			subprocess.run(
+				["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+				capture_output=True,
+				text=True,
+				check=True,
+			).stdout.strip()
+			+ " + working tree"
+		)
 	except (OSError, subprocess.CalledProcessError):
 		return "unknown"
 
@@ -166,7 +204,9 @@ def write_section(name: str, title: str, body: str) -> None:
 	block = f"{start}\n## {title}\n\n{body.rstrip()}\n{end}"
 	text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else HEADER
 	pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-	text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+	text = (
+		pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+	)
 	BENCHMARKS_MD.write_text(text if text.endswith("\n") else text + "\n")
 
 

@@ -9,6 +9,7 @@ Measured, each with requests, bytes (response + request bodies) and wall seconds
 
 	/work/venv/bin/python benchmarks/bench_delta_pull.py [--customers 50000] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,26 @@ def seed_customers(sb: SandboxServer, rid: str, n: int) -> None:
 	with realm.lock:
 		now = sb.clock.now()
 		ctx = service.WriteContext(realm, now)
-		first = service.create(realm, "Customer", {"DisplayName": "Seeded Customer 000000",
-			"PrimaryEmailAddr": {"Address": "c000000@seeded.example"}}, ctx)
+		first = service.create(
+			realm,
+			"Customer",
+			{
+				"DisplayName": "Seeded Customer 000000",
+				"PrimaryEmailAddr": {"Address": "c000000@seeded.example"},
+			},
+			ctx,
+		)
 		template = realm.get("Customer", first["Id"]).data
 		keep = {k: v for k, v in template.items() if k not in ("Id", "SyncToken", "MetaData")}
 		for i in range(1, n):
 			data = copy.deepcopy(keep)
 			name = f"Seeded Customer {i:06d}"
-			data.update(DisplayName=name, FullyQualifiedName=name, PrintOnCheckName=name,
-				PrimaryEmailAddr={"Address": f"c{i:06d}@seeded.example"})
+			data.update(
+				DisplayName=name,
+				FullyQualifiedName=name,
+				PrintOnCheckName=name,
+				PrimaryEmailAddr={"Address": f"c{i:06d}@seeded.example"},
+			)
 			service.insert(realm, "Customer", data, now)
 
 
@@ -59,8 +71,9 @@ def run(n: int) -> dict:
 		rig.store.save_cursor(Cursor(realm_id=rid, changed_since=sb.clock.now()))
 		sb.advance_clock(60)
 		bk = Bookkeeper(sb, rid)
+		live = sorted(int(r.id) for r in sb.realm(rid).live("Customer"))
 		for i in range(10):
-			qid = str(1000 + i * 4000)
+			qid = str(live[(i * len(live)) // 10 + 5])  # ten customers spread over the table
 			bk.update("Customer", qid, {"Notes": f"changed by the bookkeeper #{i}"})
 		sb.advance_clock(30)
 		out = {"setup_s": setup.seconds, "customers": len(sb.realm(rid).live("Customer"))}
@@ -69,17 +82,33 @@ def run(n: int) -> dict:
 		with Stopwatch() as sw:
 			counts = rig.engine.pull(rid)
 		r1 = meter.snapshot()
-		out["delta"] = dict(requests=r1[0] - r0[0], bytes_in=r1[1] - r0[1], bytes_out=r1[2] - r0[2], seconds=sw.seconds,
-			records=sum(v for k, v in counts.items()), detail=counts)
+		out["delta"] = dict(
+			requests=r1[0] - r0[0],
+			bytes_in=r1[1] - r0[1],
+			bytes_out=r1[2] - r0[2],
+			seconds=sw.seconds,
+			records=sum(v for k, v in counts.items()),
+			detail=counts,
+		)
 
-		client = QBOClient(rid, base_url=sb.base_url, tokens=SandboxTokens(sb, rid), session=meter.session(),
-			clock=rig.clock.now)
+		client = QBOClient(
+			rid,
+			base_url=sb.base_url,
+			tokens=SandboxTokens(sb, rid),
+			session=meter.session(),
+			clock=rig.clock.now,
+		)
 		r0 = meter.snapshot()
 		with Stopwatch() as sw:
 			rows = sum(1 for _ in client.query_all("Customer"))
 		r1 = meter.snapshot()
-		out["full"] = dict(requests=r1[0] - r0[0], bytes_in=r1[1] - r0[1], bytes_out=r1[2] - r0[2], seconds=sw.seconds,
-			records=rows)
+		out["full"] = dict(
+			requests=r1[0] - r0[0],
+			bytes_in=r1[1] - r0[1],
+			bytes_out=r1[2] - r0[2],
+			seconds=sw.seconds,
+			records=rows,
+		)
 
 		rig.close()
 		return out
@@ -91,12 +120,24 @@ def render(res: dict) -> str:
 	rows = []
 	for key, label in (("delta", "delta pull (engine, CDC)"), ("full", "full re-read (query_all Customer)")):
 		r = res[key]
-		rows.append([label, r["requests"], f"{r['bytes_in'] / 1e6:.3f} MB", f"{r['bytes_out'] / 1e3:.1f} kB",
-			f"{r['seconds']:.3f}", r["records"]])
+		rows.append(
+			[
+				label,
+				r["requests"],
+				f"{r['bytes_in'] / 1e6:.3f} MB",
+				f"{r['bytes_out'] / 1e3:.1f} kB",
+				f"{r['seconds']:.3f}",
+				r["records"],
+			]
+		)
 	d, f = res["delta"], res["full"]
-	ratio = (f"full/delta: {f['requests'] / max(1, d['requests']):.0f}× requests, "
-		f"{f['bytes_in'] / max(1, d['bytes_in']):.0f}× bytes, {f['seconds'] / max(1e-9, d['seconds']):.0f}× time")
-	return table(["read", "requests", "bytes in", "bytes out", "seconds", "records"], rows) + "\n" + ratio + "\n"
+	ratio = (
+		f"full/delta: {f['requests'] / max(1, d['requests']):.0f}× requests, "
+		f"{f['bytes_in'] / max(1, d['bytes_in']):.0f}× bytes, {f['seconds'] / max(1e-9, d['seconds']):.0f}× time"
+	)
+	return (
+		table(["read", "requests", "bytes in", "bytes out", "seconds", "records"], rows) + "\n" + ratio + "\n"
+	)
 
 
 def main() -> None:
@@ -110,9 +151,13 @@ def main() -> None:
 	print("delta pull outcomes:", res["delta"]["detail"], "setup s:", round(res["setup_s"], 1))
 	if not args.no_write:
 		cmd = f"/work/venv/bin/python benchmarks/bench_delta_pull.py --customers {args.customers}"
-		write_section("delta-pull", f"Delta pull vs full re-read ({res['customers']:,} customers)", stamp(cmd) + f"""
-A realm with {res['customers']:,} live customers (seeded in-process through the sandbox model in
-{res['setup_s']:.1f} s: one full create, then copies of its prepared record stored with `service.insert`, as the
+		write_section(
+			"delta-pull",
+			f"Delta pull vs full re-read ({res['customers']:,} customers)",
+			stamp(cmd)
+			+ f"""
+A realm with {res["customers"]:,} live customers (seeded in-process through the sandbox model in
+{res["setup_s"]:.1f} s: one full create, then copies of its prepared record stored with `service.insert`, as the
 sandbox's own seeder does; rate limits off), the engine's cursor just after the seeding, then 10 customers changed by
 a bookkeeper over HTTP. Bytes are HTTP bodies (responses in, requests out), counted on the client's session;
 seconds are wall time on the local sandbox (no network latency: on real QBO each request adds a round trip,
@@ -120,10 +165,13 @@ while the sandbox's own query evaluation — a scan of the whole table per page 
 The delta pull's records are the outcomes it counted (the 10 changed customers, imported since the engine had
 never seen them; plus CDC's own overlap re-deliveries, if any).
 
-""" + text + """
+"""
+			+ text
+			+ """
 Not measured: a realm whose cursor is older than CDC's 30-day window pays about a full re-read once (the
 engine re-reads by `Metadata.LastUpdatedTime` and sweeps every Id to find deletions), then is on CDC again.
-""")
+""",
+		)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ reference cost of the HTTP part alone. A cProfile of the customer push shows whe
 
 	/work/venv/bin/python benchmarks/bench_engine_overhead.py [--docs 400] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,14 @@ def _measure(rig: Rig, rid: str, label: str, n: int, profile: bool = False) -> d
 		if prof:
 			prof.disable()
 	http_ms, requests = _http_ms(rig, rid, before)
-	out = dict(label=label, docs=n, done=counts.get("done", 0), wall_ms=sw.seconds * 1000, http_ms=http_ms,
-		requests=requests)
+	out = dict(
+		label=label,
+		docs=n,
+		done=counts.get("done", 0),
+		wall_ms=sw.seconds * 1000,
+		http_ms=http_ms,
+		requests=requests,
+	)
 	if prof:
 		s = io.StringIO()
 		# engine code only (HTTP wait is the socket recv/send below it): cumulative time per engine function
@@ -67,22 +74,41 @@ def run(n: int) -> tuple[list[dict], dict, str]:
 		rig.connect(rid, CO)
 		led = rig.ledger
 		results = []
-		customers = [led.create_customer(CO, f"Overhead Customer {i:04d}", email=f"o{i}@bench.example",
-			phone=f"555-{i:04d}") for i in range(n)]
+		customers = [
+			led.create_customer(
+				CO, f"Overhead Customer {i:04d}", email=f"o{i}@bench.example", phone=f"555-{i:04d}"
+			)
+			for i in range(n)
+		]
 		results.append(_measure(rig, rid, "customer create (lookup + create)", n))
 		items = [led.create_item(CO, f"Overhead Hours {i}", rate=f"{30 + i}.00") for i in range(5)]
 		rig.engine.push(rid)
 		for i, c in enumerate(customers):
 			led.update_customer(CO, c, notes=f"updated {i}")
 		results.append(_measure(rig, rid, "customer update (sparse)", n))
-		invoices = [led.submit_invoice(CO, customers[i % n], [{"item": items[i % 5], "qty": "8", "rate": f"{30 + i % 5}.00"},
-			{"item": items[(i + 1) % 5], "qty": "1.5", "rate": f"{30 + (i + 1) % 5}.00"}], rig.clock.now().date())
-			for i in range(n)]
+		invoices = [
+			led.submit_invoice(
+				CO,
+				customers[i % n],
+				[
+					{"item": items[i % 5], "qty": "8", "rate": f"{30 + i % 5}.00"},
+					{"item": items[(i + 1) % 5], "qty": "1.5", "rate": f"{30 + (i + 1) % 5}.00"},
+				],
+				rig.clock.now().date(),
+			)
+			for i in range(n)
+		]
 		results.append(_measure(rig, rid, "invoice create, 2 lines (lookup + create)", n))
 		for i, inv in enumerate(invoices[: n // 2]):
 			total = led.get(CO, C.INVOICE, inv)["total"]
-			led.record_payment(CO, customers[i % n], str(total), [{"doc_type": C.INVOICE, "doc_key": inv, "amount": str(total)}],
-				rig.clock.now().date(), reference=f"OV-{i}")
+			led.record_payment(
+				CO,
+				customers[i % n],
+				str(total),
+				[{"doc_type": C.INVOICE, "doc_key": inv, "amount": str(total)}],
+				rig.clock.now().date(),
+				reference=f"OV-{i}",
+			)
 		results.append(_measure(rig, rid, "payment create, 1 invoice", n // 2))
 		# the profile runs on its own batch: cProfile slows everything it watches, HTTP client code included
 		for i in range(n // 4):
@@ -94,17 +120,34 @@ def run(n: int) -> tuple[list[dict], dict, str]:
 		# with the realm, so the comparison must start from the same data)
 		raw_rid = sb.create_realm()
 		unlimited(sb, raw_rid)
-		client = QBOClient(raw_rid, base_url=sb.base_url, tokens=SandboxTokens(sb, raw_rid),
-			retry=RetryPolicy(max_attempts=1), clock=rig.clock.now)
+		client = QBOClient(
+			raw_rid,
+			base_url=sb.base_url,
+			tokens=SandboxTokens(sb, raw_rid),
+			retry=RetryPolicy(max_attempts=1),
+			clock=rig.clock.now,
+		)
 		durations = []
 		client.on_exchange = lambda ex: durations.append(ex.duration_ms)
 		with Stopwatch() as sw:
 			for i in range(n):
 				client.query(f"select * from Customer where DisplayName = 'Raw Customer {i:04d}'")
-				client.create("Customer", {"DisplayName": f"Raw Customer {i:04d}",
-					"PrimaryEmailAddr": {"Address": f"raw{i}@bench.example"}}, request_id=uuid.uuid4().hex)
-		raw = dict(label="bare QBOClient: lookup + create customer", docs=n, done=n, wall_ms=sw.seconds * 1000,
-			http_ms=sum(durations), requests=len(durations))
+				client.create(
+					"Customer",
+					{
+						"DisplayName": f"Raw Customer {i:04d}",
+						"PrimaryEmailAddr": {"Address": f"raw{i}@bench.example"},
+					},
+					request_id=uuid.uuid4().hex,
+				)
+		raw = dict(
+			label="bare QBOClient: lookup + create customer",
+			docs=n,
+			done=n,
+			wall_ms=sw.seconds * 1000,
+			http_ms=sum(durations),
+			requests=len(durations),
+		)
 		rig.close()
 		return results, raw, profiled["profile"]
 	finally:
@@ -115,11 +158,31 @@ def render(results: list[dict], raw: dict) -> str:
 	rows = []
 	for r in results + [raw]:
 		engine_ms = r["wall_ms"] - r["http_ms"]
-		rows.append([r["label"], r["done"], r["requests"], f"{r['requests'] / max(1, r['done']):.1f}",
-			f"{r['wall_ms'] / r['docs']:.2f}", f"{r['http_ms'] / r['docs']:.2f}", f"{engine_ms / r['docs']:.2f}",
-			f"{100 * engine_ms / r['wall_ms']:.0f} %"])
-	return table(["push of", "docs", "HTTP requests", "req/doc", "wall ms/doc", "HTTP ms/doc", "engine ms/doc",
-		"engine share"], rows)
+		rows.append(
+			[
+				r["label"],
+				r["done"],
+				r["requests"],
+				f"{r['requests'] / max(1, r['done']):.1f}",
+				f"{r['wall_ms'] / r['docs']:.2f}",
+				f"{r['http_ms'] / r['docs']:.2f}",
+				f"{engine_ms / r['docs']:.2f}",
+				f"{100 * engine_ms / r['wall_ms']:.0f} %",
+			]
+		)
+	return table(
+		[
+			"push of",
+			"docs",
+			"HTTP requests",
+			"req/doc",
+			"wall ms/doc",
+			"HTTP ms/doc",
+			"engine ms/doc",
+			"engine share",
+		],
+		rows,
+	)
 
 
 def main() -> None:
@@ -134,21 +197,30 @@ def main() -> None:
 	if not args.no_write:
 		cmd = f"/work/venv/bin/python benchmarks/bench_engine_overhead.py --docs {args.docs}"
 		top = "\n".join(line for line in profile.splitlines()[:40] if line.strip())
-		write_section("engine-overhead", "Engine overhead per document", stamp(cmd) + """
+		write_section(
+			"engine-overhead",
+			"Engine overhead per document",
+			stamp(cmd)
+			+ """
 Sandbox on 127.0.0.1, no latency, no rate limits, no faults; SQLite store + ledger on local disk (WAL,
 synchronous=NORMAL). "HTTP ms" is the sum of the client's per-attempt `duration_ms` (request sent → response
 read, which includes the sandbox's own processing: client and server share the 2 cores); "engine ms" is the
 rest of the push's wall time: outbox bookkeeping, ledger reads, payload building, mapping and audit-row writes.
 The last row is a bare `QBOClient` doing the same lookup + create per customer without the engine.
 
-""" + text + """
+"""
+			+ text
+			+ """
 Where the time goes (cProfile of a separate push of docs/4 new customers, engine and SQLite functions by cumulative time; the
 HTTP calls are inside `_push_create`/`_lookup`, so their cumulative times include the wait):
 
 ```
-""" + top + """
+"""
+			+ top
+			+ """
 ```
-""")
+""",
+		)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ is compared with 500 ÷ (requests per document).
 	/work/venv/bin/python benchmarks/bench_push_throughput.py [--speed 4 --speed 10 …] [--docs 600]
 		[--naive-minutes 5] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,14 +49,22 @@ def run(speed: float, docs: int, naive_budget: float) -> dict:
 		rig.connect(eng, co)
 		# setup without limits: customers and items in QBO before the measured push
 		unlimited(sb, eng)
-		customers = [rig.ledger.create_customer(co, f"Bench Customer {i:03d}", email=f"c{i}@bench.example")
-			for i in range(20)]
+		customers = [
+			rig.ledger.create_customer(co, f"Bench Customer {i:03d}", email=f"c{i}@bench.example")
+			for i in range(20)
+		]
 		items = [rig.ledger.create_item(co, f"Bench Hours {i}", rate=f"{40 + i}.00") for i in range(4)]
 		rig.engine.push(eng)
 		for i in range(docs):
-			rig.ledger.submit_invoice(co, customers[i % len(customers)], [
-				{"item": items[i % 4], "qty": str(8 + i % 5), "rate": f"{40 + i % 4}.00"},
-				{"item": items[(i + 1) % 4], "qty": "2", "rate": f"{40 + (i + 1) % 4}.00"}], rig.clock.now().date())
+			rig.ledger.submit_invoice(
+				co,
+				customers[i % len(customers)],
+				[
+					{"item": items[i % 4], "qty": str(8 + i % 5), "rate": f"{40 + i % 4}.00"},
+					{"item": items[(i + 1) % 4], "qty": "2", "rate": f"{40 + (i + 1) % 4}.00"},
+				],
+				rig.clock.now().date(),
+			)
 		restore_limits(sb, eng)
 		sb.advance_clock(61)  # empty every window of the setup traffic
 		out = {}
@@ -63,23 +72,46 @@ def run(speed: float, docs: int, naive_budget: float) -> dict:
 		with Stopwatch() as sw:
 			counts = rig.engine.push(eng)
 		s1, t1 = sb.stats(eng), sandbox_seconds()
-		out["engine"] = dict(docs=counts.get("done", 0), requests=s1["requests"] - s0["requests"],
-			throttled=s1["throttled"] - s0["throttled"], sandbox_s=t1 - t0, real_s=sw.seconds)
+		out["engine"] = dict(
+			docs=counts.get("done", 0),
+			requests=s1["requests"] - s0["requests"],
+			throttled=s1["throttled"] - s0["throttled"],
+			sandbox_s=t1 - t0,
+			real_s=sw.seconds,
+		)
 
 		# the naive loop: same invoices (same lines) in the other realm, one create each, no pacer
 		seed = sb.seed_info(naive)
 		cust_ids = list(seed["customers"].values())
 		item_ids = [v for k, v in seed["items"].items() if k not in ("Safety Vest", "Hard Hat")]
-		client = QBOClient(naive, base_url=sb.base_url, tokens=SandboxTokens(sb, naive), retry=retry, clock=rig.clock.now)
+		client = QBOClient(
+			naive, base_url=sb.base_url, tokens=SandboxTokens(sb, naive), retry=retry, clock=rig.clock.now
+		)
 		bodies = []
 		for i in range(docs):
 			lines = []
-			for item, qty, rate in ((item_ids[i % len(item_ids)], 8 + i % 5, 40 + i % 4),
-					(item_ids[(i + 1) % len(item_ids)], 2, 40 + (i + 1) % 4)):
-				lines.append({"DetailType": "SalesItemLineDetail", "Amount": Decimal(qty * rate),
-					"SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": qty, "UnitPrice": Decimal(rate)}})
-			bodies.append({"CustomerRef": {"value": cust_ids[i % len(cust_ids)]}, "Line": lines,
-				"DocNumber": f"NAIVE-{i:05d}"})
+			for item, qty, rate in (
+				(item_ids[i % len(item_ids)], 8 + i % 5, 40 + i % 4),
+				(item_ids[(i + 1) % len(item_ids)], 2, 40 + (i + 1) % 4),
+			):
+				lines.append(
+					{
+						"DetailType": "SalesItemLineDetail",
+						"Amount": Decimal(qty * rate),
+						"SalesItemLineDetail": {
+							"ItemRef": {"value": item},
+							"Qty": qty,
+							"UnitPrice": Decimal(rate),
+						},
+					}
+				)
+			bodies.append(
+				{
+					"CustomerRef": {"value": cust_ids[i % len(cust_ids)]},
+					"Line": lines,
+					"DocNumber": f"NAIVE-{i:05d}",
+				}
+			)
 		sb.advance_clock(61)
 		s0, t0 = sb.stats(naive), sandbox_seconds()
 		with Stopwatch() as sw:
@@ -90,8 +122,13 @@ def run(speed: float, docs: int, naive_budget: float) -> dict:
 				client.create("Invoice", body, request_id=uuid.uuid4().hex)
 				done += 1
 		s1, t1 = sb.stats(naive), sandbox_seconds()
-		out["naive"] = dict(docs=done, requests=s1["requests"] - s0["requests"], throttled=s1["throttled"] - s0["throttled"],
-			sandbox_s=t1 - t0, real_s=sw.seconds)
+		out["naive"] = dict(
+			docs=done,
+			requests=s1["requests"] - s0["requests"],
+			throttled=s1["throttled"] - s0["throttled"],
+			sandbox_s=t1 - t0,
+			real_s=sw.seconds,
+		)
 		rig.close()
 		return out
 	finally:
@@ -106,16 +143,46 @@ def render(results: dict[float, dict], docs: int) -> str:
 			req_min = r["requests"] / minutes
 			doc_min = r["docs"] / minutes
 			per_doc = r["requests"] / max(1, r["docs"])
-			rows.append([f"×{speed:g}", name, r["docs"], r["requests"], f"{per_doc:.2f}", r["throttled"],
-				f"{r['sandbox_s']:.0f}", f"{r['real_s']:.1f}", f"{req_min:.0f}", f"{100 * req_min / LIMIT_PER_MIN:.0f} %",
-				f"{doc_min:.0f}", f"{100 * doc_min / (LIMIT_PER_MIN / per_doc):.0f} %"])
-	return table(["clock", "pusher", "invoices", "requests", "req/doc", "429s", "sandbox s", "real s", "req/min",
-		"share of 500/min", "invoices/min", "share of doc ceiling"], rows)
+			rows.append(
+				[
+					f"×{speed:g}",
+					name,
+					r["docs"],
+					r["requests"],
+					f"{per_doc:.2f}",
+					r["throttled"],
+					f"{r['sandbox_s']:.0f}",
+					f"{r['real_s']:.1f}",
+					f"{req_min:.0f}",
+					f"{100 * req_min / LIMIT_PER_MIN:.0f} %",
+					f"{doc_min:.0f}",
+					f"{100 * doc_min / (LIMIT_PER_MIN / per_doc):.0f} %",
+				]
+			)
+	return table(
+		[
+			"clock",
+			"pusher",
+			"invoices",
+			"requests",
+			"req/doc",
+			"429s",
+			"sandbox s",
+			"real s",
+			"req/min",
+			"share of 500/min",
+			"invoices/min",
+			"share of doc ceiling",
+		],
+		rows,
+	)
 
 
 def main() -> None:
 	ap = argparse.ArgumentParser()
-	ap.add_argument("--speed", type=float, action="append", help="sandbox clock speed (repeatable); default 4, 10, 20")
+	ap.add_argument(
+		"--speed", type=float, action="append", help="sandbox clock speed (repeatable); default 4, 10, 20"
+	)
 	ap.add_argument("--docs", type=int, default=600)
 	ap.add_argument("--naive-minutes", type=float, default=5.0, help="sandbox-time budget of the naive loop")
 	ap.add_argument("--no-write", action="store_true")
@@ -126,8 +193,15 @@ def main() -> None:
 	print(text)
 	if not args.no_write:
 		cmd = "/work/venv/bin/python benchmarks/bench_push_throughput.py --docs %d --naive-minutes %g %s" % (
-			args.docs, args.naive_minutes, " ".join(f"--speed {s:g}" for s in speeds))
-		write_section("push-throughput", "Push throughput per realm at QBO's limits", stamp(cmd) + """
+			args.docs,
+			args.naive_minutes,
+			" ".join(f"--speed {s:g}" for s in speeds),
+		)
+		write_section(
+			"push-throughput",
+			"Push throughput per realm at QBO's limits",
+			stamp(cmd)
+			+ """
 Sandbox limits per realm: 10 req/s, 500 req/min (QBO's). Engine = `SyncEngine.push` with `InMemoryPacer`
 (DEFAULT_LIMITS 8/s, 450/min) pushing submitted 2-line invoices whose customers and items are already in QBO.
 Naive = one `QBOClient.create` per invoice, no pacer, no batching, default `RetryPolicy` (waits 60 s + jitter
@@ -135,7 +209,11 @@ after a 429), run for a fixed sandbox-time budget (it is too slow to finish the 
 sandbox run, one realm each. "Sandbox s" is time on the scaled clock; the
 share of the ceiling is requests per sandbox minute ÷ 500; the document ceiling is 500 ÷ requests per document.
 
-""" + text + "\n" + NOTES)
+"""
+			+ text
+			+ "\n"
+			+ NOTES,
+		)
 
 
 NOTES = """Reading the table:

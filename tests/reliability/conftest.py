@@ -3,6 +3,7 @@
 The helpers live in reliability_kit.py (not a conftest, so tests import them by name; the folder has no
 __init__.py and pytest's default "prepend" import mode puts it on sys.path).
 """
+
 from __future__ import annotations
 
 import sys

@@ -10,6 +10,7 @@ at exactly that point: QBO has answered and the audit row is written, the engine
 It prints "x <n>" after every HTTP exchange (after the engine's audit hook ran), then "done". The sandbox clock
 is frozen by the parent while a worker runs, so the worker reads it once and keeps it.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,13 +60,20 @@ def main(cfg: dict) -> int:
 			if count[0] == pause_at:
 				time.sleep(120)  # the parent kills us here
 
-		return QBOClient(realm_id, base_url=cfg["base_url"], tokens=FixedTokens(cfg["tokens"][realm_id]),
-			on_exchange=hook, retry=RetryPolicy(max_attempts=3, sleep=lambda s: None, jitter=0.0), timeout=(5, 20),
-			clock=clock.now)
+		return QBOClient(
+			realm_id,
+			base_url=cfg["base_url"],
+			tokens=FixedTokens(cfg["tokens"][realm_id]),
+			on_exchange=hook,
+			retry=RetryPolicy(max_attempts=3, sleep=lambda s: None, jitter=0.0),
+			timeout=(5, 20),
+			clock=clock.now,
+		)
 
 	store = SqliteStore(cfg["db"])
-	engine = SyncEngine(store, SqliteLedger(store, clock), client_for, FileRealmLock(cfg["locks"]), clock,
-		lock_timeout=30)
+	engine = SyncEngine(
+		store, SqliteLedger(store, clock), client_for, FileRealmLock(cfg["locks"]), clock, lock_timeout=30
+	)
 	for _ in range(int(cfg.get("passes", 1))):
 		for realm_id in cfg["realms"]:
 			engine.sync(realm_id)

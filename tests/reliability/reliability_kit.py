@@ -17,6 +17,7 @@ Why the pieces look the way they do
   was told, in what order). They use neither the engine's mappers nor its merge code, so a bug there is
   not mirrored by the check.
 """
+
 from __future__ import annotations
 
 import random
@@ -57,9 +58,20 @@ COMPANIES = (
 # count them (Oracle.known) and keep checking everything else; list a new finding here only while its fix is
 # pending. Empty = the soak and crash tests are strict about every symptom.
 KNOWN_FINDINGS: set[str] = set()
-LABEL = {C.INVOICE: "invoice", C.CREDIT_MEMO: "credit_memo", C.PAYMENT: "payment", C.CUSTOMER: "customer",
-	C.ITEM: "item"}
-DEFAULT_FAULTS = {"throttle": 0.03, "error500": 0.015, "error503": 0.015, "reset": 0.02, "lost_response": 0.02}
+LABEL = {
+	C.INVOICE: "invoice",
+	C.CREDIT_MEMO: "credit_memo",
+	C.PAYMENT: "payment",
+	C.CUSTOMER: "customer",
+	C.ITEM: "item",
+}
+DEFAULT_FAULTS = {
+	"throttle": 0.03,
+	"error500": 0.015,
+	"error503": 0.015,
+	"reset": 0.02,
+	"lost_response": 0.02,
+}
 NO_FAULTS = {k: 0.0 for k in DEFAULT_FAULTS}
 OPEN_OUTBOX = set(C.OPEN_STATES)
 
@@ -105,8 +117,12 @@ class Tap:
 		auth = environ.get("HTTP_AUTHORIZATION", "")
 		token = auth.split(" ", 1)[1] if " " in auth else ""
 		qs = environ.get("QUERY_STRING", "")
-		entry = TapEntry(m.group(1), self.actors.get(token, "unknown"), environ.get("REQUEST_METHOD", ""),
-			environ.get("PATH_INFO", "") + (f"?{qs}" if qs else ""))
+		entry = TapEntry(
+			m.group(1),
+			self.actors.get(token, "unknown"),
+			environ.get("REQUEST_METHOD", ""),
+			environ.get("PATH_INFO", "") + (f"?{qs}" if qs else ""),
+		)
 		with self.lock:
 			self.entries.append(entry)
 
@@ -201,12 +217,21 @@ class Bookkeeper:
 
 	def _call(self, method: str, path: str, body=None, params=None):
 		for _ in range(3):
-			headers = {"Authorization": f"Bearer {self.tokens['access_token']}", "Accept": "application/json",
-				"Content-Type": "application/json"}
+			headers = {
+				"Authorization": f"Bearer {self.tokens['access_token']}",
+				"Accept": "application/json",
+				"Content-Type": "application/json",
+			}
 			self.requests += 1
 			try:
-				resp = self.session.request(method, self.base + path, data=None if body is None else sb_dumps(body),
-					params=params, headers=headers, timeout=10)
+				resp = self.session.request(
+					method,
+					self.base + path,
+					data=None if body is None else sb_dumps(body),
+					params=params,
+					headers=headers,
+					timeout=10,
+				)
 			except requests.RequestException as exc:
 				raise Transient(str(exc)) from exc
 			payload = sb_loads(resp.content) if resp.content else None
@@ -262,8 +287,15 @@ class Bookkeeper:
 class World:
 	"""Sandbox (+tap) with one realm per company, the engine on SQLite files in `tmp`, bookkeepers."""
 
-	def __init__(self, tmp: Path, seed: int, *, n_realms: int = 3, faults: dict | None = None,
-			conflict_policy: str = C.QBO_WINS):
+	def __init__(
+		self,
+		tmp: Path,
+		seed: int,
+		*,
+		n_realms: int = 3,
+		faults: dict | None = None,
+		conflict_policy: str = C.QBO_WINS,
+	):
 		self.tmp = Path(tmp)
 		self.tmp.mkdir(parents=True, exist_ok=True)
 		self.seed = seed
@@ -278,7 +310,9 @@ class World:
 		self.tokens: dict[str, EngineTokens] = {}
 		self.exchanges: Counter = Counter()
 		self.mid_sync: dict[str, list] = defaultdict(list)  # realm -> [(countdown, callable)]
-		self.engine = SyncEngine(self.store, self.ledger, self.client_for, self.lock, self.clock, lock_timeout=10)
+		self.engine = SyncEngine(
+			self.store, self.ledger, self.client_for, self.lock, self.clock, lock_timeout=10
+		)
 		self.realms: list[str] = []
 		self.company: dict[str, str] = {}
 		self.tag: dict[str, str] = {}
@@ -297,11 +331,21 @@ class World:
 		self.sb.set_faults(rid, seed=self.seed * 100 + i, **NO_FAULTS)
 		seed = self.sb.seed_info(rid)
 		accounts = seed["accounts"]
-		self.engine.connect(RealmSettings(realm_id=rid, company=company, conflict_policy=policy,
-			default_income_account_id=accounts["Services"], default_expense_account_id=accounts["Cost of Goods Sold"],
-			default_asset_account_id=accounts["Inventory Asset"], default_deposit_account_id=accounts["Undeposited Funds"],
-			terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]}))
-		self.engine_client_ids[rid], _ = self.sb.register_app(redirect_uri="http://127.0.0.1/reliability-engine")
+		self.engine.connect(
+			RealmSettings(
+				realm_id=rid,
+				company=company,
+				conflict_policy=policy,
+				default_income_account_id=accounts["Services"],
+				default_expense_account_id=accounts["Cost of Goods Sold"],
+				default_asset_account_id=accounts["Inventory Asset"],
+				default_deposit_account_id=accounts["Undeposited Funds"],
+				terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]},
+			)
+		)
+		self.engine_client_ids[rid], _ = self.sb.register_app(
+			redirect_uri="http://127.0.0.1/reliability-engine"
+		)
 		realm = self.sb.realm(rid)
 		self.seed_ids[rid] = {(ent, rid_) for ent, table in realm.records.items() for rid_ in table}
 		self.realms.append(rid)
@@ -318,8 +362,15 @@ class World:
 			self._fire_mid_sync(realm_id)
 
 		retry = RetryPolicy(max_attempts=3, sleep=self.sleeps.append, jitter=0.0)
-		return QBOClient(realm_id, base_url=self.sb.base_url, tokens=tokens, on_exchange=hook, retry=retry,
-			timeout=(5, 20), clock=self.clock.now)
+		return QBOClient(
+			realm_id,
+			base_url=self.sb.base_url,
+			tokens=tokens,
+			on_exchange=hook,
+			retry=retry,
+			timeout=(5, 20),
+			clock=self.clock.now,
+		)
 
 	def schedule_mid_sync(self, realm_id: str, after_exchanges: int, action: Callable[[], None]) -> None:
 		self.mid_sync[realm_id].append([after_exchanges, action])
@@ -412,7 +463,9 @@ class World:
 				"faults": dict(stats.get("faults_injected") or {}),
 				"outbox": Counter(e.state for e in self.store.list_outbox(rid)),
 				"conflicts": Counter((c.kind, c.status) for c in self.store.list_conflicts(rid)),
-				"mappings": sorted((m.local_type, m.local_id, m.qbo_id) for m in self.store.list_mappings(rid)),
+				"mappings": sorted(
+					(m.local_type, m.local_id, m.qbo_id) for m in self.store.list_mappings(rid)
+				),
 			}
 		return out
 
@@ -421,8 +474,11 @@ class World:
 # the oracle and the workload
 # ---------------------------------------------------------------------------------------------------------
 
-MASTER_FIELDS = {"phone": ("PrimaryPhone", "FreeFormNumber"), "notes": ("Notes", None),
-	"company_name": ("CompanyName", None)}
+MASTER_FIELDS = {
+	"phone": ("PrimaryPhone", "FreeFormNumber"),
+	"notes": ("Notes", None),
+	"company_name": ("CompanyName", None),
+}
 
 
 @dataclass
@@ -465,17 +521,31 @@ class Oracle:
 
 RECENT = 30  # payments, credit notes and cancels pick among the most recent documents of a company
 OPS = (
-	("new_customer", 5), ("update_customer", 9), ("new_item", 2), ("update_item", 3), ("invoice", 26),
-	("credit_note", 4), ("payment", 14), ("cancel", 5), ("bk_edit", 6), ("bk_new_customer", 1),
-	("push", 12), ("pull", 7), ("sync", 6),
+	("new_customer", 5),
+	("update_customer", 9),
+	("new_item", 2),
+	("update_item", 3),
+	("invoice", 26),
+	("credit_note", 4),
+	("payment", 14),
+	("cancel", 5),
+	("bk_edit", 6),
+	("bk_new_customer", 1),
+	("push", 12),
+	("pull", 7),
+	("sync", 6),
 )
-LOCAL_OPS = tuple((n, wt) for n, wt in OPS if n not in ("push", "pull", "sync"))  # when the engine runs elsewhere
+LOCAL_OPS = tuple(
+	(n, wt) for n, wt in OPS if n not in ("push", "pull", "sync")
+)  # when the engine runs elsewhere
 
 
 class Workload:
 	"""A seeded mix of local document operations, bookkeeper edits in QBO and engine runs over all realms."""
 
-	def __init__(self, world: World, seed: int, ops=OPS, *, mid_sync: float = 0.5, pull_after_edit: float = 0.2):
+	def __init__(
+		self, world: World, seed: int, ops=OPS, *, mid_sync: float = 0.5, pull_after_edit: float = 0.2
+	):
 		"""`mid_sync`: share of bookkeeper edits fired from inside the engine's next push/pull (0 when the
 		engine runs in another process); `pull_after_edit`: chance of an immediate pull after her edit."""
 		self.w = world
@@ -521,8 +591,12 @@ class Workload:
 		tag = self.w.tag[rid]
 		k = len(self.o.customers[rid]) + 1
 		name = f"{tag} Client {k:04d}"
-		fields = {"email": f"ap{k:04d}@{tag.lower()}-client.example", "phone": self.uniq(rid, "ph"),
-			"notes": self.uniq(rid, "note"), "company_name": f"{name} Holdings"}
+		fields = {
+			"email": f"ap{k:04d}@{tag.lower()}-client.example",
+			"phone": self.uniq(rid, "ph"),
+			"notes": self.uniq(rid, "note"),
+			"company_name": f"{name} Holdings",
+		}
 		lid = self.w.ledger.create_customer(self.company(rid), name, **fields)
 		self.o.customers[rid].append(lid)
 		for f in MASTER_FIELDS:
@@ -550,8 +624,11 @@ class Workload:
 		k = len(self.o.items[rid]) + 1
 		name = f"{self.w.tag[rid]} Service {k:03d}"
 		rate = money(self.rng.choice(["28.50", "35.00", "42.25", "51.75", "64.00", "18.90"]))
-		self.o.items[rid].append(self.w.ledger.create_item(self.company(rid), name, rate=str(rate),
-			description=self.uniq(rid, "desc")))
+		self.o.items[rid].append(
+			self.w.ledger.create_item(
+				self.company(rid), name, rate=str(rate), description=self.uniq(rid, "desc")
+			)
+		)
 
 	def update_item(self, rid: str) -> None:
 		if not self.o.items[rid]:
@@ -571,9 +648,17 @@ class Workload:
 		for _ in range(self.rng.randint(1, 3)):
 			item = self.rng.choice(self.o.items[rid])
 			rate = self.w.ledger.get(self.company(rid), C.ITEM, item)["rate"] or Decimal(40)
-			lines.append({"item": item, "qty": str(Decimal(self.rng.randint(2, 80)) / 2), "rate": str(rate),
-				"description": self.uniq(rid, "line")})
-		self.o.invoices[rid].append(self.w.ledger.submit_invoice(self.company(rid), cust, lines, self.w.today()))
+			lines.append(
+				{
+					"item": item,
+					"qty": str(Decimal(self.rng.randint(2, 80)) / 2),
+					"rate": str(rate),
+					"description": self.uniq(rid, "line"),
+				}
+			)
+		self.o.invoices[rid].append(
+			self.w.ledger.submit_invoice(self.company(rid), cust, lines, self.w.today())
+		)
 
 	def _open_invoices(self, rid: str, customer: str | None = None) -> list[tuple[str, dict]]:
 		"""Open invoices among the recent ones (people pay and credit recent invoices; scanning every invoice
@@ -581,8 +666,11 @@ class Workload:
 		out = []
 		for lid in self.o.invoices[rid][-RECENT:]:
 			inv = self.w.ledger.get(self.company(rid), C.INVOICE, lid)
-			if inv["state"] == "submitted" and inv["outstanding"] > Decimal(1) and (customer is None or
-					inv["customer"] == customer):
+			if (
+				inv["state"] == "submitted"
+				and inv["outstanding"] > Decimal(1)
+				and (customer is None or inv["customer"] == customer)
+			):
 				out.append((lid, inv))
 		return out
 
@@ -595,8 +683,20 @@ class Workload:
 		amount = money(min(inv["outstanding"], line["rate"]) * Decimal(self.rng.choice(["0.25", "0.5", "1"])))
 		if amount <= 0:
 			return
-		cn = self.w.ledger.submit_credit_note(self.company(rid), inv["customer"], [{"item": line["item"], "qty": "1",
-			"rate": str(amount), "description": self.uniq(rid, "credit")}], self.w.today(), against_invoice=lid)
+		cn = self.w.ledger.submit_credit_note(
+			self.company(rid),
+			inv["customer"],
+			[
+				{
+					"item": line["item"],
+					"qty": "1",
+					"rate": str(amount),
+					"description": self.uniq(rid, "credit"),
+				}
+			],
+			self.w.today(),
+			against_invoice=lid,
+		)
 		self.o.credit_notes[rid].append(cn)
 
 	def payment(self, rid: str) -> None:
@@ -617,8 +717,14 @@ class Workload:
 		total = sum(money(a["amount"]) for a in apps)
 		try:
 			self.n[(rid, "ref")] += 1
-			pid = self.w.ledger.record_payment(self.company(rid), cust, str(total), apps, self.w.today(),
-				reference=f"R-{self.w.abbr[rid]}-{self.n[(rid, 'ref')]:04d}")
+			pid = self.w.ledger.record_payment(
+				self.company(rid),
+				cust,
+				str(total),
+				apps,
+				self.w.today(),
+				reference=f"R-{self.w.abbr[rid]}-{self.n[(rid, 'ref')]:04d}",
+			)
 		except LedgerError as exc:  # the ledger refuses like ERPNext would; not an engine matter
 			self.errors.append(str(exc))
 			return
@@ -628,23 +734,38 @@ class Workload:
 		co = self.company(rid)
 		roll = self.rng.random()
 		if roll < 0.45:
-			pays = [p for p in self.o.payments[rid][-RECENT:] if self.w.ledger.get(co, C.PAYMENT, p)["state"] == "submitted"]
+			pays = [
+				p
+				for p in self.o.payments[rid][-RECENT:]
+				if self.w.ledger.get(co, C.PAYMENT, p)["state"] == "submitted"
+			]
 			if pays:
 				self.w.ledger.cancel(co, C.PAYMENT, self.rng.choice(pays))
 				return
 		if roll < 0.6:
-			cns = [c for c in self.o.credit_notes[rid][-RECENT:] if self.w.ledger.get(co, C.CREDIT_MEMO, c)["state"] == "submitted"]
+			cns = [
+				c
+				for c in self.o.credit_notes[rid][-RECENT:]
+				if self.w.ledger.get(co, C.CREDIT_MEMO, c)["state"] == "submitted"
+			]
 			if cns:
 				self.w.ledger.cancel(co, C.CREDIT_MEMO, self.rng.choice(cns))
 				return
-		credited = {self.w.ledger.get(co, C.CREDIT_MEMO, c)["against_invoice"] for c in self.o.credit_notes[rid]}
+		credited = {
+			self.w.ledger.get(co, C.CREDIT_MEMO, c)["against_invoice"] for c in self.o.credit_notes[rid]
+		}
 		paid = set()
-		for p in self.o.payments[rid][-2 * RECENT:]:
+		for p in self.o.payments[rid][-2 * RECENT :]:
 			pay = self.w.ledger.get(co, C.PAYMENT, p)
 			if pay["state"] == "submitted":
 				paid.update(a["doc_key"] for a in pay["applications"])
-		free = [i for i in self.o.invoices[rid][-RECENT:] if i not in credited and i not in paid
-			and self.w.ledger.get(co, C.INVOICE, i)["state"] == "submitted"]
+		free = [
+			i
+			for i in self.o.invoices[rid][-RECENT:]
+			if i not in credited
+			and i not in paid
+			and self.w.ledger.get(co, C.INVOICE, i)["state"] == "submitted"
+		]
 		if free:
 			self.w.ledger.cancel(co, C.INVOICE, self.rng.choice(free))
 
@@ -712,8 +833,11 @@ class Workload:
 		if qty <= cut:
 			return
 		detail["Qty"] = qty - cut
-		first = {**first, "SalesItemLineDetail": detail,
-			"Amount": money((qty - cut) * Decimal(str(detail.get("UnitPrice", 0))))}
+		first = {
+			**first,
+			"SalesItemLineDetail": detail,
+			"Amount": money((qty - cut) * Decimal(str(detail.get("UnitPrice", 0)))),
+		}
 		lines[0] = first
 		body = [{k: v for k, v in ln.items() if k != "LineNum"} for ln in lines]
 		done = self.w.bk[rid].update("Invoice", m.qbo_id, {"Line": body})
@@ -726,19 +850,30 @@ class Workload:
 		"""A customer created in QBO by the bookkeeper: it must come into the ledger exactly once."""
 		k = len(self.o.bk_customers[rid]) + 1
 		name = f"{self.w.tag[rid]} Walk-in {k:03d}"
-		rec = self.w.bk[rid].create("Customer", {"DisplayName": name, "PrimaryEmailAddr":
-			{"Address": f"walkin{k:03d}@{self.w.tag[rid].lower()}-qbo.example"}}, f"bk-{self.w.tag[rid]}-{k}")
+		rec = self.w.bk[rid].create(
+			"Customer",
+			{
+				"DisplayName": name,
+				"PrimaryEmailAddr": {"Address": f"walkin{k:03d}@{self.w.tag[rid].lower()}-qbo.example"},
+			},
+			f"bk-{self.w.tag[rid]}-{k}",
+		)
 		if rec is not None:
 			self.o.bk_customers[rid].append((rec["Id"], name))
 
 
 def line_amounts(invoice: dict) -> list[Decimal]:
-	return [money(ln.get("Amount", 0)) for ln in invoice.get("Line", []) if ln.get("DetailType") == "SalesItemLineDetail"]
+	return [
+		money(ln.get("Amount", 0))
+		for ln in invoice.get("Line", [])
+		if ln.get("DetailType") == "SalesItemLineDetail"
+	]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the checkers: each returns a list of human-readable violations (empty = invariant holds)
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _norm(s: Any) -> str:
 	return re.sub(r"\s+", " ", str(s or "")).strip().casefold()
@@ -783,7 +918,9 @@ def check_duplicates(w: World, oracle: Oracle | None = None) -> list[str]:
 			email = (w.ledger.get(co, C.CUSTOMER, lid) or {}).get("email")
 			if email:
 				local_keys[email.lower()] += 1
-		out += [f"{w.tag[rid]}: {n} local customers with e-mail {k!r}" for k, n in local_keys.items() if n > 1]
+		out += [
+			f"{w.tag[rid]}: {n} local customers with e-mail {k!r}" for k, n in local_keys.items() if n > 1
+		]
 		# the workload's bookkeeper never creates transactions in QBO: a local transaction that came FROM QBO
 		# is our own write imported back as a second local document (money booked twice)
 		for t in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
@@ -795,8 +932,10 @@ def check_duplicates(w: World, oracle: Oracle | None = None) -> list[str]:
 						oracle.known[("F2", rid, t, lid)] = 1
 					continue
 				m = next((m for m in w.store.list_mappings(rid, t) if m.local_id == lid), None)
-				out.append(f"{w.tag[rid]}: local {t} {lid} was imported from QBO {m.qbo_id if m else '?'}, which the sync "
-					f"itself created: a duplicate here")
+				out.append(
+					f"{w.tag[rid]}: local {t} {lid} was imported from QBO {m.qbo_id if m else '?'}, which the sync "
+					f"itself created: a duplicate here"
+				)
 	return out
 
 
@@ -805,8 +944,11 @@ def f2_echo_import(w: World, rid: str, local_type: str, lid: str) -> bool:
 	being saved (response lost 3 times, or a crash); the next pull imported it as a new local document, and the
 	original intent is parked because the QBO record 'is already mapped' to that import."""
 	needle = f"is already mapped to {LABEL.get(local_type, local_type)} {lid}"
-	return any(needle in (e.last_error or "") for e in w.store.list_outbox(rid, local_type=local_type)
-		if e.state == C.PARKED)
+	return any(
+		needle in (e.last_error or "")
+		for e in w.store.list_outbox(rid, local_type=local_type)
+		if e.state == C.PARKED
+	)
 
 
 def _qbo_of(w: World, rid: str, local_type: str, lid: str):
@@ -817,8 +959,11 @@ def _qbo_of(w: World, rid: str, local_type: str, lid: str):
 
 
 def _in_review(w: World, rid: str, local_type: str, lid: str) -> list:
-	return [c for c in w.store.list_conflicts(rid, status=C.OPEN, local_type=local_type, local_id=lid)
-		if (c.reason or "").strip()]
+	return [
+		c
+		for c in w.store.list_conflicts(rid, status=C.OPEN, local_type=local_type, local_id=lid)
+		if (c.reason or "").strip()
+	]
 
 
 def _never_sent(w: World, rid: str, local_type: str, lid: str) -> bool:
@@ -847,14 +992,22 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 			local = w.ledger.get(co, C.CUSTOMER, lid)
 			d = rec.data
 			if _norm(d.get("DisplayName")) != _norm(local["display_name"]):
-				bad(C.CUSTOMER, lid, f"DisplayName {d.get('DisplayName')!r} != local {local['display_name']!r}")
+				bad(
+					C.CUSTOMER,
+					lid,
+					f"DisplayName {d.get('DisplayName')!r} != local {local['display_name']!r}",
+				)
 			if _norm(_path(d, "PrimaryEmailAddr", "Address")) != _norm(local["email"]):
 				bad(C.CUSTOMER, lid, "e-mail differs")
 			for f, (key, sub) in MASTER_FIELDS.items():
 				exp = o.expected[(rid, lid)][f]
 				q = _path(d, key, sub)
 				if q != exp.value and exp.by == "local":
-					bad(C.CUSTOMER, lid, f"{f}: QBO has {q!r}, the latest local edit {exp.value!r} never arrived")
+					bad(
+						C.CUSTOMER,
+						lid,
+						f"{f}: QBO has {q!r}, the latest local edit {exp.value!r} never arrived",
+					)
 				if local.get(f) != q:
 					bad(C.CUSTOMER, lid, f"{f}: local {local.get(f)!r} and QBO {q!r} never converged")
 		for lid in o.items[rid]:
@@ -863,8 +1016,11 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 				bad(C.ITEM, lid, "not in QBO")
 				continue
 			local = w.ledger.get(co, C.ITEM, lid)
-			if rec.data.get("Name") != local["name"] or rec.data.get("Description") != local["description"] or \
-					money(rec.data.get("UnitPrice", 0)) != money(local["rate"] or 0):
+			if (
+				rec.data.get("Name") != local["name"]
+				or rec.data.get("Description") != local["description"]
+				or money(rec.data.get("UnitPrice", 0)) != money(local["rate"] or 0)
+			):
 				bad(C.ITEM, lid, "name/description/rate differ")
 		for lid in o.invoices[rid]:
 			local = w.ledger.get(co, C.INVOICE, lid)
@@ -875,7 +1031,11 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 				continue
 			d = rec.data
 			cm = w.store.get_mapping(rid, C.CUSTOMER, local["customer"])
-			if d.get("DocNumber") != local["doc_number"] or cm is None or str(d["CustomerRef"]["value"]) != cm.qbo_id:
+			if (
+				d.get("DocNumber") != local["doc_number"]
+				or cm is None
+				or str(d["CustomerRef"]["value"]) != cm.qbo_id
+			):
 				bad(C.INVOICE, lid, "DocNumber/customer differ")
 			voided = bool(rec.extra.get("voided"))
 			if local["state"] == "cancelled":
@@ -887,8 +1047,15 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 				continue
 			if (rid, lid) in bk_invoices:
 				continue  # amounts are the bookkeeper's (check_overwrites); review item checked there
-			if line_amounts(d) != [money(ln["amount"]) for ln in local["lines"]] or money(d["TotalAmt"]) != local["total"]:
-				bad(C.INVOICE, lid, f"amounts differ: QBO {line_amounts(d)} {d['TotalAmt']} local {local['total']}")
+			if (
+				line_amounts(d) != [money(ln["amount"]) for ln in local["lines"]]
+				or money(d["TotalAmt"]) != local["total"]
+			):
+				bad(
+					C.INVOICE,
+					lid,
+					f"amounts differ: QBO {line_amounts(d)} {d['TotalAmt']} local {local['total']}",
+				)
 		for lid in o.credit_notes[rid]:
 			local = w.ledger.get(co, C.CREDIT_MEMO, lid)
 			m, rec = _qbo_of(w, rid, C.CREDIT_MEMO, lid)
@@ -900,7 +1067,11 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 				if not rec.deleted:
 					bad(C.CREDIT_MEMO, lid, "cancelled here, still in QBO")
 				continue
-			if rec.deleted or money(rec.data["TotalAmt"]) != local["total"] or rec.data.get("DocNumber") != lid:
+			if (
+				rec.deleted
+				or money(rec.data["TotalAmt"]) != local["total"]
+				or rec.data.get("DocNumber") != lid
+			):
 				bad(C.CREDIT_MEMO, lid, "deleted in QBO or total/DocNumber differ")
 				continue
 			against = local.get("against_invoice")
@@ -911,14 +1082,29 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 				for pay in w.qbo_records(rid, "Payment"):
 					if pay.extra.get("voided"):
 						continue
-					links = {(lt["TxnType"], str(lt["TxnId"])) for ln in pay.data.get("Line", [])
-						for lt in ln.get("LinkedTxn", [])}
+					links = {
+						(lt["TxnType"], str(lt["TxnId"]))
+						for ln in pay.data.get("Line", [])
+						for lt in ln.get("LinkedTxn", [])
+					}
 					if ("CreditMemo", rec.id) in links and ("Invoice", im.qbo_id) in links:
-						applied += sum((money(ln["Amount"]) for ln in pay.data.get("Line", []) if any(
-							lt["TxnType"] == "CreditMemo" and str(lt["TxnId"]) == rec.id for lt in ln.get("LinkedTxn", []))),
-							Decimal(0))
+						applied += sum(
+							(
+								money(ln["Amount"])
+								for ln in pay.data.get("Line", [])
+								if any(
+									lt["TxnType"] == "CreditMemo" and str(lt["TxnId"]) == rec.id
+									for lt in ln.get("LinkedTxn", [])
+								)
+							),
+							Decimal(0),
+						)
 				if applied != local["total"]:
-					bad(C.CREDIT_MEMO, lid, f"applied to invoice {against} in QBO for {applied}, not {local['total']}")
+					bad(
+						C.CREDIT_MEMO,
+						lid,
+						f"applied to invoice {against} in QBO for {applied}, not {local['total']}",
+					)
 		for lid in o.payments[rid]:
 			local = w.ledger.get(co, C.PAYMENT, lid)
 			m, rec = _qbo_of(w, rid, C.PAYMENT, lid)
@@ -939,9 +1125,17 @@ def check_nothing_lost(w: World, o: Oracle) -> list[str]:
 			for a in local["applications"]:
 				am = w.store.get_mapping(rid, a["doc_type"], a["doc_key"])
 				want[(C.QBO_ENTITY[a["doc_type"]], am.qbo_id if am else "?")] += money(a["amount"])
-			if voided or money(rec.data["TotalAmt"]) != local["total"] or links != want or \
-					rec.data.get("PaymentRefNum") != local["reference"]:
-				bad(C.PAYMENT, lid, f"voided or total/allocations differ: QBO {dict(links)} local {dict(want)}")
+			if (
+				voided
+				or money(rec.data["TotalAmt"]) != local["total"]
+				or links != want
+				or rec.data.get("PaymentRefNum") != local["reference"]
+			):
+				bad(
+					C.PAYMENT,
+					lid,
+					f"voided or total/allocations differ: QBO {dict(links)} local {dict(want)}",
+				)
 		# QBO-born customers come in exactly once
 		for qid, name in o.bk_customers[rid]:
 			m = w.store.get_mapping_by_qbo(rid, "Customer", qid)
@@ -955,16 +1149,27 @@ def push_order_rejection(w: World, rid: str, c, touched: set[str]) -> bool:
 	frees the same invoice's balance (a payment voided, a credit note deleted) was still queued behind it in
 	the same push: the engine sends creates before cancels."""
 	co = w.company[rid]
-	parked = [e for e in w.store.list_outbox(rid, local_type=c.local_type, local_id=c.local_id) if e.conflict_id == c.id]
+	parked = [
+		e
+		for e in w.store.list_outbox(rid, local_type=c.local_type, local_id=c.local_id)
+		if e.conflict_id == c.id
+	]
 	if not parked:
 		return False
 	at = parked[0].updated_at
-	for t, docs in ((C.PAYMENT, w.ledger.list_all(co, C.PAYMENT)), (C.CREDIT_MEMO, w.ledger.list_all(co, C.CREDIT_MEMO))):
+	for t, docs in (
+		(C.PAYMENT, w.ledger.list_all(co, C.PAYMENT)),
+		(C.CREDIT_MEMO, w.ledger.list_all(co, C.CREDIT_MEMO)),
+	):
 		for lid in docs:
 			if (t, lid) == (c.local_type, c.local_id):
 				continue
 			doc = w.ledger.get(co, t, lid)
-			keys = {a["doc_key"] for a in doc["applications"]} if t == C.PAYMENT else {doc.get("against_invoice")}
+			keys = (
+				{a["doc_key"] for a in doc["applications"]}
+				if t == C.PAYMENT
+				else {doc.get("against_invoice")}
+			)
 			if not keys & touched:
 				continue
 			for e in w.store.list_outbox(rid, local_type=t, local_id=lid):
@@ -974,7 +1179,7 @@ def push_order_rejection(w: World, rid: str, c, touched: set[str]) -> bool:
 
 
 def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool = False) -> list[str]:
-	""""In review with a reason" must not become a hiding place: every open review item needs a cause the
+	""" "In review with a reason" must not become a hiding place: every open review item needs a cause the
 	workload created. Here the only causes are the bookkeeper's invoice edits: the edited invoice itself
 	(transaction_edited / amend_local / totals_differ) and local payments/credit notes that no longer fit its
 	reduced balance (rejected).
@@ -986,8 +1191,11 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 		co, tag = w.company[rid], w.tag[rid]
 		held_docs = set()
 		for c in w.store.list_conflicts(rid, status=C.OPEN):
-			if c.local_type == C.INVOICE and (rid, c.local_id) in bk_inv and c.kind in (
-					"transaction_edited", "amend_local", "totals_differ"):
+			if (
+				c.local_type == C.INVOICE
+				and (rid, c.local_id) in bk_inv
+				and c.kind in ("transaction_edited", "amend_local", "totals_differ")
+			):
 				held_docs.add((C.INVOICE, c.local_id))
 				continue
 			doc = w.ledger.get(co, c.local_type, c.local_id) if c.local_type and c.local_id else None
@@ -1001,14 +1209,21 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 				# differing (totals_differ): the cause is her edit either way
 				held_docs.add((c.local_type, c.local_id))
 				continue
-			held_docs.add((c.local_type, c.local_id))  # its invoices' balances are explained by this item either way
+			held_docs.add(
+				(c.local_type, c.local_id)
+			)  # its invoices' balances are explained by this item either way
 			if c.kind == "rejected" and push_order_rejection(w, rid, c, touched):
 				o.push_order_rejections.append((rid, c.local_type, c.local_id))
 				o.known[("F1", rid, c.local_type, c.local_id)] = 1
 				if known_push_order_bug:
 					continue
-			if "F3" in KNOWN_FINDINGS and c.kind == "transaction_edited" and c.local_type == C.CREDIT_MEMO and \
-					{d.get("field") for d in c.diffs or [] if d.get("local") != d.get("qbo")} == {"against_invoice"}:
+			if (
+				"F3" in KNOWN_FINDINGS
+				and c.kind == "transaction_edited"
+				and c.local_type == C.CREDIT_MEMO
+				and {d.get("field") for d in c.diffs or [] if d.get("local") != d.get("qbo")}
+				== {"against_invoice"}
+			):
 				o.known[("F3", rid, c.local_type, c.local_id)] = 1
 				continue
 			if "F2" in KNOWN_FINDINGS and "is already mapped to" in (c.reason or ""):
@@ -1035,8 +1250,10 @@ def check_reviews_explained(w: World, o: Oracle, *, known_push_order_bug: bool =
 			if rec is None or local["state"] != "submitted":
 				continue
 			if money(rec.data.get("Balance", 0)) != local["outstanding"]:
-				out.append(f"{tag}: invoice {lid} balance in QBO {rec.data.get('Balance')} != outstanding here "
-					f"{local['outstanding']} (total {local['total']}), and nothing in review explains it")
+				out.append(
+					f"{tag}: invoice {lid} balance in QBO {rec.data.get('Balance')} != outstanding here "
+					f"{local['outstanding']} (total {local['total']}), and nothing in review explains it"
+				)
 	return out
 
 
@@ -1050,8 +1267,10 @@ def check_overwrites(w: World, o: Oracle) -> list[str]:
 		last[(e.realm, e.entity, e.qbo_id, e.field)] = e
 	for (rid, entity, qid, f), e in last.items():
 		rec = w.qbo_get(rid, entity, qid)
-		where = f"{w.tag[rid]} {entity} {e.local_id} (QBO {qid}) edited by the bookkeeper at step {e.step}" \
+		where = (
+			f"{w.tag[rid]} {entity} {e.local_id} (QBO {qid}) edited by the bookkeeper at step {e.step}"
 			f"{' mid-sync' if e.mid_sync else ''}"
+		)
 		if rec is None or rec.deleted:
 			out.append(f"{where}: record gone from QBO")
 			continue
@@ -1066,8 +1285,11 @@ def check_overwrites(w: World, o: Oracle) -> list[str]:
 				out.append(f"{where}: voided by the sync after her edit")
 			elif line_amounts(rec.data) != e.value:
 				out.append(f"{where}: lines {line_amounts(rec.data)} != her {e.value}")
-			if not [c for c in w.store.list_conflicts(rid, local_type=C.INVOICE, local_id=e.local_id)
-					if c.kind in ("transaction_edited", "amend_local") and c.status == C.OPEN]:
+			if not [
+				c
+				for c in w.store.list_conflicts(rid, local_type=C.INVOICE, local_id=e.local_id)
+				if c.kind in ("transaction_edited", "amend_local") and c.status == C.OPEN
+			]:
 				out.append(f"{where}: no open review item (her edit was silently ignored)")
 			local = w.ledger.get(w.company[rid], C.INVOICE, e.local_id)
 			if [money(ln["amount"]) for ln in local["lines"]] == e.value and e.value:
@@ -1087,19 +1309,33 @@ def check_realm_isolation(w: World) -> list[str]:
 			for rec in w.qbo_records(rid, entity, include_deleted=True):
 				if (entity, rec.id) in w.seed_ids[rid]:
 					continue
-				text = sb_dumps({k: rec.data.get(k) for k in ("DisplayName", "Name", "PrimaryEmailAddr", "Description",
-					"Notes")})
+				text = sb_dumps(
+					{
+						k: rec.data.get(k)
+						for k in ("DisplayName", "Name", "PrimaryEmailAddr", "Description", "Notes")
+					}
+				)
 				owners = {tags[t.upper()] for t in pattern.findall(text)}
-				for key in ("DocNumber", "PaymentRefNum", "PrivateNote"):  # credit applications name both documents
+				for key in (
+					"DocNumber",
+					"PaymentRefNum",
+					"PrivateNote",
+				):  # credit applications name both documents
 					owners |= {abbrs[a] for a in doc_pat.findall(str(rec.data.get(key) or ""))}
 				if owners != {rid}:
-					out.append(f"realm {w.tag[rid]}: {entity} {rec.id} belongs to {[w.tag[x] for x in owners]}")
+					out.append(
+						f"realm {w.tag[rid]}: {entity} {rec.id} belongs to {[w.tag[x] for x in owners]}"
+					)
 		co = w.company[rid]
 		for m in w.store.list_mappings(rid):
 			if w.ledger.get(co, m.local_type, m.local_id) is None:
-				out.append(f"realm {w.tag[rid]}: mapping to {m.local_type} {m.local_id} which {co} does not have")
+				out.append(
+					f"realm {w.tag[rid]}: mapping to {m.local_type} {m.local_id} which {co} does not have"
+				)
 			if w.qbo_get(rid, m.qbo_entity, m.qbo_id) is None:
-				out.append(f"realm {w.tag[rid]}: mapping to QBO {m.qbo_entity} {m.qbo_id} which the realm does not hold")
+				out.append(
+					f"realm {w.tag[rid]}: mapping to QBO {m.qbo_entity} {m.qbo_id} which the realm does not hold"
+				)
 		for row in w.store.list_audit(rid):
 			if row.realm_id != rid or (row.url and f"/v3/company/{rid}/" not in row.url):
 				out.append(f"realm {w.tag[rid]}: audit row {row.id} for {row.url}")
@@ -1147,20 +1383,32 @@ def check_audit(w: World, *, max_missing: int = 0) -> list[str]:
 	for rid in w.realms:
 		a = audit_accounting(w, rid)
 		tag = w.tag[rid]
-		if a["sandbox_requests"] != a["engine_counted"] + a["bookkeeper_requests_counted"] + a["other_counted"]:
+		if (
+			a["sandbox_requests"]
+			!= a["engine_counted"] + a["bookkeeper_requests_counted"] + a["other_counted"]
+		):
 			out.append(f"{tag}: tap does not explain the sandbox's request count: {a}")
-		rows = Counter(url_key(r.http_method or "", r.url) for r in w.store.list_audit(rid)
-			if r.url and r.url.startswith("/v3/company/"))
+		rows = Counter(
+			url_key(r.http_method or "", r.url)
+			for r in w.store.list_audit(rid)
+			if r.url and r.url.startswith("/v3/company/")
+		)
 		seen = Counter(url_key(e.method, e.url) for e in w.tap.of(rid, "engine"))
 		missing = seen - rows
 		extra = rows - seen
 		if extra:
-			out.append(f"{tag}: {sum(extra.values())} audit rows for requests the server never saw, e.g. {list(extra)[:2]}")
+			out.append(
+				f"{tag}: {sum(extra.values())} audit rows for requests the server never saw, e.g. {list(extra)[:2]}"
+			)
 		if sum(missing.values()) > max_missing:
-			out.append(f"{tag}: {sum(missing.values())} engine requests without an audit row, e.g. {list(missing)[:2]}")
+			out.append(
+				f"{tag}: {sum(missing.values())} engine requests without an audit row, e.g. {list(missing)[:2]}"
+			)
 		dropped_rows = a["audit_no_status"]
 		if max_missing == 0 and dropped_rows != a["engine_dropped"]:
-			out.append(f"{tag}: {a['engine_dropped']} dropped connections but {dropped_rows} status-less audit rows")
+			out.append(
+				f"{tag}: {a['engine_dropped']} dropped connections but {dropped_rows} status-less audit rows"
+			)
 	return out
 
 
@@ -1174,11 +1422,15 @@ def check_outbox_settled(w: World) -> list[str]:
 			if e.state == C.PARKED:
 				c = w.store.get_conflict(e.conflict_id) if e.conflict_id else None
 				if c is None or not (c.reason or "").strip():
-					out.append(f"{w.tag[rid]}: parked {e.action} {e.local_type} {e.local_id} without a review reason")
+					out.append(
+						f"{w.tag[rid]}: parked {e.action} {e.local_type} {e.local_id} without a review reason"
+					)
 				elif c.status == C.OPEN and not c.actions:
 					out.append(f"{w.tag[rid]}: review item {c.id} offers no action")
 				continue
-			out.append(f"{w.tag[rid]}: {e.action} {e.local_type} {e.local_id} still {e.state}: {e.last_error}")
+			out.append(
+				f"{w.tag[rid]}: {e.action} {e.local_type} {e.local_id} still {e.state}: {e.last_error}"
+			)
 	return out
 
 
@@ -1207,8 +1459,10 @@ def summary(w: World, o: Oracle) -> dict:
 		"records_edited_by_bookkeeper": len(edited),
 		"local_edits_superseded_by_bookkeeper": o.local_edits_superseded,
 		"faults": {w.tag[r]: dict(w.sb.stats(r).get("faults_injected") or {}) for r in w.realms},
-		"conflicts": {w.tag[r]: dict(Counter(f"{c.kind}/{c.status}" for c in w.store.list_conflicts(r)))
-			for r in w.realms},
+		"conflicts": {
+			w.tag[r]: dict(Counter(f"{c.kind}/{c.status}" for c in w.store.list_conflicts(r)))
+			for r in w.realms
+		},
 		"audit": {w.tag[r]: audit_accounting(w, r) for r in w.realms},
 		"retry_sleeps": len(w.sleeps),
 	}

@@ -18,6 +18,7 @@ their outbox intents in the shared SQLite files) and the bookkeeper. The engine 
      write, everything synced or in review with a reason, and the audit trail complete except for at most
      one exchange per kill (the one whose response the killed worker never finished recording).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,11 +45,22 @@ def _spawn(w: World, **cfg) -> subprocess.Popen:
 		t = w.sb.issue_tokens(rid, w.engine_client_ids[rid])["access_token"]
 		w.tap.register(t, "engine")
 		tokens[rid] = t
-	config = {"db": w.store.db.path, "locks": str(w.tmp / "locks"), "base_url": w.sb.base_url, "realms": w.realms,
-		"tokens": tokens, **cfg}
+	config = {
+		"db": w.store.db.path,
+		"locks": str(w.tmp / "locks"),
+		"base_url": w.sb.base_url,
+		"realms": w.realms,
+		"tokens": tokens,
+		**cfg,
+	}
 	env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-	return subprocess.Popen([sys.executable, str(HERE / "crash_worker.py"), json.dumps(config)], stdout=subprocess.PIPE,
-		stderr=subprocess.PIPE, text=True, env=env)
+	return subprocess.Popen(
+		[sys.executable, str(HERE / "crash_worker.py"), json.dumps(config)],
+		stdout=subprocess.PIPE,
+		stderr=subprocess.PIPE,
+		text=True,
+		env=env,
+	)
 
 
 def _kill_at(proc: subprocess.Popen, k: int, mode: str, rng: random.Random) -> bool:
@@ -78,7 +90,10 @@ def _unrecorded(w: World) -> list[str]:
 	for rid in w.realms:
 		rows = Counter(url_key(r.http_method or "", r.url) for r in w.store.list_audit(rid) if r.url)
 		seen = Counter(url_key(e.method, e.url) for e in w.tap.of(rid, "engine"))
-		out += [f"{m} {p} {dict(q).get('operation') or dict(q).get('query', '')[:40]}" for (m, p, q) in (seen - rows)]
+		out += [
+			f"{m} {p} {dict(q).get('operation') or dict(q).get('query', '')[:40]}"
+			for (m, p, q) in (seen - rows)
+		]
 	return out
 
 
@@ -109,10 +124,14 @@ def test_twenty_sigkills_with_restart_keep_every_invariant(tmp_path):
 			_, err = restart.communicate(timeout=180)
 			assert restart.returncode == 0, f"run {run}: restarted worker failed:\n{err[-3000:]}"
 			violations = all_violations(w, wl.o, max_missing_audit=kills)
-			missing = sum(audit_accounting(w, r)["engine_requests_seen"] - audit_accounting(w, r)["audit_rows"]
-				for r in w.realms)
+			missing = sum(
+				audit_accounting(w, r)["engine_requests_seen"] - audit_accounting(w, r)["audit_rows"]
+				for r in w.realms
+			)
 			log.append((run, mode, k, killed, missing))
-			assert not any(violations.values()), f"seed {SEED} run {run} ({mode}, k={k}):\n{fmt(violations)}\nlog {log}"
+			assert not any(violations.values()), (
+				f"seed {SEED} run {run} ({mode}, k={k}):\n{fmt(violations)}\nlog {log}"
+			)
 			# a kill loses at most the one exchange it interrupted; a restart loses none
 			assert missing - lost_before <= (1 if killed else 0), log
 			lost_before = missing

@@ -38,21 +38,23 @@ F3 — a credit note linked after a lost create response is held for review for 
 	20261124, run 9, "pause" kill at exchange 19). Fix: leave fields QBO does not carry out of the
 	comparison (or compare against_invoice through the credit application instead).
 
-F1b — (open) the F1 fix orders cancels first, but does not make the re-entered payment wait when that cancel
+F1b — the F1 fix orders cancels first, but does not make the re-entered payment wait when that cancel
 	fails transiently: the create is still sent in the same push, refused, and parked for good (see the test).
 	Possible fix: a create that allocates to an invoice waits (DependencyPending) while a cancel freeing that
 	invoice is failed/pending, or the 6000 "more than its open balance" is treated as retryable while such a
 	cancel is queued.
 
-F5 — (open) a credit note recovered after lost create responses is linked but never applied to its invoice:
+F5 — a credit note recovered after lost create responses is linked but never applied to its invoice:
 	QBO's invoice balance stays higher than ERPNext's outstanding, silently (see the test). Possible fix: run
 	the credit-application step on the link/recovery path too (and on retries of a failed application).
 
-The engine fixed F1-F3 (commit f092c23: cancels that free a balance go before new payments; creates with
+The engine fixed F1-F3 in commit f092c23 (cancels that free a balance go before new payments; creates with
 lost answers are settled by requestid replay before a pull may import records of that type; against_invoice
-left out of the link comparison). Their tests keep them fixed: each fails on the engine before that commit.
-The F1b and F5 tests fail until those are fixed.
+left out of the link comparison) and F1b and F5 in a8163d7 (payments wait behind a failed cancel; a credit
+memo recovered by lookup is still applied). Each test here failed on the engine before its fix and now keeps
+it fixed.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -80,14 +82,29 @@ def _setup(w: World):
 def test_f1_cancelled_and_reentered_payment_reaches_qbo(one_realm):
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
-	first = led.record_payment(co, cust, "100.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
-		w.today(), reference="R-ASI-1")
+	first = led.record_payment(
+		co,
+		cust,
+		"100.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
+		w.today(),
+		reference="R-ASI-1",
+	)
 	w.engine.push(rid)
 	led.cancel(co, C.PAYMENT, first)  # wrong payment: cancelled…
-	second = led.record_payment(co, cust, "100.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
-		w.today(), reference="R-ASI-2")  # …and entered again, before the next push
+	second = led.record_payment(
+		co,
+		cust,
+		"100.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
+		w.today(),
+		reference="R-ASI-2",
+	)  # …and entered again, before the next push
 	w.engine.push(rid)
-	states = {(e.local_id, e.action): (e.state, e.last_error) for e in w.store.list_outbox(rid, local_type=C.PAYMENT)}
+	states = {
+		(e.local_id, e.action): (e.state, e.last_error)
+		for e in w.store.list_outbox(rid, local_type=C.PAYMENT)
+	}
 	assert states[(second, "create")][0] == C.DONE, states
 	assert w.store.get_mapping(rid, C.PAYMENT, second) is not None
 
@@ -95,12 +112,23 @@ def test_f1_cancelled_and_reentered_payment_reaches_qbo(one_realm):
 def test_f1_payment_after_a_cancelled_credit_note_reaches_qbo(one_realm):
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
-	note = led.submit_credit_note(co, cust, [{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00", "description": "goodwill"}],
-		w.today(), against_invoice=inv)
+	note = led.submit_credit_note(
+		co,
+		cust,
+		[{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00", "description": "goodwill"}],
+		w.today(),
+		against_invoice=inv,
+	)
 	w.engine.push(rid)
 	led.cancel(co, C.CREDIT_MEMO, note)  # the credit was a mistake: the invoice is fully open again…
-	pay = led.record_payment(co, cust, "100.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
-		w.today(), reference="R-ASI-3")  # …and the customer pays it in full
+	pay = led.record_payment(
+		co,
+		cust,
+		"100.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
+		w.today(),
+		reference="R-ASI-3",
+	)  # …and the customer pays it in full
 	w.engine.push(rid)
 	states = {(e.local_id, e.action): (e.state, e.last_error) for e in w.store.list_outbox(rid)}
 	assert states[(pay, "create")][0] == C.DONE, states
@@ -110,8 +138,14 @@ def test_f2_a_payment_whose_response_was_lost_is_not_imported_back(one_realm):
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
 	w.engine.push(rid)
-	pay = led.record_payment(co, cust, "60.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "60.00"}],
-		w.today(), reference="R-ASI-4")
+	pay = led.record_payment(
+		co,
+		cust,
+		"60.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "60.00"}],
+		w.today(),
+		reference="R-ASI-4",
+	)
 	w.sb.set_faults(rid, script=["lost_response"] * 3)  # committed by QBO, every answer lost (3 attempts)
 	w.engine.push(rid)
 	assert [e.state for e in w.store.list_outbox(rid, local_type=C.PAYMENT)] == [C.FAILED]  # correct so far
@@ -128,42 +162,62 @@ def test_f3_credit_note_linked_after_lost_response_is_not_held_for_review(one_re
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
 	w.engine.push(rid)
-	note = led.submit_credit_note(co, cust, [{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00"}], w.today(),
-		against_invoice=inv)
-	w.sb.set_faults(rid, script=["none"] + ["lost_response"] * 3)  # the lookup answers; the create commits, unanswered
+	note = led.submit_credit_note(
+		co, cust, [{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00"}], w.today(), against_invoice=inv
+	)
+	w.sb.set_faults(
+		rid, script=["none"] + ["lost_response"] * 3
+	)  # the lookup answers; the create commits, unanswered
 	w.engine.push(rid)
 	w.advance(3700)
 	w.engine.sync(rid)  # pull links the CreditMemo by DocNumber + customer, then push resumes
-	conflicts = [(c.kind, [d["field"] for d in c.diffs if d.get("local") != d.get("qbo")])
-		for c in w.store.list_conflicts(rid, status="open")]
+	conflicts = [
+		(c.kind, [d["field"] for d in c.diffs if d.get("local") != d.get("qbo")])
+		for c in w.store.list_conflicts(rid, status="open")
+	]
 	assert conflicts == [], conflicts
 	assert [e.state for e in w.store.list_outbox(rid, local_type=C.CREDIT_MEMO, local_id=note)] == [C.DONE]
 
 
 def test_f1b_reentered_payment_waits_for_a_cancel_that_failed_transiently(one_realm):
-	"""F1b (open): the F1 fix orders the cancel first, but when that void fails transiently (QBO answered 503
+	"""F1b: the F1 fix orders the cancel first, but when that void fails transiently (QBO answered 503
 	three times) the re-entered payment is still sent in the same push, refused for the balance the old
 	payment holds, and parked as "rejected" for good, although the void goes through on the next run.
 	Found by a harsh-fault soak (faults ×2-5 the suite's rates, seed 12, BRAVO PAY-BLL-00006)."""
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
-	first = led.record_payment(co, cust, "100.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
-		w.today(), reference="R-ASI-5")
+	first = led.record_payment(
+		co,
+		cust,
+		"100.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
+		w.today(),
+		reference="R-ASI-5",
+	)
 	w.engine.push(rid)
 	led.cancel(co, C.PAYMENT, first)
-	second = led.record_payment(co, cust, "100.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
-		w.today(), reference="R-ASI-6")
+	second = led.record_payment(
+		co,
+		cust,
+		"100.00",
+		[{"doc_type": C.INVOICE, "doc_key": inv, "amount": "100.00"}],
+		w.today(),
+		reference="R-ASI-6",
+	)
 	w.sb.set_faults(rid, script=["error503"] * 3)  # the void's three attempts fail; nothing is committed
 	w.engine.push(rid)
 	w.advance(3700)  # past the backoff: QBO is healthy again
 	w.engine.push(rid)
-	states = {(e.local_id, e.action): (e.state, e.last_error) for e in w.store.list_outbox(rid, local_type=C.PAYMENT)}
+	states = {
+		(e.local_id, e.action): (e.state, e.last_error)
+		for e in w.store.list_outbox(rid, local_type=C.PAYMENT)
+	}
 	assert states[(first, "cancel")][0] == C.DONE, states
 	assert states[(second, "create")][0] == C.DONE, states
 
 
 def test_f5_credit_note_recovered_after_lost_responses_is_applied_to_its_invoice(one_realm):
-	"""F5 (open): a credit note whose create QBO committed but never acknowledged (responses lost) is later
+	"""F5: a credit note whose create QBO committed but never acknowledged (responses lost) is later
 	found by DocNumber and linked ("QuickBooks already has this content; nothing sent"), but the engine's
 	credit application (the zero-amount Payment that applies it to its invoice, made after a normal create)
 	is never made: QBO's invoice keeps its full balance, the credit floats unapplied on the customer, the
@@ -172,12 +226,17 @@ def test_f5_credit_note_recovered_after_lost_responses_is_applied_to_its_invoice
 	w = one_realm
 	rid, co, led, cust, inv = _setup(w)
 	w.engine.push(rid)
-	led.submit_credit_note(co, cust, [{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00"}], w.today(),
-		against_invoice=inv)
-	w.sb.set_faults(rid, script=["none"] + ["lost_response"] * 3)  # lookup answers; the create commits, unanswered
+	led.submit_credit_note(
+		co, cust, [{"item": "ALPHA Repro Hours", "qty": "1", "rate": "10.00"}], w.today(), against_invoice=inv
+	)
+	w.sb.set_faults(
+		rid, script=["none"] + ["lost_response"] * 3
+	)  # lookup answers; the create commits, unanswered
 	w.engine.push(rid)
 	w.advance(3700)
 	w.engine.sync(rid)
 	invoice = w.qbo_records(rid, "Invoice")[0].data
-	assert invoice["Balance"] == led.outstanding(co, C.INVOICE, inv) == 90, (invoice["Balance"],
-		[(e.action, e.state, e.last_error) for e in w.store.list_outbox(rid, local_type=C.CREDIT_MEMO)])
+	assert invoice["Balance"] == led.outstanding(co, C.INVOICE, inv) == 90, (
+		invoice["Balance"],
+		[(e.action, e.state, e.last_error) for e in w.store.list_outbox(rid, local_type=C.CREDIT_MEMO)],
+	)

@@ -7,6 +7,7 @@ Reproduce a run: NEXORA_RELIABILITY_SEED=<seed> /work/venv/bin/python -m pytest 
 (the sandbox clock is frozen and moved by the workload, so the same seed replays the same requests and faults;
 test_same_seed_replays_the_same_run proves it). NEXORA_RELIABILITY_STEPS overrides the number of operations.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,10 @@ def test_one_audit_row_per_exchange(soak):
 	_assert_none("audit", check_audit(w))
 	for rid in w.realms:
 		a = audit_accounting(w, rid)
-		assert a["audit_rows"] == a["engine_requests_seen"] and a["audit_connection_failed"] == a["engine_dropped"], a
+		assert (
+			a["audit_rows"] == a["engine_requests_seen"]
+			and a["audit_connection_failed"] == a["engine_dropped"]
+		), a
 
 
 def test_every_document_synced_or_in_review(soak):
@@ -124,7 +128,7 @@ def test_same_seed_replays_the_same_run(tmp_path):
 
 
 def test_review_items_are_explained(soak):
-	""""In review with a reason" is not a hiding place: every open review item traces back to a bookkeeper
+	""" "In review with a reason" is not a hiding place: every open review item traces back to a bookkeeper
 	edit (or to finding F1, asserted separately in test_reliability_findings.py), and QBO's invoice balances
 	equal the ledger's outstanding amounts except where such an item explains the difference."""
 	w, wl, _s = soak
