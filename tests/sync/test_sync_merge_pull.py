@@ -27,6 +27,15 @@ def _pushed_invoices(h, realm, n=1, qty="10"):
 	return cust, item, invs
 
 
+def _bookkeeper_sets_first_line(h, realm, qid, *, qty, amount):
+	"""The bookkeeper changes the hours (and amount) of an invoice's first item line in QBO."""
+	remote = h.bk(realm).read("Invoice", qid)
+	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
+	line["SalesItemLineDetail"]["Qty"] = qty
+	line["Amount"] = Decimal(amount)
+	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+
+
 def test_bookkeeper_edit_of_a_customer_is_merged_field_by_field(harness, realm):
 	h = harness
 	cust, qid = _pushed_customer(h, realm)
@@ -81,11 +90,7 @@ def test_bookkeeper_edit_of_invoice_lines_becomes_a_review_item_and_nothing_is_o
 	cust, item, [inv] = _pushed_invoices(h, realm)
 	qid = h.qbo_id(realm, C.INVOICE, inv)
 	before_local = h.ledger.get(CO, C.INVOICE, inv)
-	remote = h.bk(realm).read("Invoice", qid)
-	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
-	line["SalesItemLineDetail"]["Qty"] = 12
-	line["Amount"] = Decimal("960.00")
-	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+	_bookkeeper_sets_first_line(h, realm, qid, qty=12, amount="960.00")
 	h.engine.pull(realm)
 	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
 	assert conflict.kind == "transaction_edited" and "lines" in conflict.reason
@@ -308,11 +313,7 @@ def test_review_of_an_edited_invoice_keep_local_sends_the_erpnext_lines_back(har
 	h = harness
 	cust, item, [inv] = _pushed_invoices(h, realm)
 	qid = h.qbo_id(realm, C.INVOICE, inv)
-	remote = h.bk(realm).read("Invoice", qid)
-	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
-	line["SalesItemLineDetail"]["Qty"] = 12
-	line["Amount"] = Decimal("960.00")
-	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+	_bookkeeper_sets_first_line(h, realm, qid, qty=12, amount="960.00")
 	h.engine.pull(realm)
 	[conflict] = h.store.list_conflicts(realm, status=C.OPEN)
 	h.engine.resolve_conflict(conflict.id, C.ACTION_KEEP_LOCAL, by="controller")
@@ -352,11 +353,7 @@ def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_revi
 	h = harness
 	cust, item, [inv] = _pushed_invoices(h, realm)
 	qid = h.qbo_id(realm, C.INVOICE, inv)
-	remote = h.bk(realm).read("Invoice", qid)
-	line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
-	line["SalesItemLineDetail"]["Qty"] = 7
-	line["Amount"] = Decimal("560.00")
-	h.bk(realm).update("Invoice", qid, {"Line": [line]})
+	_bookkeeper_sets_first_line(h, realm, qid, qty=7, amount="560.00")
 	h.engine.pull(realm)
 	[edited] = h.store.list_conflicts(realm, status=C.OPEN)
 
