@@ -40,6 +40,7 @@ invoice / credit_memo
 	          class_: str | None, service_date: str | None, taxable: bool} ]   (amounts positive, also on
 	                                                                          credit memos)
 	tax_total: Decimal              as computed by the side that created the document
+	tax_code: str | None            local tax template name (→ QBO TxnTaxCodeRef via tax_code_map); not compared
 	total: Decimal                  grand total incl. tax
 	against_invoice: str | None     credit_memo only: local invoice id it returns against
 	state: "draft" | "submitted" | "cancelled"   (ledger side; from QBO: "submitted", or "cancelled" if voided)
@@ -258,6 +259,7 @@ def normalize(local_type: str, record: dict) -> dict:
 			"memo": _text(r.get("memo")),
 			"lines": lines,
 			"tax_total": money(r.get("tax_total")),
+			"tax_code": _text(r.get("tax_code")),
 			"total": money(r.get("total")) if r.get("total") is not None else money(
 				sum((ln["amount"] for ln in lines), Decimal(0)) + money(r.get("tax_total"))
 			),

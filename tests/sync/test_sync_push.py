@@ -261,3 +261,20 @@ def test_a_total_qbo_computes_differently_is_put_in_review_not_accepted_silently
 	assert "217.39 where ERPNext has 217.38" in review.reason
 	assert h.store.get_mapping(realm, C.INVOICE, odd) is not None  # the document itself did sync
 	assert h.store.get_mapping(realm, C.INVOICE, even) is not None
+
+
+def test_the_invoice_tax_template_is_sent_as_its_qbo_tax_code_with_the_total_tax(harness, sandbox):
+	"""US automated sales tax keeps a client's tax only as TxnTaxCodeRef + TotalTax together (qbo-api.md §9)."""
+	h = harness
+	realm = h.new_realm(tax_code_map={"CA Sales Tax - NX": "2"})
+	cust = h.ledger.create_customer(CO, "Taxable Events Co", email="ap@taxable.example")
+	item = h.ledger.create_item(CO, "Event Staff Hours", rate="40.00")
+	inv = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "10", "rate": "40.00", "taxable": True}],
+		"2026-11-12", tax_total="33.00", tax_code="CA Sales Tax - NX")
+
+	h.engine.push(realm)
+
+	detail = h.bk(realm).read("Invoice", h.qbo_id(realm, C.INVOICE, inv))["TxnTaxDetail"]
+	assert detail["TxnTaxCodeRef"]["value"] == "2"
+	assert Decimal(str(detail["TotalTax"])) == Decimal("33.00")
+	assert h.store.list_conflicts(realm, status=C.OPEN) == []  # QBO's total equals ours: 433.00

@@ -112,6 +112,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"memo": None if remarks in _DEFAULT_REMARKS else remarks,
 			"lines": lines,
 			"tax_total": tax_total,
+			"tax_code": doc.get("taxes_and_charges") or None,
 			"total": abs(dec(doc.grand_total)),
 			# "against" in the engine's sense: the note's credit is booked against that invoice's outstanding
 			# (update_outstanding_for_self=0). A note that keeps its own credit (ERPNext's default) is, for

@@ -454,6 +454,34 @@ class TestDimensionsAndCurrency(FrappeTestCase):
 		lines = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
 		self.assertEqual({ln["SalesItemLineDetail"]["TaxCodeRef"]["value"] for ln in lines}, {"TAX"})
 
+	def test_f2_tax_template_is_sent_as_the_mapped_qbo_tax_code(self):
+		"""With US automated sales tax only TxnTaxCodeRef + TotalTax stick: the invoice's Sales Taxes and
+		Charges Template goes out as the QBO TaxCode the realm maps it to."""
+		row = {
+			"charge_type": "On Net Total",
+			"account_head": tax_account(COMPANY),
+			"description": "Texas sales tax",
+			"rate": 8.25,
+			"cost_center": f"Main - {ABBR}",
+		}
+		template = frappe.get_doc(
+			{"doctype": "Sales Taxes and Charges Template", "title": "NQB Texas", "company": COMPANY, "taxes": [row]}
+		).insert()
+		settings = self.store.get_settings(self.realm_id)
+		settings.tax_code_map[template.name] = self.seed["tax_code"]
+		self.store.save_settings(settings)
+		si = self.sales_invoice(
+			"Bluebonnet Health",
+			[{"item_code": "Staffing Hours", "qty": 8, "rate": 45}],
+			taxes=[row],
+			taxes_and_charges=template.name,
+		)
+		self.push()
+		remote = self.bk.read("Invoice", self.qbo_id(C.INVOICE, si.name))
+		self.assertEqual(remote["TxnTaxDetail"]["TxnTaxCodeRef"]["value"], self.seed["tax_code"])
+		self.assertEqual(_money(remote["TxnTaxDetail"]["TotalTax"]), _money(si.total_taxes_and_charges))
+		self.assertEqual(_money(remote["TotalAmt"]), _money(si.grand_total))
+
 	def test_g_qbo_tax_imported_as_actual_row(self):
 		cust_qbo = self.qbo_id(C.CUSTOMER, "Bluebonnet Health")
 		inv = self.bk.create(

@@ -68,9 +68,11 @@ class SalesDocSpec(EntitySpec):
 			"CustomerMemo": {"value": rec["memo"]} if rec.get("memo") else None,
 			"Line": [self._line_to_qbo(line, r) for line in rec["lines"]],
 		}
-		# always send the total tax as an override: totals are carried, never recomputed (invariant 7)
+		# always send the total tax as an override: totals are carried, never recomputed (invariant 7). With US
+		# automated sales tax only TxnTaxCodeRef + TotalTax together stick (qbo-api.md §9), so the document's
+		# tax template is mapped to its QBO TaxCode (or the realm's "default" entry).
 		tax: dict = {"TotalTax": rec["tax_total"]}
-		code = s.tax_code_map.get("default")
+		code = list_to_qbo(s.tax_code_map, rec.get("tax_code"), s.tax_code_map.get("default"))
 		if code:
 			tax["TxnTaxCodeRef"] = {"value": code}
 		body["TxnTaxDetail"] = tax
