@@ -83,6 +83,19 @@ def connect(path: str) -> sqlite3.Connection:
 	return conn
 
 
+
+def _realm_window(table: str, realm_id: str, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+	"""SELECT of a realm's rows of `table` with since <= timestamp < until (either bound optional)."""
+	sql = f"SELECT id, data FROM {table} WHERE realm_id=?"
+	params: list[Any] = [realm_id]
+	if since is not None:
+		sql += " AND timestamp >= ?"
+		params.append(_dt(since))
+	if until is not None:
+		sql += " AND timestamp < ?"
+		params.append(_dt(until))
+	return sql, params
+
 class SqliteDB:
 	"""One connection with re-entrant transactions (nesting joins the outer one)."""
 
@@ -396,14 +409,7 @@ class SqliteStore:
 		return row
 
 	def list_audit(self, realm_id: str, since: datetime | None = None, until: datetime | None = None) -> list[AuditRow]:
-		sql = "SELECT id, data FROM sync_audit WHERE realm_id=?"
-		params: list[Any] = [realm_id]
-		if since is not None:
-			sql += " AND timestamp >= ?"
-			params.append(_dt(since))
-		if until is not None:
-			sql += " AND timestamp < ?"
-			params.append(_dt(until))
+		sql, params = _realm_window("sync_audit", realm_id, since, until)
 		out = []
 		with self._audit_lock:
 			rows = self._audit_conn.execute(sql + " ORDER BY id", params).fetchall()
@@ -426,14 +432,7 @@ class SqliteStore:
 		return event
 
 	def list_events(self, realm_id: str, since: datetime | None = None, until: datetime | None = None) -> list[SyncEvent]:
-		sql = "SELECT id, data FROM sync_event WHERE realm_id=?"
-		params: list[Any] = [realm_id]
-		if since is not None:
-			sql += " AND timestamp >= ?"
-			params.append(_dt(since))
-		if until is not None:
-			sql += " AND timestamp < ?"
-			params.append(_dt(until))
+		sql, params = _realm_window("sync_event", realm_id, since, until)
 		out = []
 		for r in self.db.query(sql + " ORDER BY id", params):
 			d = R.loads(r["data"])
