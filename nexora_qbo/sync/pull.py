@@ -134,19 +134,29 @@ class PullMixin:
 				counts["duplicate"] = counts.get("duplicate", 0) + 1
 				continue
 			try:
-				outcome = self._apply_remote(ctx, spec, obj)
+				self._apply_or_park(ctx, spec, obj, counts)
 			except RETRYABLE as exc:
 				counts["interrupted"] = counts.get("interrupted", 0) + 1
 				self.store.save_cursor(cursor)  # keep what was applied; the cursor itself stays put
 				self._last_pull_error = exc
 				return False
-			except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
-				outcome = "parked"
-				self._park_inbound(ctx, spec, obj, exc)
-			cursor.seen[k] = tok
-			counts[outcome] = counts.get(outcome, 0) + 1
-			self.checkpoint()  # the record is in the ledger; the cursor moves only at the end (dedupe covers a rerun)
+			cursor.seen[k] = tok  # the cursor itself moves only at the end (dedupe covers a rerun)
 		return True
+
+	def _apply_or_park(self, ctx: RealmContext, spec: EntitySpec, obj: dict, counts: dict[str, int]) -> str:
+		"""Apply one QBO record; a refusal that waiting cannot cure (any non-retryable error, including the
+		ledger's) is parked as a review item, so one bad record never holds the cursor. Retryable errors
+		propagate. Counts the outcome and makes it durable (checkpoint)."""
+		try:
+			outcome = self._apply_remote(ctx, spec, obj)
+		except RETRYABLE:
+			raise
+		except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
+			outcome = "parked"
+			self._park_inbound(ctx, spec, obj, exc)
+		counts[outcome] = counts.get(outcome, 0) + 1
+		self.checkpoint()
+		return outcome
 
 	def _park_inbound(self, ctx: RealmContext, spec: EntitySpec, obj: dict, exc: Exception) -> None:
 		what = LABELS[spec.local_type]
@@ -179,15 +189,7 @@ class PullMixin:
 							obj = ctx.client.read(spec.qbo_entity, ev.entity_id)
 						except QE.ObjectNotFoundError:
 							obj = {"Id": ev.entity_id, "status": "Deleted"}
-					try:
-						outcome = self._apply_remote(ctx, spec, obj)
-					except RETRYABLE:
-						raise
-					except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
-						outcome = "parked"
-						self._park_inbound(ctx, spec, obj, exc)
-				counts[outcome] = counts.get(outcome, 0) + 1
-				self.checkpoint()
+					self._apply_or_park(ctx, spec, obj, counts)
 		return counts
 
 	# ------------------------------------------------------------------------------------- Id sweep
@@ -362,15 +364,7 @@ class PullMixin:
 				with audit.operation(C.INBOUND, spec.local_type):
 					objs = list(ctx.client.query_all(entity, include_inactive=False))
 				for obj in objs:
-					try:
-						outcome = self._apply_remote(ctx, spec, obj)
-					except RETRYABLE:
-						raise
-					except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
-						outcome = "parked"
-						self._park_inbound(ctx, spec, obj, exc)
-					counts[outcome] = counts.get(outcome, 0) + 1
-					self.checkpoint()
+					self._apply_or_park(ctx, spec, obj, counts)
 			if cursor is None or cursor.changed_since is None:
 				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=started))
 		return counts

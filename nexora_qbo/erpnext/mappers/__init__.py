@@ -230,3 +230,18 @@ __all__ = [
 	"plain_error",
 	"text",
 ]
+
+
+def disable_master(doctype: str, label: str, local_id: str, reason: str) -> None:
+	"""A customer or item made inactive (QBO's "delete") in QuickBooks: disable it here, with a comment saying
+	why. Master data is never deleted: old invoices still link to it."""
+	if not frappe.db.exists(doctype, local_id):
+		return
+	with inbound_write(f"disabling the {label} {local_id}"):
+		doc = frappe.get_doc(doctype, local_id)
+		if doc.disabled:
+			return
+		doc.disabled = 1
+		mark_origin(doc)
+		doc.add_comment("Comment", f"Disabled by the QuickBooks sync: {reason}")
+		doc.save()

@@ -13,6 +13,7 @@ import frappe
 from frappe.utils import cint
 
 from nexora_qbo.erpnext.mappers import (
+	disable_master,
 	CompanyContext,
 	LedgerError,
 	inbound_write,
@@ -324,13 +325,4 @@ def _sync_address(ctx: CompanyContext, doc, addr: dict | None) -> None:
 
 
 def disable(ctx: CompanyContext, local_id: str, reason: str) -> None:
-	if not frappe.db.exists(DOCTYPE, local_id):
-		return
-	with inbound_write(f"disabling the customer {local_id}"):
-		doc = frappe.get_doc(DOCTYPE, local_id)
-		if doc.disabled:
-			return
-		doc.disabled = 1
-		mark_origin(doc)
-		doc.add_comment("Comment", f"Disabled by the QuickBooks sync: {reason}")
-		doc.save()
+	disable_master(DOCTYPE, "customer", local_id, reason)

@@ -14,6 +14,7 @@ import frappe
 from frappe.utils import cint
 
 from nexora_qbo.erpnext.mappers import (
+	disable_master,
 	CompanyContext,
 	LedgerError,
 	account_of,
@@ -234,13 +235,4 @@ def _set_price(ctx: CompanyContext, item_code: str, rate) -> None:
 
 
 def disable(ctx: CompanyContext, local_id: str, reason: str) -> None:
-	if not frappe.db.exists(DOCTYPE, local_id):
-		return
-	with inbound_write(f"disabling the item {local_id}"):
-		doc = frappe.get_doc(DOCTYPE, local_id)
-		if doc.disabled:
-			return
-		doc.disabled = 1
-		mark_origin(doc)
-		doc.add_comment("Comment", f"Disabled by the QuickBooks sync: {reason}")
-		doc.save()
+	disable_master(DOCTYPE, "item", local_id, reason)
