@@ -6,6 +6,8 @@ this module only adds what exists because we run inside Frappe.
 
 from __future__ import annotations
 
+from nexora_qbo.sync.constants import ACTION_LABELS
+
 MODULE = "Nexora QBO"
 APP = "nexora_qbo"
 
@@ -55,16 +57,12 @@ IMPORT_NOT_STARTED, IMPORT_QUEUED, IMPORT_RUNNING, IMPORT_DONE, IMPORT_FAILED = 
 # Policies: labels shown in the form <-> engine values (nexora_qbo.sync.constants)
 CONFLICT_POLICY_LABELS = {"QBO wins": "qbo_wins", "Hold for review": "review"}
 VOID_POLICY_LABELS = {"Follow": "follow", "Review": "review"}
+QBO_BORN_CANCEL_POLICY_LABELS = {"Ask": "ask", "Follow": "follow"}
 
 # Conflict status labels <-> engine values; conflict actions (buttons) <-> engine actions
 CONFLICT_STATUS_LABELS = {"Open": "open", "Resolved": "resolved", "Auto-resolved": "auto_resolved"}
-CONFLICT_ACTION_LABELS = {
-	"retry": "Retry",
-	"keep_qbo": "Keep QBO",
-	"keep_local": "Keep ERPNext",
-	"accept_qbo": "Accept QBO's change",
-	"dismiss": "Dismiss",
-}
+# the engine's button words (sync/constants.ACTION_LABELS): review item reasons name these same labels
+CONFLICT_ACTION_LABELS = ACTION_LABELS
 
 # Sync Log direction labels <-> engine values
 DIRECTION_LABELS = {"Outbound": "outbound", "Inbound": "inbound"}

@@ -63,6 +63,7 @@ _MAP_FIELDS = [
 	"remote_hash",
 	"status",
 	"last_synced_on",
+	"origin",
 ]
 _CONFLICT_FIELDS = [
 	"name",

@@ -47,6 +47,8 @@ CONFLICT_KINDS = (
 	"missing_reference",  # a referenced record could not be resolved
 	"amend_local",  # QBO's version of a transaction was kept; the submitted local document still differs
 	"totals_differ",  # QBO's total for a pushed document differs from the local total (rounding, tax)
+	"books_differ",  # after a review action the two books still differ for the document (post-action check)
+	"qbo_born_cancel",  # an ERPNext cancel of a document that originated in QBO: void it there too? (a person says)
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
 	"retry",
@@ -55,6 +57,33 @@ ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISM
 	"accept_qbo",
 	"dismiss",
 )
+
+# actions added for "no review action may damage either book" (invariant 10)
+ACTION_VOID_IN_QBO = "void_in_qbo"  # void (or delete) the QBO record of a cancelled ERPNext document, on purpose
+ACTION_ACCEPT_DIFFERENCE = "accept_difference"  # a person knowingly accepts a remaining difference
+# Button labels: the ONLY words for actions that bookkeeper-facing text may use (reasons name the next step
+# with these, never with the engine's action names). The Frappe layer shows the same labels.
+ACTION_LABELS = {
+	ACTION_RETRY: "Retry",
+	ACTION_KEEP_QBO: "Keep QuickBooks",
+	ACTION_KEEP_LOCAL: "Keep ERPNext",
+	ACTION_ACCEPT_QBO: "Accept QuickBooks' change",
+	ACTION_DISMISS: "Dismiss",
+	ACTION_VOID_IN_QBO: "Void in QuickBooks too",
+	ACTION_ACCEPT_DIFFERENCE: "Accept the difference",
+}
+# Resolutions written by the engine itself (Conflict.resolution), besides the action names above.
+# "accepted_difference": a person accepted a known difference between the books (status "resolved"). The
+# AR tie-out (sync/tieout.py) reads resolved conflicts with this resolution as the explanation of a
+# difference a person chose to keep, so it is neither "unexplained" nor hidden.
+RESOLUTION_ACCEPTED_DIFFERENCE = "accepted_difference"
+RESOLUTION_AGREED = "books_agree"  # the post-action check found both books in agreement again
+RESOLUTION_AMENDED = "superseded_by_amendment"  # an ERPNext amendment updated the same QBO record
+
+# where a synced document originated (ports.Mapping.origin); None = unknown (older rows) = treated as local
+ORIGIN_LOCAL, ORIGIN_QBO = "local", "qbo"
+# RealmSettings.qbo_born_cancel_policy: what an ERPNext cancel of a QBO-born transaction does in QBO
+ASK = "ask"  # default: a review item asks the person ("Void in QuickBooks too" or keep it); FOLLOW voids
 
 # pull
 CDC_OVERLAP = timedelta(seconds=5)

@@ -62,6 +62,9 @@ class RealmSettings:
 	location_map: dict[str, str] = field(default_factory=dict)  # local branch/location -> QBO Department Id
 	payment_method_map: dict[str, str] = field(default_factory=dict)  # local mode of payment -> QBO Id
 	sync_start_date: date | None = None  # documents dated before this are not exported/imported
+	# an ERPNext cancel of a transaction that originated in QBO: "ask" (a review item, the default) | "follow"
+	# (void/delete it in QBO too). Never a silent side effect (invariant 10).
+	qbo_born_cancel_policy: str = "ask"
 	extra: dict[str, Any] = field(default_factory=dict)  # room for adapters; the engine ignores it
 
 
@@ -87,6 +90,9 @@ class Mapping:
 	remote_hash: str | None = None
 	status: str = "active"  # "active" | "voided" | "deleted" | "inactive"
 	updated_at: datetime | None = None
+	# where the document was born: "local" (created in ERPNext, pushed) | "qbo" (imported or linked by the
+	# pull); None = unknown (rows from before this field), treated as "local"
+	origin: str | None = None
 
 
 @dataclass
@@ -152,7 +158,10 @@ class Conflict:
 	`actions` lists what resolve_conflict accepts for it: "retry" (send again as is, e.g. after fixing a
 	reference), "keep_qbo" (accept QBO's version locally / drop the local change), "keep_local" (overwrite QBO
 	with the local version; master data only), "accept_qbo" (follow QBO: apply the void/delete or the edit
-	locally), "dismiss" (close without action).
+	locally), "dismiss" (close without action), "void_in_qbo" (void a cancelled document's QBO record on
+	purpose), "accept_difference" (keep a known difference; recorded as resolution "accepted_difference").
+	Every action ends with a post-action check: when both books still differ for the document, a
+	"books_differ" item says what differs (constants.ACTION_LABELS for the button words).
 	"""
 
 	realm_id: str

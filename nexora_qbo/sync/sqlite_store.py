@@ -160,6 +160,7 @@ class SqliteStore:
 	def __init__(self, path_or_db: str | SqliteDB, audit_path: str | None = None):
 		self.db = path_or_db if isinstance(path_or_db, SqliteDB) else SqliteDB(path_or_db)
 		self.db.conn.executescript(SCHEMA)
+		self._add_mapping_origin()
 		# Audit rows live in their own database file with their own connection in autocommit mode: SQLite has
 		# one writer per file, so an autonomous write to the main file would wait for our own open
 		# transaction. A separate file makes every audit row durable at once, whatever happens around it.
@@ -167,6 +168,12 @@ class SqliteStore:
 		self._audit_conn = connect(self.audit_path)
 		self._audit_conn.executescript(AUDIT_SCHEMA)
 		self._audit_lock = threading.Lock()
+
+	def _add_mapping_origin(self) -> None:
+		"""Mapping.origin came later: add the column to databases created before it (None = unknown)."""
+		cols = {r["name"] for r in self.db.query("PRAGMA table_info(sync_mapping)")}
+		if "origin" not in cols:
+			self.db.execute("ALTER TABLE sync_mapping ADD COLUMN origin TEXT")
 
 	def close(self) -> None:
 		self._audit_conn.close()
@@ -213,6 +220,7 @@ class SqliteStore:
 			remote_hash=row["remote_hash"],
 			status=row["status"],
 			updated_at=_pdt(row["updated_at"]),
+			origin=row["origin"] if "origin" in row.keys() else None,
 		)
 
 	def get_mapping(self, realm_id: str, local_type: str, local_id: str) -> Mapping | None:
@@ -241,11 +249,11 @@ class SqliteStore:
 				)
 			conn.execute(
 				"INSERT INTO sync_mapping (realm_id, local_type, local_id, qbo_entity, qbo_id, sync_token, base, "
-				"last_sent_hash, remote_hash, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+				"last_sent_hash, remote_hash, status, updated_at, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
 				"ON CONFLICT(realm_id, local_type, local_id) DO UPDATE SET qbo_entity=excluded.qbo_entity, "
 				"qbo_id=excluded.qbo_id, sync_token=excluded.sync_token, base=excluded.base, "
 				"last_sent_hash=excluded.last_sent_hash, remote_hash=excluded.remote_hash, "
-				"status=excluded.status, updated_at=excluded.updated_at",
+				"status=excluded.status, updated_at=excluded.updated_at, origin=excluded.origin",
 				(
 					m.realm_id,
 					m.local_type,
@@ -258,6 +266,7 @@ class SqliteStore:
 					m.remote_hash,
 					m.status,
 					_dt(m.updated_at),
+					m.origin,
 				),
 			)
 

@@ -121,7 +121,7 @@ class TestQBOConflict(QBOTestCase):
 			filters={"reference_doctype": K.CONFLICT, "reference_name": str(doc.name)},
 			pluck="content",
 		)
-		self.assertTrue(any("Keep QBO" in c for c in comments))
+		self.assertTrue(any("Keep QuickBooks" in c for c in comments))
 
 	def test_resolved_conflict_cannot_be_resolved_again(self):
 		doc = insert_conflict(self.realm, status="resolved", resolution="keep_qbo")

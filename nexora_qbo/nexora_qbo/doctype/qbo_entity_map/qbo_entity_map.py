@@ -59,6 +59,7 @@ def mapping_to_fields(mapping, realm: str) -> dict:
 		"remote_hash": mapping.remote_hash,
 		"status": mapping.status,
 		"last_synced_on": to_db_datetime(mapping.updated_at),
+		"origin": getattr(mapping, "origin", None),
 	}
 
 
@@ -79,4 +80,5 @@ def row_to_mapping(row, realm_id: str):
 		remote_hash=row.remote_hash,
 		status=row.status or "active",
 		updated_at=from_db_datetime(row.last_synced_on),
+		origin=row.get("origin") or None,
 	)

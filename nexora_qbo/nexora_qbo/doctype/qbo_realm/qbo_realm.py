@@ -130,6 +130,7 @@ class QBORealm(Document):
 			company=self.company,
 			conflict_policy=K.CONFLICT_POLICY_LABELS.get(self.conflict_policy, "qbo_wins"),
 			void_policy=K.VOID_POLICY_LABELS.get(self.void_policy, "review"),
+			qbo_born_cancel_policy=K.QBO_BORN_CANCEL_POLICY_LABELS.get(self.get("qbo_born_cancel_policy"), "ask"),
 			home_currency=self.home_currency
 			or frappe.get_cached_value("Company", self.company, "default_currency")
 			or "USD",
@@ -165,6 +166,8 @@ class QBORealm(Document):
 		self.company = settings.company
 		self.conflict_policy = policy_label.get(settings.conflict_policy, "QBO wins")
 		self.void_policy = void_label.get(settings.void_policy, "Review")
+		born_label = {v: k for k, v in K.QBO_BORN_CANCEL_POLICY_LABELS.items()}
+		self.qbo_born_cancel_policy = born_label.get(getattr(settings, "qbo_born_cancel_policy", "ask"), "Ask")
 		self.home_currency = settings.home_currency
 		self.enabled = 1 if settings.enabled else 0
 		for fieldname in (
