@@ -29,6 +29,7 @@ from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
+from nexora_qbo.sync.review import ReviewMixin
 
 
 class RealmContext:
@@ -42,6 +43,8 @@ class RealmContext:
 		self._importing: set[tuple[str, str]] = set()
 		# local types with creates sent but unacknowledged (see PushMixin._settle_unacknowledged_creates)
 		self.unacknowledged: frozenset[str] = frozenset()
+		# (local_type, local_id) whose QBO void a person chose explicitly (review action): no second question
+		self.chosen_voids: set[tuple[str, str]] = set()
 
 	@property
 	def client(self) -> Any:
@@ -78,7 +81,7 @@ class RealmContext:
 		return m.local_id
 
 
-class SyncEngine(PushMixin, PullMixin):
+class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 	def __init__(
 		self,
 		store: Store,
@@ -161,7 +164,14 @@ class SyncEngine(PushMixin, PullMixin):
 
 	# --------------------------------------------------------------------------------------- conflicts
 	def resolve_conflict(self, conflict_id: str, action: str, by: str) -> None:
-		"""Act on a review item. Actions: retry, keep_qbo, keep_local, accept_qbo, dismiss (see ports.Conflict)."""
+		"""Act on a review item. Actions: retry, keep_qbo, keep_local, accept_qbo, dismiss, void_in_qbo,
+		accept_difference (see ports.Conflict; button labels in constants.ACTION_LABELS).
+
+		No action may damage either book (invariant 10): every action on a transaction ends with the
+		post-action check (ReviewMixin._after_action), which leaves both books agreeing for the document or
+		keeps one review item that says what still differs. A cancelled ERPNext document is never "updated"
+		in QuickBooks: Keep ERPNext / Void in QuickBooks too void it there (fresh SyncToken), Keep QuickBooks
+		brings QuickBooks' live version back into ERPNext as a new document."""
 		c = self.store.get_conflict(conflict_id)
 		if c is None:
 			raise SyncError(f"conflict {conflict_id} not found")
@@ -177,6 +187,32 @@ class SyncEngine(PushMixin, PullMixin):
 			C.OUTBOUND, c.local_type, c.local_id, c.id
 		):
 			m = self.store.get_mapping(c.realm_id, c.local_type, c.local_id) if spec and c.local_id else None
+			local_id = c.local_id
+			local = self._get_local(ctx, spec.local_type, c.local_id) if spec and c.local_id else None
+			cancelled_here = spec is not None and spec.kind == "transaction" and (local or {}).get("state") == "cancelled"
+			if action == C.ACTION_ACCEPT_DIFFERENCE:
+				self._close_parked(parked, "difference accepted")
+				self._resolve(c, C.RESOLUTION_ACCEPTED_DIFFERENCE, by, now)
+				return
+			if action in (C.ACTION_VOID_IN_QBO, C.ACTION_KEEP_LOCAL) and cancelled_here and m is not None:
+				if m.status == C.ACTIVE:
+					self._resolve(c, action, by, now)
+					self._push_now(ctx, self._requeue_void(ctx, spec, m, parked))
+				else:
+					self._close_parked(parked, f"already {m.status} in QuickBooks")
+					self._resolve(c, action, by, now)
+				self._after_action(ctx, spec, local_id, by, c)
+				return
+			if action == C.ACTION_VOID_IN_QBO:
+				raise SyncError("only a document cancelled in ERPNext can be voided in QuickBooks from here")
+			if action == C.ACTION_KEEP_QBO and cancelled_here and m is not None and m.status == C.ACTIVE:
+				remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
+				self._close_parked(parked, "QuickBooks version kept")
+				self._resolve(c, action, by, now)
+				if not spec.is_voided(remote):
+					local_id = self._restore_from_qbo(ctx, spec, m, remote)
+				self._after_action(ctx, spec, local_id, by, c)
+				return
 			if action == C.ACTION_RETRY:
 				if not parked and c.qbo_entity in BY_QBO and c.qbo_id and c.kind == "missing_reference":
 					# an inbound record that could not be booked: read it again and apply it now
@@ -230,9 +266,12 @@ class SyncEngine(PushMixin, PullMixin):
 					m.last_sent_hash = None
 					m.status = C.ACTIVE
 					self.store.save_mapping(m)
-				self._close_parked(parked, "superseded by keep_local")
+				self._close_parked(parked, "superseded: ERPNext's version is sent")
 				self._resolve(c, action, by, now)
-				self.record_change(c.realm_id, c.local_type, c.local_id, "update")
+				entry = self.record_change(c.realm_id, c.local_type, c.local_id, "update")
+				if spec is not None and spec.kind == "transaction":
+					self._push_now(ctx, [entry])
+					self._after_action(ctx, spec, local_id, by, c)
 				return
 			elif action == C.ACTION_ACCEPT_QBO:
 				if spec is not None and c.local_id:
@@ -241,18 +280,22 @@ class SyncEngine(PushMixin, PullMixin):
 			else:
 				self._close_parked(parked, "dismissed")
 			self._resolve(c, action, by, now)
+			self._after_action(ctx, spec, local_id, by, c)
 
 	def _amend_local_item(self, ctx, spec, m, local: dict, remote_c: dict, *, chosen_by: str) -> None:
 		label = LABELS.get(spec.local_type, spec.local_type)
 		fields = ", ".join(d["field"] for d in link_differences(spec.local_type, local, remote_c))
 		reason = (
-			f"{chosen_by} kept QuickBooks' version of {label} {m.local_id}, but the submitted ERPNext document "
-			f"still differs ({fields}; total {local.get('total')} here, {remote_c.get('total')} in QuickBooks). "
-			"The sync never rewrites a submitted document: amend it in ERPNext, then dismiss this item, or send "
-			"the ERPNext version back with keep_local."
+			f"{chosen_by} kept QuickBooks' version of {label} {m.local_id}, but the ERPNext document still differs "
+			f"({fields}; total {local.get('total')} here, {remote_c.get('total')} in QuickBooks). The sync never "
+			f"rewrites a submitted document: cancel and amend it in ERPNext to match (the amendment updates the "
+			f"same QuickBooks {label} and closes this item), choose \u201c{C.ACTION_LABELS[C.ACTION_KEEP_LOCAL]}\u201d "
+			f"to send the ERPNext version back, or \u201c{C.ACTION_LABELS[C.ACTION_ACCEPT_DIFFERENCE]}\u201d to "
+			"leave the books apart knowingly."
 		)
 		self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "amend_local", reason, local, remote_c,
-			spec.from_qbo(m.base, ctx) if m.base else None, [C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
+			spec.from_qbo(m.base, ctx) if m.base else None,
+			[C.ACTION_KEEP_LOCAL, C.ACTION_ACCEPT_DIFFERENCE, C.ACTION_DISMISS])
 
 	def _close_parked(self, entries: list[OutboxEntry], note: str) -> None:
 		for e in entries:

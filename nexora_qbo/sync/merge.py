@@ -76,6 +76,16 @@ def transaction_changes(local_type: str, base: dict | None, remote: dict) -> lis
 	return [{"field": f, "base": b.get(f), "qbo": rc.get(f)} for f in R.CONTENT_FIELDS[local_type] if b.get(f) != rc.get(f)]
 
 
+def ours(local_type: str, local: dict | None, remote: dict, changes: list[dict]) -> bool:
+	"""QBO's changes since the base are exactly ERPNext's content: our own write whose answer was lost (QBO
+	applied it, we never heard), not a bookkeeper edit. Only a difference that is not ours is her edit."""
+	if local is None or not changes:
+		return False
+	lc = R.content(local_type, local)
+	rc = R.content(local_type, remote)
+	return all(lc.get(c["field"]) == rc.get(c["field"]) for c in changes)
+
+
 def link_differences(local_type: str, local: dict, remote: dict) -> list[dict]:
 	"""First contact of a local transaction with a QBO record found by its stable key: the fields the local
 	document sets that QBO holds differently. Fields left empty locally are QBO's to fill (a due date from

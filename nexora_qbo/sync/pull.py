@@ -20,7 +20,7 @@ from nexora_qbo.sync import records as R
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
-from nexora_qbo.sync.merge import LABELS, link_differences, transaction_changes
+from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.ports import Cursor, Mapping
 
 if TYPE_CHECKING:
@@ -245,7 +245,8 @@ class PullMixin:
 			merged, _ = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=obj)
 			return "updated" if merged is not None else "held"
 		changes = transaction_changes(spec.local_type, base_c, remote_c)
-		if not changes:
+		if not changes or ours(spec.local_type, local, remote_c, changes):
+			# bookkeeping only, or QBO now holds exactly ERPNext's content (our write whose answer was lost)
 			m.sync_token, m.base, m.remote_hash = token, obj, rhash
 			self.store.save_mapping(m)
 			return "unchanged"
@@ -269,7 +270,7 @@ class PullMixin:
 			local_id = None  # that local record is already linked to another QBO record
 		m = Mapping(realm_id=ctx.realm_id, local_type=spec.local_type, local_id="", qbo_entity=spec.qbo_entity,
 			qbo_id=qid, sync_token=obj.get("SyncToken"), base=obj, remote_hash=rhash, status=C.ACTIVE,
-			updated_at=self.clock.now())
+			updated_at=self.clock.now(), origin=C.ORIGIN_QBO)  # imported or linked by the pull: born in QBO
 		if local_id is not None:
 			m.local_id = local_id
 			local = self._get_local(ctx, spec.local_type, local_id)

@@ -24,7 +24,7 @@ from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 from nexora_qbo.sync.entities import ENTITIES, EntitySpec
 from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
-from nexora_qbo.sync.merge import LABELS, link_differences, merge_master, transaction_changes
+from nexora_qbo.sync.merge import LABELS, link_differences, merge_master, ours, transaction_changes
 from nexora_qbo.sync.outbox import backoff, record_change, request_id
 from nexora_qbo.sync.ports import Conflict, Mapping, OutboxEntry
 
@@ -186,6 +186,8 @@ class PushMixin:
 			conflict: Conflict | None = None) -> Conflict:
 		spec = ENTITIES[e.local_type]
 		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+		if conflict is None and kind == "rejected":
+			conflict = self._refresh_rejected(ctx, e, reason, actions)
 		with self.store.transaction():
 			if conflict is None:
 				conflict = self.store.add_conflict(Conflict(
@@ -201,6 +203,20 @@ class PushMixin:
 			e.updated_at = self.clock.now()
 			self.store.save_outbox(e)
 		return conflict
+
+	def _refresh_rejected(self, ctx: RealmContext, e: OutboxEntry, reason: str, actions: list[str]) -> Conflict | None:
+		"""A document QBO rejects again (after Retry, or a second intent) keeps its ONE review item: the open
+		one, or the one closed by the Retry that led here, is refreshed (and reopened) instead of adding more."""
+		same = [c for c in self.store.list_conflicts(ctx.realm_id, local_type=e.local_type, local_id=e.local_id)
+			if c.kind == "rejected" and (c.status == C.OPEN or c.resolution == C.ACTION_RETRY)]
+		if not same:
+			return None
+		c = next((x for x in same if x.status == C.OPEN), same[-1])
+		c.status, c.resolution, c.resolved_by, c.resolved_at = C.OPEN, None, None, None
+		c.reason, c.actions, c.outbox_id = reason, actions, e.id
+		c.local_version = R.plain(self._get_local(ctx, e.local_type, e.local_id))
+		self.store.save_conflict(c)
+		return c
 
 	def _park_rejected(self, ctx: RealmContext, e: OutboxEntry, exc: QE.QBOError) -> None:
 		self._park(ctx, e, "rejected", self._plain_reason(ctx, e, exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
@@ -229,12 +245,25 @@ class PushMixin:
 				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
 			if self._get_local(ctx, dep_type, dep_id) is None:
 				raise Unresolvable(f"The {LABELS[local_type]} refers to {LABELS[dep_type]} {dep_id}, which does not exist locally.")
-			dep = record_change(self.store, ctx.realm_id, dep_type, dep_id, "create", self.clock.now())
+			self._wait_for_parked_dependency(ctx, dep_type, dep_id)
+			waiting = [x for x in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES, local_type=dep_type,
+				local_id=dep_id) if x.action in ("create", "update")]
+			dep = waiting[0] if waiting else record_change(self.store, ctx.realm_id, dep_type, dep_id, "create",
+				self.clock.now())
 			if dep.state in (C.PENDING, C.FAILED, C.IN_FLIGHT):
 				with audit.operation(C.OUTBOUND, dep_type, dep_id):
 					self._push_entry(ctx, dep)
 			if self.store.get_mapping(ctx.realm_id, dep_type, dep_id) is None:
 				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
+
+	def _wait_for_parked_dependency(self, ctx: RealmContext, dep_type: str, dep_id: str) -> None:
+		"""One review item per cause: a dependency whose create is in review (QBO rejected it) is not sent again
+		for every document that waits for it; they wait, and their reason names that item."""
+		for x in self.store.list_outbox(ctx.realm_id, states=(C.PARKED,), local_type=dep_type, local_id=dep_id):
+			c = self.store.get_conflict(x.conflict_id) if x.conflict_id else None
+			if c is not None and c.status == C.OPEN:
+				raise DependencyPending(f"waiting for the {LABELS[dep_type]} {dep_id}, which is in the review queue "
+					f"(item {c.id}: {c.reason}). Resolve that item; this document follows by itself.", dep_type, dep_id)
 
 	@staticmethod
 	def _deps(local_type: str, record: dict) -> list[tuple[str, str]]:
@@ -243,6 +272,10 @@ class PushMixin:
 			out.append((C.CUSTOMER, record["customer"]))
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			out += [(C.ITEM, line["item"]) for line in record.get("lines") or [] if line.get("item")]
+		if local_type == C.CREDIT_MEMO and record.get("against_invoice"):
+			# the credit is applied to its invoice right after the create: without the invoice in QBO it would
+			# stay unapplied for good (the invoice may have met a transient failure and be retried later)
+			out.append((C.INVOICE, record["against_invoice"]))
 		if local_type == C.PAYMENT:
 			out += [(a["doc_type"], a["doc_key"]) for a in record.get("applications") or []]
 		seen, uniq = set(), []
@@ -271,6 +304,8 @@ class PushMixin:
 			if local.get("state") == "draft":
 				self._done(e, "draft documents are not sent")
 		self._ensure_deps(ctx, e.local_type, local)
+		if spec.kind == "transaction" and local.get("amended_from") and self._amend_in_place(ctx, e, spec, local):
+			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
 		if spec.kind == "master" or e.attempts > 0 or spec.local_type in (C.INVOICE, C.CREDIT_MEMO):
 			found = self._lookup(ctx, spec, local, e.local_id)
@@ -287,6 +322,17 @@ class PushMixin:
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
 		self._done(e)
+
+	def _send_amendment(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec) -> None:
+		"""The amendment now owns the original's QBO record: update it (fresh SyncToken), then compare both
+		books; a remaining difference (QBO computed another total…) is kept as one review item."""
+		try:
+			self._push_update(ctx, e)
+		except _Handled:
+			pass
+		if e.state == C.DONE:
+			self._after_action(ctx, spec, e.local_id, "the amendment")
+		raise _Handled()
 
 	# ------------------------------------------------------------------------ credit note application
 	def _apply_credit(self, ctx: RealmContext, e: OutboxEntry, cm: Mapping, local: dict) -> None:
@@ -385,7 +431,8 @@ class PushMixin:
 		remote_c = spec.from_qbo(found, ctx)
 		m = Mapping(realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
 			qbo_id=str(found["Id"]), sync_token=found.get("SyncToken"), base=found,
-			remote_hash=R.content_hash(spec.local_type, remote_c), status=C.ACTIVE, updated_at=self.clock.now())
+			remote_hash=R.content_hash(spec.local_type, remote_c), status=C.ACTIVE, updated_at=self.clock.now(),
+			origin=C.ORIGIN_LOCAL)
 		with self.store.transaction():
 			self.store.save_mapping(m)
 			self._event(ctx, C.OUTBOUND, spec, e.local_id, m.qbo_id, "linked", "matched by stable key")
@@ -411,7 +458,8 @@ class PushMixin:
 		m = Mapping(realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
 			qbo_id=qid, sync_token=resp.get("SyncToken") or (old.sync_token if old else None), base=base,
 			last_sent_hash=R.hash_json(payload) if payload is not None else (old.last_sent_hash if old else None),
-			remote_hash=remote_hash, status=status, updated_at=self.clock.now())
+			remote_hash=remote_hash, status=status, updated_at=self.clock.now(),
+			origin=old.origin if old is not None else C.ORIGIN_LOCAL)
 		with self.store.transaction():
 			self.store.save_mapping(m)
 			self._event(ctx, C.OUTBOUND, spec, e.local_id, qid, action)
@@ -507,6 +555,12 @@ class PushMixin:
 		local = self._get_local(ctx, e.local_type, e.local_id)
 		if spec.kind == "transaction":
 			changes = transaction_changes(spec.local_type, base_c, remote_c)
+			if changes and not spec.is_voided(remote) and ours(spec.local_type, local, remote_c, changes):
+				# our own earlier write, whose answer was lost: QBO has what we sent, so it is the new base
+				m.base, m.sync_token = remote, remote.get("SyncToken")
+				m.remote_hash = R.content_hash(spec.local_type, remote_c)
+				self.store.save_mapping(m)
+				changes = []
 			if changes or spec.is_voided(remote):
 				self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
 				return None
@@ -548,6 +602,10 @@ class PushMixin:
 		if blocking:
 			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
 			raise _Handled()
+		if (spec.kind == "transaction" and m.origin == C.ORIGIN_QBO and ctx.settings.qbo_born_cancel_policy != C.FOLLOW
+				and not self._void_chosen(ctx, e)):
+			self._ask_before_voiding(ctx, e, spec, m)  # never void the bookkeeper's own document as a side effect
+			raise _Handled()
 		self._begin(e)
 		if e.local_type == C.CREDIT_MEMO:
 			self._unapply_credit(ctx, e, m)  # QBO refuses to delete a credit memo that is still applied
@@ -576,8 +634,8 @@ class PushMixin:
 						self.store.save_mapping(m)
 						self._done(e, "already voided in QuickBooks")
 					changes = transaction_changes(spec.local_type, base_c, remote_c)
-					if changes:
-						local = self._get_local(ctx, e.local_type, e.local_id)
+					local = self._get_local(ctx, e.local_type, e.local_id)
+					if changes and not ours(spec.local_type, local, remote_c, changes):
 						self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
 						raise _Handled() from None
 				token = remote.get("SyncToken")

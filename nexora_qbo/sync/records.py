@@ -45,6 +45,9 @@ invoice / credit_memo
 	against_invoice: str | None     credit_memo only: local invoice id it returns against
 	state: "draft" | "submitted" | "cancelled"   (ledger side; from QBO: "submitted", or "cancelled" if voided)
 	outstanding: Decimal | None     informational (balance), never part of the compared content
+	amended_from: str | None        ERPNext's amended_from: the cancelled document this one amends (not compared;
+	                                also on payments). After a bookkeeper edit the amendment updates the
+	                                original's QBO record instead of creating a second one.
 
 payment
 	customer: str, txn_date: str

@@ -384,6 +384,45 @@ class SqliteLedger:
 			self._put(company, local_type, local_id, "cancelled", data, "local")
 			self._intent(company, local_type, local_id, "cancel")
 
+	def amend(self, company: str, local_type: str, local_id: str, **changes: Any) -> str:
+		"""ERPNext's cancel → amend: a NEW submitted document named "<original>-1" ("-2" for the next amendment
+		of the same original) that carries `amended_from`, with the original's content and `changes` applied.
+		The original must be cancelled first (ERPNext refuses to amend a submitted document). Like a submit,
+		it records a "create" intent; the engine decides whether that updates the original's QBO record (after
+		a bookkeeper edit) or creates a new one (see PushMixin._amend_in_place)."""
+		if local_type not in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
+			raise LedgerError(f"{local_type} documents are not amended")
+		with self.db.transaction():
+			row = self._row(company, local_type, local_id)
+			if row is None or row["state"] != "cancelled":
+				raise LedgerError(f"cancel {local_type} {local_id} first: only a cancelled document can be amended")
+			data = R.loads(row["data"])
+			root = data.get("amendment_root") or local_id
+			n = 1
+			while self._row(company, local_type, f"{root}-{n}") is not None:
+				n += 1
+			new_id = f"{root}-{n}"
+			for k in ("state", "cancel_reason", "outstanding"):
+				data.pop(k, None)
+			data.update(changes)
+			data["amended_from"], data["amendment_root"] = local_id, root
+			if local_type != C.PAYMENT:
+				data["doc_number"] = changes.get("doc_number") or new_id
+				if "total" not in changes:
+					data.pop("total", None)  # recomputed from the amended lines, as ERPNext does
+			rec = R.normalize(local_type, {**data, "state": "submitted"})
+			rec.pop("outstanding", None)
+			if local_type == C.PAYMENT:
+				for app in rec.get("applications") or []:
+					doc = self.get(company, app["doc_type"], app["doc_key"])
+					if doc is None or doc["state"] != "submitted":
+						raise LedgerError(f"{app['doc_type']} {app['doc_key']} is not submitted")
+					if R.money(app["amount"]) > doc["outstanding"]:
+						raise LedgerError(f"allocated {app['amount']} exceeds outstanding {doc['outstanding']}")
+			self._put(company, local_type, new_id, "submitted", rec, "local")
+			self._intent(company, local_type, new_id, "create")
+		return new_id
+
 	def origin(self, company: str, local_type: str, local_id: str) -> str | None:
 		rows = self.db.query(
 			"SELECT origin FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id)

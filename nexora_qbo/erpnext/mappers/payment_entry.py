@@ -75,6 +75,7 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 			"applications": apps,
 			"unapplied": dec(doc.unallocated_amount),
 			"state": state,
+			"amended_from": doc.get("amended_from") or None,
 		},
 	)
 
