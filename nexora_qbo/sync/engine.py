@@ -201,7 +201,7 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 				else:
 					self._close_parked(parked, f"already {m.status} in QuickBooks")
 					self._resolve(c, action, by, now)
-				self._after_action(ctx, spec, local_id, by, c)
+				self._after_action(ctx, spec, local_id, f"{by}'s choice", c)
 				return
 			if action == C.ACTION_VOID_IN_QBO:
 				raise SyncError("only a document cancelled in ERPNext can be voided in QuickBooks from here")
@@ -211,7 +211,7 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 				self._resolve(c, action, by, now)
 				if not spec.is_voided(remote):
 					local_id = self._restore_from_qbo(ctx, spec, m, remote)
-				self._after_action(ctx, spec, local_id, by, c)
+				self._after_action(ctx, spec, local_id, f"{by}'s choice", c)
 				return
 			if action == C.ACTION_RETRY:
 				if not parked and c.qbo_entity in BY_QBO and c.qbo_id and c.kind == "missing_reference":
@@ -271,7 +271,7 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 				entry = self.record_change(c.realm_id, c.local_type, c.local_id, "update")
 				if spec is not None and spec.kind == "transaction":
 					self._push_now(ctx, [entry])
-					self._after_action(ctx, spec, local_id, by, c)
+					self._after_action(ctx, spec, local_id, f"{by}'s choice", c)
 				return
 			elif action == C.ACTION_ACCEPT_QBO:
 				if spec is not None and c.local_id:
@@ -280,7 +280,7 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 			else:
 				self._close_parked(parked, "dismissed")
 			self._resolve(c, action, by, now)
-			self._after_action(ctx, spec, local_id, by, c)
+			self._after_action(ctx, spec, local_id, f"{by}'s choice", c)
 
 	def _amend_local_item(self, ctx, spec, m, local: dict, remote_c: dict, *, chosen_by: str) -> None:
 		label = LABELS.get(spec.local_type, spec.local_type)

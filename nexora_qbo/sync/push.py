@@ -331,7 +331,7 @@ class PushMixin:
 		except _Handled:
 			pass
 		if e.state == C.DONE:
-			self._after_action(ctx, spec, e.local_id, "the amendment")
+			self._after_action(ctx, spec, e.local_id, "the amendment was sent")
 		raise _Handled()
 
 	# ------------------------------------------------------------------------ credit note application

@@ -95,7 +95,8 @@ class ReviewMixin:
 			out.append("the invoices it pays, or the amounts allocated to them, differ")
 		if out:
 			return "content", out
-		if spec.local_type in (C.INVOICE, C.CREDIT_MEMO) and not self._related_pending(ctx, spec.local_type, local_id):
+		keys = {local_id, local.get("amended_from")} - {None}
+		if spec.local_type in (C.INVOICE, C.CREDIT_MEMO) and not self._related_pending(ctx, keys):
 			ours = R.money(local.get("outstanding") or 0)
 			theirs = R.money(remote.get("RemainingCredit", remote.get("Balance")) or 0)
 			if spec.local_type == C.CREDIT_MEMO and local.get("against_invoice"):
@@ -104,18 +105,19 @@ class ReviewMixin:
 				return "balance", [f"ERPNext shows {ours} outstanding, QuickBooks an open balance of {theirs}"]
 		return "agree", []
 
-	def _related_pending(self, ctx: RealmContext, local_type: str, local_id: str) -> bool:
-		"""A payment or credit note touching this document is still waiting (outbox) or in review: its item
-		explains a balance difference, so this document gets no second item for the same cause."""
+	def _related_pending(self, ctx: RealmContext, keys: set[str]) -> bool:
+		"""A payment or credit note touching this document (or the original it amends) is still waiting
+		(outbox) or in review: that explains a balance difference, so this document gets no second item for
+		the same cause."""
 		docs = {(e.local_type, e.local_id) for e in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES + (C.PARKED,))
 			if e.local_type in (C.PAYMENT, C.CREDIT_MEMO)}
 		docs |= {(c.local_type, c.local_id) for c in self.store.list_conflicts(ctx.realm_id, status=C.OPEN)
 			if c.local_type in (C.PAYMENT, C.CREDIT_MEMO) and c.local_id}
 		for t, lid in docs:
 			rec = self.ledger.get(ctx.company, t, lid) or {}
-			if t == C.PAYMENT and any(a["doc_key"] == local_id for a in rec.get("applications") or []):
+			if t == C.PAYMENT and any(a["doc_key"] in keys for a in rec.get("applications") or []):
 				return True
-			if t == C.CREDIT_MEMO and (rec.get("against_invoice") == local_id or lid == local_id):
+			if t == C.CREDIT_MEMO and (rec.get("against_invoice") in keys or lid in keys):
 				return True
 		return False
 
@@ -154,7 +156,7 @@ class ReviewMixin:
 	def _differ_text(spec: EntitySpec, local_id: str, situation: str, differences: list[str], by: str) -> tuple[str, list[str]]:
 		what = LABELS[spec.local_type]
 		said = "; ".join(differences)
-		head = f"After {by}'s choice the books still differ for the {what} {local_id}: {said}."
+		head = f"The books still differ for the {what} {local_id} after {by}: {said}."
 		if situation == "cancelled_here":
 			return (f"{head} Choose {_q(C.ACTION_VOID_IN_QBO)} to void it in QuickBooks as well, "
 				f"{_q(C.ACTION_KEEP_QBO)} to bring QuickBooks' version back into ERPNext as a new document, or "

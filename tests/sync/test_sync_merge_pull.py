@@ -347,7 +347,7 @@ def test_saturated_cdc_is_completed_by_queries_and_an_id_sweep_finds_the_deletio
 	assert h.store.get_cursor(realm).last_sweep_at is not None
 
 
-def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_review_until_dismissed(harness, realm):
+def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_review_until_accepted(harness, realm):
 	"""The sync never rewrites a submitted document, so "keep QBO" cannot make the books agree by itself: the
 	remaining difference must stay in the review queue (and the month report) until a person closes it."""
 	h = harness
@@ -368,5 +368,10 @@ def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_revi
 	today = h.clock.now()
 	assert h.engine.report(realm, today.year, today.month)["awaiting_review"], "the difference shows in the report"
 
+	# Dismiss does not make the books agree: the difference stays in review (issue 7 §2) until a person
+	# accepts it knowingly (or amends ERPNext)
 	h.engine.resolve_conflict(follow_up.id, C.ACTION_DISMISS, by="controller")
+	[differ] = h.store.list_conflicts(realm, status=C.OPEN)
+	assert differ.kind == "books_differ" and "800.00 in ERPNext, 560.00 in QuickBooks" in differ.reason
+	h.engine.resolve_conflict(differ.id, C.ACTION_ACCEPT_DIFFERENCE, by="controller")
 	assert h.store.list_conflicts(realm, status=C.OPEN) == []
