@@ -161,7 +161,7 @@ class PullMixin:
 	def _park_inbound(self, ctx: RealmContext, spec: EntitySpec, obj: dict, exc: Exception) -> None:
 		what = LABELS[spec.local_type]
 		reason = (f"The {what} {obj.get('DocNumber') or obj.get('DisplayName') or obj.get('Name') or obj.get('Id')} "
-			f"changed in QuickBooks but could not be brought into ERPNext: {exc}. Fix the cause, then retry.")
+			f"changed in QuickBooks but could not be brought into ERPNext: {exc}. Fix the cause, then choose \u201cRetry\u201d.")
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, str(obj.get("Id")))
 		self._open_conflict(ctx, spec, m.local_id if m else None, str(obj.get("Id")), "missing_reference", reason,
 			None, R.plain(obj), None, [C.ACTION_RETRY, C.ACTION_DISMISS], diffs=[])
@@ -344,8 +344,9 @@ class PullMixin:
 				_ = c
 				return "followed"
 			self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
-				f"The {what} {m.local_id} was {verb} in QuickBooks but is still active here. Cancel it here too "
-				f"(accept QuickBooks) or dismiss if it should stay.",
+				f"The {what} {m.local_id} was {verb} in QuickBooks but is still active here. Choose "
+				f"\u201c{C.ACTION_LABELS[C.ACTION_ACCEPT_QBO]}\u201d to cancel it here too, or "
+				f"\u201c{C.ACTION_LABELS[C.ACTION_DISMISS]}\u201d if it should stay.",
 				local, None, None, [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS], diffs=[])
 		return "held"
 

@@ -226,14 +226,14 @@ class PushMixin:
 		detail = exc.detail or exc.message or str(exc)
 		if isinstance(exc, QE.DuplicateNameError):
 			return (f"QuickBooks already has a customer, vendor or employee with this name, so the {what} "
-				f"{e.local_id} could not be created. Rename one of them (or link them), then retry. QuickBooks said: {detail}")
+				f"{e.local_id} could not be created. Rename one of them (or link them), then choose \u201cRetry\u201d. QuickBooks said: {detail}")
 		if isinstance(exc, QE.ObjectNotFoundError):
 			return (f"QuickBooks refused the {what} {e.local_id} because something it uses (customer, item or "
 				f"account) was deleted or made inactive in QuickBooks. Reactivate it or change the document, then "
-				f"retry. QuickBooks said: {detail}")
+				f"choose \u201cRetry\u201d. QuickBooks said: {detail}")
 		if isinstance(exc, QE.AuthorizationError):
 			return f"QuickBooks did not allow this change to the {what} {e.local_id} (permissions or subscription): {detail}"
-		return f"QuickBooks rejected the {what} {e.local_id}: {detail}. Correct it, then retry."
+		return f"QuickBooks rejected the {what} {e.local_id}: {detail}. Correct it, then choose \u201cRetry\u201d."
 
 	# -------------------------------------------------------------------------------- dependencies
 	def _ensure_deps(self, ctx: RealmContext, local_type: str, record: dict, depth: int = 0) -> None:
@@ -383,7 +383,7 @@ class PushMixin:
 				return
 		self._open_conflict(ctx, spec, e.local_id, cm.qbo_id, "rejected",
 			f"The credit note {e.local_id} was sent to QuickBooks but could not be applied to {invoice}: {problem}. "
-			f"Apply the credit to the invoice in QuickBooks (Receive Payment), then dismiss this item.",
+			f"Apply the credit to the invoice in QuickBooks (Receive Payment), then choose \u201cDismiss\u201d.",
 			local, None, None, [C.ACTION_DISMISS], diffs=[])
 
 	def _unapply_credit(self, ctx: RealmContext, e: OutboxEntry, cm: Mapping) -> None:
@@ -480,7 +480,7 @@ class PushMixin:
 		reason = (
 			f"QuickBooks accepted {label} {local_id} but computed a total of {theirs} where ERPNext has {ours} "
 			f"(difference {theirs - ours}). This is usually the rounding of a line (QuickBooks rounds each line "
-			"half-up) or a tax computed differently. Correct one side so both books agree, then dismiss this item."
+			"half-up) or a tax computed differently. Correct one side so both books agree, then choose \u201cDismiss\u201d."
 		)
 		self._open_conflict(ctx, spec, local_id, str(resp.get("Id")), "totals_differ", reason, local,
 			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS])
@@ -600,7 +600,15 @@ class PushMixin:
 			self._done(e, f"already {m.status} in QuickBooks")
 		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
 		if blocking:
-			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
+			c = blocking[0]
+			if c.kind == "transaction_edited" and "cancelled in ERPNext" not in (c.reason or ""):
+				lbl = C.ACTION_LABELS
+				c.reason = (f"{c.reason} It has since been cancelled in ERPNext, and nothing was voided in QuickBooks: "
+					f"amend it in ERPNext (the amendment updates the same QuickBooks {LABELS[e.local_type]}), choose "
+					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "
+					f"to keep QuickBooks' version and bring it back into ERPNext as a new document.")
+				self.store.save_conflict(c)
+			self._park(ctx, e, c.kind, c.reason, c.actions, conflict=c)
 			raise _Handled()
 		if (spec.kind == "transaction" and m.origin == C.ORIGIN_QBO and ctx.settings.qbo_born_cancel_policy != C.FOLLOW
 				and not self._void_chosen(ctx, e)):
@@ -655,14 +663,24 @@ class PushMixin:
 		"""A bookkeeper edited (or voided) a synced transaction in QBO: never overwrite, never copy silently."""
 		voided = spec.is_voided(remote)
 		what = LABELS[spec.local_type]
+		lbl = C.ACTION_LABELS
 		if voided:
-			reason = (f"The {what} {m.local_id} was voided in QuickBooks. It is still active here; cancel it here "
-				f"too (accept QuickBooks) or dismiss.")
+			reason = (f"The {what} {m.local_id} was voided in QuickBooks. It is still active here: choose "
+				f"\u201c{lbl[C.ACTION_ACCEPT_QBO]}\u201d to cancel it here too, or \u201c{lbl[C.ACTION_DISMISS]}\u201d if it "
+				f"should stay.")
 			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
 		else:
 			fields = ", ".join(sorted({c["field"] for c in changes}))
 			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}). It was not "
-				f"overwritten and the change was not copied here: compare both versions and choose which to keep.")
+				f"overwritten and the change was not copied here. ")
+			if (local or {}).get("state") == "cancelled":
+				reason += (f"It is cancelled in ERPNext, so nothing was voided yet: choose "
+					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "
+					f"to keep QuickBooks' version and bring it back into ERPNext as a new document.")
+			else:
+				reason += (f"To take the change, cancel and amend the {what} in ERPNext to match (the amendment updates "
+					f"the same QuickBooks {what}); \u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d sends the ERPNext version back; "
+					f"\u201c{lbl[C.ACTION_KEEP_QBO]}\u201d keeps QuickBooks' version without changing ERPNext.")
 			kind, actions = "transaction_edited", [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS]
 		with self.store.transaction():
 			m.sync_token = remote.get("SyncToken")  # seen; the last agreed base stays the ancestor

@@ -79,6 +79,8 @@ def _cancel_parked_under_an_edit(h, realm, co=CO):
 	h.engine.push(realm)
 	[item_] = _open(h, realm, C.INVOICE, inv)
 	assert item_.kind == "transaction_edited"
+	assert "cancelled in ERPNext" in item_.reason and "Keep ERPNext" in item_.reason
+	_plain(item_.reason)
 	[parked] = [e for e in h.store.list_outbox(realm, local_id=inv) if e.state == C.PARKED]
 	assert parked.action == "cancel" and parked.conflict_id == item_.id
 	return cust, item, inv, qid, item_
@@ -96,6 +98,9 @@ def test_amending_after_a_bookkeeper_edit_updates_the_same_qbo_invoice(harness, 
 	assert edited.kind == "transaction_edited"
 	h.ledger.cancel(CO, C.INVOICE, inv)
 	h.engine.push(realm)  # the cancel is parked under her edit
+	[parked_under] = _open(h, realm)
+	assert "cancelled in ERPNext" in parked_under.reason and "amend it in ERPNext" in parked_under.reason
+	_plain(parked_under.reason)
 	amended = h.ledger.amend(CO, C.INVOICE, inv, lines=[{"item": item, "qty": "12", "rate": "80.00"}])
 	h.engine.push(realm)
 
