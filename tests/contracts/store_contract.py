@@ -54,7 +54,7 @@ class StoreContract:
 	def test_settings_round_trip(self):
 		store = self.make_store()
 		s = RealmSettings(realm_id=self.REALM_1, company=self.COMPANY_1, conflict_policy="review", void_policy="follow",
-			default_income_account_id="79", account_map={"Sales": "79"}, terms_map={"Net 30": "3"},
+			qbo_born_cancel_policy="follow", default_income_account_id="79", account_map={"Sales": "79"}, terms_map={"Net 30": "3"},
 			sync_start_date=T0.date())
 		store.save_settings(s)
 		got = store.get_settings(self.REALM_1)
@@ -89,6 +89,19 @@ class StoreContract:
 		assert [x.local_id for x in store.list_mappings(self.REALM_1, "customer")] == ["CUST-1"]
 		store.delete_mapping(self.REALM_1, "customer", "CUST-1")
 		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is None
+
+	def test_mapping_origin_round_trips_and_defaults_to_unknown(self):
+		"""Where a document was born (issue 7: an ERPNext cancel never voids a QBO-born one as a side effect)."""
+		store = self._store()
+		store.save_mapping(self._mapping(local_id="CUST-1", qbo_id="10"))
+		store.save_mapping(self._mapping(local_id="CUST-2", qbo_id="11", origin="qbo"))
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").origin is None
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-2").origin == "qbo"
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "11").origin == "qbo"
+		m = store.get_mapping(self.REALM_1, "customer", "CUST-1")
+		m.origin = "local"
+		store.save_mapping(m)
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").origin == "local"
 
 	def test_mappings_are_keyed_by_realm(self):
 		store = self._store()
