@@ -480,10 +480,11 @@ class PushMixin:
 		reason = (
 			f"QuickBooks accepted {label} {local_id} but computed a total of {theirs} where ERPNext has {ours} "
 			f"(difference {theirs - ours}). This is usually the rounding of a line (QuickBooks rounds each line "
-			"half-up) or a tax computed differently. Correct one side so both books agree, then choose \u201cDismiss\u201d."
+			"half-up) or a tax computed differently. Correct one side so both books agree, then choose \u201cDismiss\u201d, or "
+			"\u201cAccept the difference\u201d to keep it knowingly."
 		)
 		self._open_conflict(ctx, spec, local_id, str(resp.get("Id")), "totals_differ", reason, local,
-			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS])
+			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS, C.ACTION_ACCEPT_DIFFERENCE])
 
 	# -------------------------------------------------------------------------------------- update
 	def _push_update(self, ctx: RealmContext, e: OutboxEntry) -> None:

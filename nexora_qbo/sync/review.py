@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities import ENTITIES, EntitySpec
+from nexora_qbo.sync.entities import EntitySpec
 from nexora_qbo.sync.merge import LABELS
 from nexora_qbo.sync.ports import Conflict, Mapping, OutboxEntry
 
@@ -79,12 +79,12 @@ class ReviewMixin:
 			return "agree", []
 		if here_cancelled:
 			total = R.money(remote.get("TotalAmt"))
-			return "cancelled_here", [f"the {what} {local_id} is cancelled in ERPNext but still live in QuickBooks "
-				f"(total {total})"]
+			return "cancelled_here", [(f"the {what} {local_id} is cancelled in ERPNext but still live in QuickBooks "
+				f"(total {total})")]
 		if gone:
 			verb = "deleted" if remote is None or spec.is_deleted_stub(remote) else "voided"
-			return "voided_there", [f"the {what} {local_id} is {verb} in QuickBooks but still submitted in ERPNext "
-				f"(total {local.get('total')})"]
+			return "voided_there", [(f"the {what} {local_id} is {verb} in QuickBooks but still submitted in ERPNext "
+				f"(total {local.get('total')})")]
 		remote_c = spec.from_qbo(remote, ctx)
 		out: list[str] = []
 		if R.money(local.get("total")) != R.money(remote_c.get("total")):
@@ -158,22 +158,22 @@ class ReviewMixin:
 		said = "; ".join(differences)
 		head = f"The books still differ for the {what} {local_id} after {by}: {said}."
 		if situation == "cancelled_here":
-			return (f"{head} Choose {_q(C.ACTION_VOID_IN_QBO)} to void it in QuickBooks as well, "
+			return ((f"{head} Choose {_q(C.ACTION_VOID_IN_QBO)} to void it in QuickBooks as well, "
 				f"{_q(C.ACTION_KEEP_QBO)} to bring QuickBooks' version back into ERPNext as a new document, or "
-				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly.",
+				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly."),
 				[C.ACTION_VOID_IN_QBO, C.ACTION_KEEP_QBO, C.ACTION_ACCEPT_DIFFERENCE])
 		if situation == "voided_there":
-			return (f"{head} Choose {_q(C.ACTION_ACCEPT_QBO)} to cancel it in ERPNext too, or "
-				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly.",
+			return ((f"{head} Choose {_q(C.ACTION_ACCEPT_QBO)} to cancel it in ERPNext too, or "
+				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly."),
 				[C.ACTION_ACCEPT_QBO, C.ACTION_ACCEPT_DIFFERENCE])
 		if situation == "content":
-			return (f"{head} Cancel and amend it in ERPNext to match QuickBooks (the amendment updates the same "
+			return ((f"{head} Cancel and amend it in ERPNext to match QuickBooks (the amendment updates the same "
 				f"QuickBooks {what}), choose {_q(C.ACTION_KEEP_LOCAL)} to send the ERPNext version to QuickBooks, or "
-				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly.",
+				f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly."),
 				[C.ACTION_KEEP_LOCAL, C.ACTION_RETRY, C.ACTION_ACCEPT_DIFFERENCE])
-		return (f"{head} Check the payments and credit notes of this {what} on both sides and record the missing one "
+		return ((f"{head} Check the payments and credit notes of this {what} on both sides and record the missing one "
 			f"where it is missing, then choose {_q(C.ACTION_RETRY)} to compare again, or "
-			f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly.",
+			f"{_q(C.ACTION_ACCEPT_DIFFERENCE)} to leave the books apart knowingly."),
 			[C.ACTION_RETRY, C.ACTION_ACCEPT_DIFFERENCE])
 
 	# ------------------------------------------------------------------- cancelled here, live there
@@ -296,4 +296,4 @@ class ReviewMixin:
 		return True
 
 
-__all__ = ["ReviewMixin", "PENDING_EDIT_KINDS"]
+__all__ = ["PENDING_EDIT_KINDS", "ReviewMixin"]

@@ -35,7 +35,7 @@ def test_a_credit_note_whose_invoice_met_a_transient_failure_is_applied_once_the
 	remote_cm = h.bk(realm).read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, cn))
 	assert led.outstanding(CO, C.INVOICE, inv) == Decimal("440.00")
 	assert Decimal(str(remote_inv["Balance"])) == Decimal("440.00")
-	assert Decimal(str(remote_cm.get("RemainingCredit", remote_cm.get("Balance")))) == Decimal("0")
+	assert Decimal(str(remote_cm.get("RemainingCredit", remote_cm.get("Balance")))) == Decimal(0)
 	assert h.store.list_conflicts(realm, status=C.OPEN) == []
 	assert len(h.bk(realm).query(f"select * from Invoice where DocNumber = '{inv}'").get("Invoice", [])) == 1
 

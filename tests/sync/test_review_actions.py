@@ -140,7 +140,7 @@ def test_amending_without_a_bookkeeper_edit_voids_the_original_and_creates_the_a
 
 def test_cancelling_a_payment_that_came_from_qbo_asks_and_never_voids_it_as_a_side_effect(harness, realm):
 	h = harness
-	cust, item, inv = _pushed_invoice(h, realm)
+	cust, _item, inv = _pushed_invoice(h, realm)
 	inv_qid = h.qbo_id(realm, C.INVOICE, inv)
 	pay = h.bk(realm).receive_payment(h.qbo_id(realm, C.CUSTOMER, cust), "300.00", [inv_qid])
 	h.engine.pull(realm)
@@ -168,7 +168,7 @@ def test_cancelling_a_payment_that_came_from_qbo_asks_and_never_voids_it_as_a_si
 def test_cancelling_a_qbo_born_payment_follows_when_the_realm_policy_says_so(harness):
 	h = harness
 	realm = h.new_realm(qbo_born_cancel_policy=C.FOLLOW)
-	cust, item, inv = _pushed_invoice(h, realm)
+	cust, _item, inv = _pushed_invoice(h, realm)
 	pay = h.bk(realm).receive_payment(h.qbo_id(realm, C.CUSTOMER, cust), "300.00", [h.qbo_id(realm, C.INVOICE, inv)])
 	h.engine.pull(realm)
 	local_pay = h.store.get_mapping_by_qbo(realm, "Payment", pay["Id"]).local_id
@@ -208,7 +208,7 @@ def test_keep_qbo_on_a_cancelled_qbo_born_payment_brings_it_back_against_the_ame
 
 def test_keep_erpnext_on_a_cancel_parked_under_an_edit_voids_and_never_overwrites_her_edit(harness, realm):
 	h = harness
-	cust, item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
+	_cust, _item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
 	h.engine.resolve_conflict(edited.id, C.ACTION_KEEP_LOCAL, by="controller")
 	assert _voided(h.bk(realm).read("Invoice", qid))
 	assert h.ledger.get(CO, C.INVOICE, inv)["state"] == "cancelled"
@@ -221,7 +221,7 @@ def test_keep_erpnext_on_a_cancel_parked_under_an_edit_voids_and_never_overwrite
 
 def test_dismissing_a_cancel_parked_under_an_edit_leaves_the_difference_in_review(harness, realm):
 	h = harness
-	cust, item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
+	_cust, _item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
 	h.engine.resolve_conflict(edited.id, C.ACTION_DISMISS, by="controller")
 	assert not _voided(h.bk(realm).read("Invoice", qid)) and h.ledger.get(CO, C.INVOICE, inv)["state"] == "cancelled"
 	[differ] = _open(h, realm, C.INVOICE, inv)
@@ -240,7 +240,7 @@ def test_dismissing_a_cancel_parked_under_an_edit_leaves_the_difference_in_revie
 @pytest.mark.parametrize("action", [C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
 def test_the_same_holds_for_a_payment_cancel_parked_under_an_edit(harness, realm, action):
 	h = harness
-	cust, item, inv = _pushed_invoice(h, realm)
+	cust, _item, inv = _pushed_invoice(h, realm)
 	pay = h.ledger.record_payment(CO, cust, "300.00", [{"doc_type": "invoice", "doc_key": inv, "amount": "300.00"}],
 		"2026-11-05", reference="ACH-7")
 	h.engine.push(realm)
@@ -265,7 +265,7 @@ def test_the_same_holds_for_a_payment_cancel_parked_under_an_edit(harness, realm
 
 def test_keep_qbo_on_a_cancelled_invoice_brings_qbos_version_back_and_never_calls_it_submitted(harness, realm):
 	h = harness
-	cust, item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
+	_cust, _item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm)
 	h.engine.resolve_conflict(edited.id, C.ACTION_KEEP_QBO, by="controller")
 	m = h.store.get_mapping_by_qbo(realm, "Invoice", qid)
 	assert m.local_id != inv
@@ -282,7 +282,7 @@ def test_keep_qbo_on_a_cancelled_invoice_brings_qbos_version_back_and_never_call
 
 def test_keep_qbo_on_an_edited_live_invoice_names_the_next_step_with_button_labels(harness, realm):
 	h = harness
-	cust, item, inv = _pushed_invoice(h, realm)
+	_cust, _item, inv = _pushed_invoice(h, realm)
 	_bookkeeper_sets_first_line(h, realm, h.qbo_id(realm, C.INVOICE, inv), qty=7, amount="560.00")
 	h.engine.pull(realm)
 	[edited] = _open(h, realm)
@@ -303,7 +303,7 @@ def test_every_action_ends_with_both_books_agreeing_or_with_an_item_saying_what_
 	for i, action in enumerate(actions):
 		co = f"Review Co {i}"
 		realm = h.new_realm(company=co)
-		cust, item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm, co)
+		_cust, _item, inv, qid, edited = _cancel_parked_under_an_edit(h, realm, co)
 		if action not in edited.actions + [C.ACTION_DISMISS]:
 			edited.actions = edited.actions + [action]  # Retry: offered on other items; it must hold here too
 			h.store.save_conflict(edited)

@@ -99,7 +99,7 @@ class TestReviewActions(FrappeTestCase):
 	def open_items(self, local_type=None, local_id=None):
 		return self.store.list_conflicts(self.realm_id, status=C.OPEN, local_type=local_type, local_id=local_id)
 
-	def submitted_invoice(self, customer: str, qty: float) -> "frappe.model.document.Document":
+	def submitted_invoice(self, customer: str, qty: float) -> frappe.model.document.Document:
 		si = frappe.get_doc(
 			{
 				"doctype": "Sales Invoice",
