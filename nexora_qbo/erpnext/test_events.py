@@ -175,9 +175,10 @@ class TestDocEvents(QBOTestCase):
 		self.assertEqual(outbox(reference_name=later.name), [])
 		events.export_master("Customer", later.name, self.company)
 		self.assertEqual(
-			[(r.realm, r.local_type, r.action) for r in outbox(reference_name=later.name)],
-			[(self.realm.name, "customer", "create")],
+			[(r.local_type, r.action) for r in outbox(realm=self.realm.name, reference_name=later.name)],
+			[("customer", "create")],
 		)
+		self.assertEqual(len(outbox(reference_name=later.name)), 1)  # that realm only
 
 	def test_mapped_customer_update_records_an_update(self):
 		frappe.get_doc(

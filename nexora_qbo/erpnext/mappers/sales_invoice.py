@@ -20,6 +20,7 @@ from decimal import Decimal
 import frappe
 from frappe.utils import cint, getdate
 
+from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.mappers import (
 	AmountMismatch,
 	CannotCancel,
@@ -255,7 +256,7 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 	doc.customer = rec["customer"]
 	doc.set_posting_time = 1
 	doc.posting_date = rec["txn_date"]
-	doc.posting_time = "12:00:00"
+	doc.posting_time = qbo_posting_time(ctx.company, rec["txn_date"])
 	doc.due_date = (rec.get("due_date") if not is_return else None) or rec["txn_date"]
 	doc.currency = rec.get("currency") or ctx.currency
 	doc.conversion_rate = float(rec.get("exchange_rate") or 1)
@@ -329,6 +330,26 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 			},
 		)
 	return doc
+
+
+def qbo_posting_time(company: str, posting_date) -> str:
+	"""Posting time of a document imported from QBO (QBO has dates, not times).
+
+	ERPNext refuses a return whose posting timestamp is not after its invoice's ("Posting timestamp must be
+	after ..."): a fixed 12:00 blocked every same-morning credit note against an invoice from QBO. Documents
+	from QBO take the first hour of their day, one second apart in the order the sync books them (QBO's
+	order: dependency rank, then LastUpdatedTime), so a QBO invoice precedes its QBO credit memo and every
+	local document of that day (posted at the time it is made) comes after both."""
+	latest = frappe.db.sql(
+		"""select max(posting_time) from `tabSales Invoice`
+		where company=%s and posting_date=%s and docstatus < 2 and posting_time < %s""",
+		(company, getdate(posting_date), K.QBO_POSTING_WINDOW_END),
+	)[0][0]
+	if latest is None:
+		seconds = 0
+	else:
+		seconds = min(int(latest.total_seconds()) + 1, K.QBO_POSTING_WINDOW_SECONDS - 1)
+	return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def _check_total(doc, rec: dict, label: str) -> None:
