@@ -5,6 +5,7 @@
 	engine.record_change(realm_id, "invoice", "SINV-0001", "create")   # or ledger local operations
 	engine.push(realm_id); engine.pull(realm_id); engine.pull_events(realm_id, events)
 	engine.initial_import(realm_id); engine.initial_export(realm_id)
+	plan = engine.go_live_preview(realm_id); engine.apply_go_live(realm_id, plan)   # sync/golive.py
 	engine.resolve_conflict(conflict_id, "keep_qbo", by="jane@agency")
 	engine.report(realm_id, 2026, 11)
 
@@ -27,6 +28,7 @@ from nexora_qbo.sync.errors import DependencyPending, RealmNotConfigured, SyncEr
 from nexora_qbo.sync.merge import LABELS, link_differences
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
+from nexora_qbo.sync.golive import GoLiveMixin
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
 
@@ -78,7 +80,7 @@ class RealmContext:
 		return m.local_id
 
 
-class SyncEngine(PushMixin, PullMixin):
+class SyncEngine(PushMixin, PullMixin, GoLiveMixin):
 	def __init__(
 		self,
 		store: Store,

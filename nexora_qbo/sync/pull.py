@@ -41,6 +41,12 @@ def _lut(obj: dict) -> datetime | None:
 		return None
 
 
+def _before_go_live(ctx, obj: dict) -> bool:
+	start = ctx.settings.sync_start_date
+	txn_date = str(obj.get("TxnDate") or "")
+	return bool(start and txn_date and txn_date < start.isoformat())
+
+
 def _key(entity: str, obj: dict) -> str:
 	return f"{entity}:{obj.get('Id')}"
 
@@ -246,6 +252,10 @@ class PullMixin:
 		token = obj.get("SyncToken")
 		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):
 			return "echo"  # our own write (or a version we already handled)
+		if m is None and spec.kind == "transaction" and _before_go_live(ctx, obj):
+			# decided by the go-live (opening balance or left out): never read its references (a payment of
+			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
+			return "ignored"
 		with audit.operation(C.INBOUND, spec.local_type, m.local_id if m else None):
 			remote_c = spec.from_qbo(obj, ctx)
 		rhash = R.content_hash(spec.local_type, remote_c)

@@ -45,6 +45,10 @@ invoice / credit_memo
 	against_invoice: str | None     credit_memo only: local invoice id it returns against
 	state: "draft" | "submitted" | "cancelled"   (ledger side; from QBO: "submitted", or "cancelled" if voided)
 	outstanding: Decimal | None     informational (balance), never part of the compared content
+	opening: bool                   True for an opening balance brought in at go-live (sync/golive.py): one
+	                                line for QBO's open balance, no item, no tax, against the company's
+	                                Temporary Opening account (ERPNext: is_opening "Yes"); total = balance.
+	                                Never sent to QBO; not a compared field
 
 payment
 	customer: str, txn_date: str
@@ -56,6 +60,8 @@ payment
 	applications: [ {doc_type: "invoice" | "credit_memo", doc_key: str (local id), amount: Decimal} ]
 	unapplied: Decimal
 	state: "draft" | "submitted" | "cancelled"
+	opening: bool                   True for an unapplied QBO payment brought in at go-live as an opening
+	                                credit (total = unapplied = QBO's UnappliedAmt, no applications)
 """
 from __future__ import annotations
 
