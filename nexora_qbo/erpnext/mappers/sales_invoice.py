@@ -124,6 +124,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			else None,
 			"state": state,
 			"outstanding": abs(dec(doc.outstanding_amount)),
+			"opening": doc.get("is_opening") == "Yes",
 		},
 	)
 
@@ -169,6 +170,8 @@ def upsert(ctx: CompanyContext, local_type: str, local_id: str | None, record: d
 	label = f"the QuickBooks {what} {rec.get('doc_number') or ''}".strip()
 	if local_id is not None:
 		return _update_submitted(ctx, local_type, local_id, rec, label)
+	if rec.get("opening"):
+		return _insert_opening(ctx, local_type, rec, label)
 	_check_masters(ctx, rec, label)
 	with inbound_write(label):
 		doc = _build(ctx, local_type, rec, label)
@@ -330,6 +333,73 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 			},
 		)
 	return doc
+
+
+def temporary_opening_account(ctx: CompanyContext, label: str) -> str:
+	account = frappe.db.get_value(
+		"Account", {"company": ctx.company, "account_type": "Temporary", "is_group": 0}, "name"
+	)
+	if not account:
+		raise MissingMasterData(
+			f"{label}: company {ctx.company} has no Temporary Opening account (an Account of type "
+			f"Temporary). Create one in the chart of accounts, then run the go-live again."
+		)
+	return account
+
+
+def _insert_opening(ctx: CompanyContext, local_type: str, rec: dict, label: str) -> str:
+	"""An open QBO invoice or credit memo at go-live, the way ERPNext's Opening Invoice Creation Tool books
+	it: is_opening "Yes", one line for the open balance against the Temporary Opening account, no item, no
+	tax. Its revenue is already in the opening books, so nothing is booked twice; only what is owed comes in."""
+	if not rec.get("customer") or not frappe.db.exists("Customer", rec["customer"]):
+		raise MissingMasterData(f"{label} is for customer {rec.get('customer')!r}, which is not in ERPNext yet.")
+	is_return = _is_return(local_type)
+	sign = -1 if is_return else 1
+	balance = float(R.money(rec.get("total")))
+	account = temporary_opening_account(ctx, label)
+	with inbound_write(label):
+		doc = frappe.new_doc(DOCTYPE)
+		doc.company = ctx.company
+		doc.customer = rec["customer"]
+		doc.is_opening = "Yes"
+		doc.set_posting_time = 1
+		doc.posting_date = rec["txn_date"]
+		doc.posting_time = qbo_posting_time(ctx.company, rec["txn_date"])
+		doc.due_date = (rec.get("due_date") if not is_return else None) or rec["txn_date"]
+		doc.currency = rec.get("currency") or ctx.currency
+		doc.conversion_rate = float(rec.get("exchange_rate") or 1)
+		doc.debit_to = _receivable(ctx, rec["customer"])
+		doc.cost_center = ctx.default("cost_center")
+		doc.disable_rounded_total = 1
+		doc.ignore_default_payment_terms_template = 1
+		doc.update_stock = 0
+		doc.remarks = rec.get("memo")
+		field = doc_number_field()
+		if field and rec.get("doc_number"):
+			doc.set(field, rec["doc_number"])
+		if is_return:
+			doc.is_return = 1
+			doc.update_outstanding_for_self = 1
+		line = (rec.get("lines") or [{}])[0]
+		doc.append(
+			"items",
+			{
+				"item_name": "Opening Invoice Item",
+				"description": line.get("description") or rec.get("memo") or "Opening balance",
+				"uom": frappe.db.get_single_value("Stock Settings", "stock_uom") or "Nos",
+				"qty": 1 * sign,
+				"rate": balance,
+				"conversion_factor": 1,
+				"income_account": account,
+				"cost_center": ctx.default("cost_center"),
+			},
+		)
+		mark_origin(doc)
+		doc.insert()
+		_check_total(doc, rec, label)
+		mark_origin(doc)
+		doc.submit()
+	return doc.name
 
 
 def qbo_posting_time(company: str, posting_date) -> str:
