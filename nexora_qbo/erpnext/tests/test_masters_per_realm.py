@@ -66,9 +66,8 @@ class TestMastersPerRealm(QBOTestCase):
 
 	def test_only_managers_may_send_a_master(self):
 		customer = make_customer("NQB Guarded Customer").name
-		with patch("frappe.get_roles", return_value=["Accounts User"]), patch.object(
-			frappe.session, "user", "someone@example.com"
-		):
-			with self.assertRaises(frappe.PermissionError):
-				events.export_master("Customer", customer, self.company_b)
+		with patch(
+			"nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm.is_manager", return_value=False
+		), self.assertRaises(frappe.PermissionError):
+			events.export_master("Customer", customer, self.company_b)
 		self.assertEqual(_outbox(self.realm_b.name, customer), [])
