@@ -15,6 +15,12 @@ before_uninstall = "nexora_qbo.erpnext.setup.before_uninstall"
 # Our test runs do not run ERPNext's before_tests: make sure a Company and a fiscal year exist.
 before_tests = "nexora_qbo.erpnext.setup.before_tests"
 
+# "Send to QuickBooks" on Customer and Item (a person's per-record choice, issue 7 section 4)
+doctype_js = {
+	"Customer": "public/js/send_master_to_qbo.js",
+	"Item": "public/js/send_master_to_qbo.js",
+}
+
 # Document events: record the intent in the outbox (same transaction), enqueue the push after commit.
 # Never HTTP, never an exception for a remote reason (a QBO outage never blocks a submit).
 _EVENTS = "nexora_qbo.erpnext.events"

@@ -163,4 +163,26 @@ def realm_status(frappe, realm: str | None = None) -> list[dict]:
 	return out
 
 
-commands = [nexora_qbo_sync, nexora_qbo_import, nexora_qbo_status]
+@click.command("nexora-qbo-masters-elsewhere")
+@click.argument("realm")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def nexora_qbo_masters_elsewhere(context, realm, as_json=False):
+	"""Customers and items in this realm's QuickBooks that only another Company uses (reported, not deleted)."""
+	frappe = _connect(context)
+	try:
+		name, realm_id = _resolve(frappe, realm)
+		from nexora_qbo.erpnext.jobs import build_engine
+
+		engine = build_engine()
+		rows = engine.masters_elsewhere(realm_id)
+		if as_json:
+			click.echo(json.dumps(rows, indent=1, default=str))
+		else:
+			company = frappe.db.get_value("QBO Realm", name, "company")
+			click.echo(engine.format_masters_elsewhere(rows, company))
+	finally:
+		frappe.destroy()
+
+
+commands = [nexora_qbo_sync, nexora_qbo_import, nexora_qbo_status, nexora_qbo_masters_elsewhere]

@@ -134,3 +134,8 @@ REALM_ERPNEXT_DEFAULTS = (
 	"stock_uom",
 	"selling_price_list",
 )
+
+# Documents imported from QBO (which has dates, not times) take the first hour of their day, one second
+# apart in booking order (mappers/sales_invoice.qbo_posting_time): before any local document of that day.
+QBO_POSTING_WINDOW_SECONDS = 3600
+QBO_POSTING_WINDOW_END = "01:00:00"

@@ -122,6 +122,11 @@ def _first_on_update_after_insert(doc) -> bool:
 
 
 def _master_changed(doc, local_type: str) -> None:
+	"""Customers and Items are global in ERPNext, realms are per Company (invariant 4): a change goes only to
+	the realms that already have the master. A new master goes nowhere by itself; it reaches a realm with
+	that realm Company's first document that uses it (the engine pushes dependencies first) or when a person
+	exports it (the "Send to QuickBooks" button, `export_master`). The old realm flag "push_new_masters" sent
+	every new master to every realm, LLC A's clients into LLC B's books; it is no longer read."""
 	if is_sync_origin(doc):
 		return
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
@@ -132,8 +137,6 @@ def _master_changed(doc, local_type: str) -> None:
 		)
 		if mapped:
 			_record(doc, realm, local_type, "update")
-		elif realm.push_new_masters:
-			_record(doc, realm, local_type, "create")
 
 
 def _master_deleted(doc, local_type: str) -> None:
@@ -146,6 +149,31 @@ def _master_deleted(doc, local_type: str) -> None:
 			K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doc.doctype, "reference_name": doc.name}
 		):
 			_record(doc, realm, local_type, "delete")
+
+
+@frappe.whitelist(methods=["POST"])
+def export_master(doctype: str, name: str, company: str) -> dict:
+	"""A person's explicit choice to send one Customer or Item to the QuickBooks company of `company`
+	before any of that Company's documents uses it. Accounts Manager / System Manager; records the intent
+	in this request's transaction (no HTTP) and enqueues the push after commit."""
+	from frappe import _
+
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import check_manager, realm_for_company
+
+	check_manager()
+	local_type = {"Customer": "customer", "Item": "item"}.get(doctype)
+	if local_type is None:
+		frappe.throw(_("Only customers and items can be sent to QuickBooks on their own."))
+	frappe.get_doc(doctype, name).check_permission("read")
+	realm = realm_for_company(company)
+	if not realm or not realm.realm_id:
+		frappe.throw(_("{0} is not connected to a QuickBooks company.").format(company))
+	mapped = frappe.db.exists(
+		K.ENTITY_MAP, {"realm": realm.name, "reference_doctype": doctype, "reference_name": name}
+	)
+	doc = frappe.get_doc(doctype, name)
+	_record(doc, realm, local_type, "update" if mapped else "create")
+	return {"queued": True, "realm": realm.name}
 
 
 def _transaction_changed(doc, local_type: str, action: str) -> None:

@@ -95,13 +95,23 @@ class FrappeLedger:
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
 		_check_type(local_type)
 		ctx = company_context(company)
-		if local_type == C.CUSTOMER:
-			return customer_mapper.list_ids(ctx)
-		if local_type == C.ITEM:
-			return item_mapper.list_ids(ctx)
+		if local_type in (C.CUSTOMER, C.ITEM):
+			from nexora_qbo.erpnext.mappers import masters
+
+			# masters are global: only those the company's documents use go to its realm (invariant 4)
+			used = masters.used_by_company(company, local_type)
+			mapper = customer_mapper if local_type == C.CUSTOMER else item_mapper
+			return [name for name in mapper.list_ids(ctx) if name in used]
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.list_ids(ctx, local_type, since)
 		return payment_mapper.list_ids(ctx, since)
+
+	def used_by(self, local_type: str, local_id: str) -> set[str]:
+		"""Companies whose Sales Invoices / Payment Entries (submitted or cancelled) use the master."""
+		_check_type(local_type)
+		from nexora_qbo.erpnext.mappers import masters
+
+		return masters.used_by(local_type, local_id)
 
 	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
 		_check_type(local_type)

@@ -167,13 +167,18 @@ class TestDocEvents(QBOTestCase):
 		self.assertEqual(outbox(reference_name=si.name), [])
 		self.assertFalse(frappe.flags.get(K.INBOUND_FLAG))
 
-	def test_new_customer_is_created_in_qbo_only_when_the_realm_says_so(self):
-		self.assertEqual(
-			[(r.local_type, r.action) for r in outbox(reference_name=self.customer)], [("customer", "create")]
-		)
-		self.realm.db_set("push_new_masters", 0)
+	def test_a_new_customer_goes_to_no_realm_until_a_person_sends_it(self):
+		"""Customers are global in ERPNext; a realm belongs to one Company (issue 7 section 4)."""
+		self.realm.db_set("push_new_masters", 1)  # the old flag is no longer read
 		later = make_customer("QBO Events Customer Two")
+		self.assertEqual(outbox(reference_name=self.customer), [])
 		self.assertEqual(outbox(reference_name=later.name), [])
+		events.export_master("Customer", later.name, self.company)
+		self.assertEqual(
+			[(r.local_type, r.action) for r in outbox(realm=self.realm.name, reference_name=later.name)],
+			[("customer", "create")],
+		)
+		self.assertEqual(len(outbox(reference_name=later.name)), 1)  # that realm only
 
 	def test_mapped_customer_update_records_an_update(self):
 		frappe.get_doc(

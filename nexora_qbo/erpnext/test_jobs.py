@@ -239,7 +239,10 @@ class TestJobsAgainstSandbox(QBOTestCase):
 
 		self._store(access_expired=True, refresh_token="AB11-not-a-real-refresh-token")
 		self._forget_autonomous_audit_rows()
-		make_customer("QBO Dead Token Client")
+		from nexora_qbo.erpnext.events import export_master
+
+		# customers are global: a person sends this one to the realm's QuickBooks (issue 7 section 4)
+		export_master("Customer", make_customer("QBO Dead Token Client").name, self.realm.company)
 		jobs.run(self.realm_id, "push")  # returns normally: the entry is kept for a retry
 		self.assertEqual(
 			frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.NEEDS_RECONNECT
@@ -268,7 +271,10 @@ class TestJobsAgainstSandbox(QBOTestCase):
 
 		self._store()
 		self._forget_autonomous_audit_rows()
+		from nexora_qbo.erpnext.events import export_master
+
 		customer = make_customer("QBO Jobs E2E Client").name
+		export_master("Customer", customer, self.realm.company)  # customers are global: a person's choice
 		self.assertEqual(
 			frappe.get_all(K.OUTBOX, filters={"reference_name": customer}, pluck="state"), ["pending"]
 		)

@@ -218,8 +218,10 @@ class QBOClient:
 		order_by: str | None = None,
 		include_inactive: bool | None = None,
 		page_size: int = C.MAX_QUERY_RESULTS,
+		on_page: Callable[[QueryPage], None] | None = None,
 	) -> Iterator[dict[str, Any]]:
-		"""Every matching row, page by page (STARTPOSITION is 1-based); stops on the first short page."""
+		"""Every matching row, page by page (STARTPOSITION is 1-based); stops on the first short page.
+		`on_page` sees each page (e.g. for its `server_time`, QBO's clock, which a sync cursor must use)."""
 		if not 1 <= page_size <= C.MAX_QUERY_RESULTS:
 			raise ValueError(f"page_size must be 1..{C.MAX_QUERY_RESULTS}")
 		base = f"SELECT * FROM {entity}{self._where(entity, where, include_inactive)}"
@@ -228,6 +230,8 @@ class QBOClient:
 		start = 1
 		while True:
 			page = self.query(f"{base} STARTPOSITION {start} MAXRESULTS {page_size}")
+			if on_page is not None:
+				on_page(page)
 			yield from page.records
 			if len(page.records) < page_size:
 				return

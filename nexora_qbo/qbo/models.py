@@ -18,6 +18,7 @@ class QueryPage:
 	start_position: int | None = None
 	max_results: int | None = None
 	total_count: int | None = None
+	server_time: datetime | None = None  # the response's `time`: QBO's clock when it answered
 
 
 @dataclass

@@ -103,7 +103,14 @@ def query_page_from(query_response: Mapping[str, Any] | None, statement: str | N
 
 
 def parse_query(envelope: Mapping[str, Any], statement: str | None = None) -> QueryPage:
-	return query_page_from(envelope.get("QueryResponse"), statement)
+	page = query_page_from(envelope.get("QueryResponse"), statement)
+	time_text = envelope.get("time")
+	if isinstance(time_text, str):
+		try:
+			page.server_time = parse_qbo_datetime(time_text)
+		except (ValueError, TypeError):
+			page.server_time = None
+	return page
 
 
 def is_deleted_stub(record: Mapping[str, Any]) -> bool:

@@ -5,6 +5,7 @@
 	engine.record_change(realm_id, "invoice", "SINV-0001", "create")   # or ledger local operations
 	engine.push(realm_id); engine.pull(realm_id); engine.pull_events(realm_id, events)
 	engine.initial_import(realm_id); engine.initial_export(realm_id)
+	plan = engine.go_live_preview(realm_id); engine.apply_go_live(realm_id, plan)   # sync/golive.py
 	engine.resolve_conflict(conflict_id, "keep_qbo", by="jane@agency")
 	engine.report(realm_id, 2026, 11)
 
@@ -27,6 +28,7 @@ from nexora_qbo.sync.errors import DependencyPending, RealmNotConfigured, SyncEr
 from nexora_qbo.sync.merge import LABELS, link_differences
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
+from nexora_qbo.sync.golive import GoLiveMixin
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
 from nexora_qbo.sync.review import ReviewMixin
@@ -81,7 +83,7 @@ class RealmContext:
 		return m.local_id
 
 
-class SyncEngine(ReviewMixin, PushMixin, PullMixin):
+class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin):
 	def __init__(
 		self,
 		store: Store,
@@ -157,6 +159,48 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin):
 		counts = self.push(realm_id)
 		counts["queued"] = queued
 		return counts
+
+	# ------------------------------------------------------------------------------- masters per realm
+	def export_master(self, realm_id: str, local_type: str, local_id: str) -> OutboxEntry:
+		"""A person's explicit choice to send one customer or item to this realm before any of the realm
+		Company's documents uses it (masters are global; they never go to every realm on their own). Records
+		the intent only (no HTTP); the next push sends it, linking an existing QBO record by stable key."""
+		if local_type not in (C.CUSTOMER, C.ITEM):
+			raise SyncError(f"only customers and items can be exported on their own, not {local_type}")
+		ctx = self.context(realm_id)
+		if self.ledger.get(ctx.company, local_type, local_id) is None:
+			raise SyncError(f"{LABELS.get(local_type, local_type)} {local_id} does not exist")
+		action = "update" if self.store.get_mapping(realm_id, local_type, local_id) is not None else "create"
+		return self.record_change(realm_id, local_type, local_id, action)
+
+	def masters_elsewhere(self, realm_id: str) -> list[dict]:
+		"""Customers and items already in this realm's QuickBooks that this realm's Company does not use but
+		another Company does (sent before masters were kept per entity). Reported for a person to clean up in
+		QuickBooks, never deleted or made inactive by the sync: the bookkeeper may have used them there."""
+		ctx = self.context(realm_id)
+		out: list[dict] = []
+		for local_type in (C.CUSTOMER, C.ITEM):
+			for m in self.store.list_mappings(realm_id, local_type):
+				if m.status != C.ACTIVE:
+					continue
+				users = self.ledger.used_by(local_type, m.local_id)
+				if users and ctx.company not in users:
+					out.append({"local_type": local_type, "local_id": m.local_id, "qbo_entity": m.qbo_entity,
+						"qbo_id": m.qbo_id, "used_by": sorted(users)})
+		return out
+
+	@staticmethod
+	def format_masters_elsewhere(rows: list[dict], company: str) -> str:
+		"""Plain words for a bookkeeper, naming the next step."""
+		if not rows:
+			return f"Every customer and item in this QuickBooks company is used by {company}. Nothing to do."
+		lines = [f"{len(rows)} customer(s)/item(s) in this QuickBooks company are used only by another company, "
+			f"not by {company}. The sync will not change them. Make them inactive in QuickBooks if nobody "
+			"there uses them:"]
+		for r in rows:
+			what = LABELS.get(r["local_type"], r["local_type"])
+			lines.append(f"  {what} {r['local_id']} (QuickBooks Id {r['qbo_id']}): used by {', '.join(r['used_by'])}")
+		return "\n".join(lines)
 
 	def sync(self, realm_id: str) -> dict[str, dict[str, int]]:
 		"""One full cycle: pull first (so merges see QBO's latest), then push."""

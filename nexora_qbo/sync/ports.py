@@ -369,8 +369,16 @@ class Ledger(Protocol):
 		...
 
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
-		"""Local documents to export on first connection: masters that are not disabled, transactions that
-		are submitted (not draft/cancelled), dated on/after `since` when given, oldest first."""
+		"""Local documents to export on first connection: masters that are not disabled AND used by the
+		company's transactions (masters are global, as in ERPNext: one Company's customers never go to another
+		Company's realm, invariant 4), transactions that are submitted (not draft/cancelled), dated on/after
+		`since` when given, oldest first."""
+		...
+
+	def used_by(self, local_type: str, local_id: str) -> set[str]:
+		"""The companies whose transactions refer to the master (customer or item). Masters are global (the
+		`company` argument of the other methods is ignored for them, as in ERPNext); this is how the engine
+		tells which realm a master belongs to."""
 		...
 
 	def find_match(self, company: str, local_type: str, record: dict) -> str | None:

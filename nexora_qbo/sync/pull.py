@@ -41,12 +41,41 @@ def _lut(obj: dict) -> datetime | None:
 		return None
 
 
+def _before_go_live(ctx, obj: dict) -> bool:
+	start = ctx.settings.sync_start_date
+	txn_date = str(obj.get("TxnDate") or "")
+	return bool(start and txn_date and txn_date < start.isoformat())
+
+
 def _key(entity: str, obj: dict) -> str:
 	return f"{entity}:{obj.get('Id')}"
 
 
 def _token(spec: EntitySpec, obj: dict) -> str:
 	return "deleted" if spec.is_deleted_stub(obj) else str(obj.get("SyncToken"))
+
+
+class QboTime:
+	"""The pull's high-water mark in QBO's time, never the local clock (invariant 8): a host whose clock runs
+	ahead of QBO's would otherwise move the cursor past changes QBO stamps a little later, and never pull them.
+
+	It is the EARLIEST `time` of the query responses of one pull (each entity's first page: a change made
+	after an entity was read but before a later one is read must fall inside the next window). Without a
+	response time, the newest MetaData.LastUpdatedTime seen (still QBO's clock), else the window start."""
+
+	def __init__(self):
+		self.earliest: datetime | None = None
+
+	def saw(self, page) -> None:
+		t = getattr(page, "server_time", None)
+		if t is not None and (self.earliest is None or t < self.earliest):
+			self.earliest = t
+
+	def high_water(self, changes: dict[str, list[dict]], since: datetime) -> datetime:
+		if self.earliest is not None:
+			return self.earliest
+		stamps = [lut for objs in changes.values() for obj in objs if (lut := _lut(obj)) is not None]
+		return max(stamps, default=since)
 
 
 class PullMixin:
@@ -88,17 +117,19 @@ class PullMixin:
 				if now - cursor.changed_since > C.CDC_MAX_LOOKBACK - C.CDC_SAFETY_MARGIN:
 					# QBO refuses CDC older than 30 days and could not show deletions anyway: query + Id sweep
 					stamp = format_qbo_datetime(since)
+					clock = QboTime()
 					changes = {
-						e: list(ctx.client.query_all(e, where=f"Metadata.LastUpdatedTime >= '{stamp}'")) for e in entities
+						e: list(ctx.client.query_all(e, where=f"Metadata.LastUpdatedTime >= '{stamp}'",
+							on_page=clock.saw)) for e in entities
 					}
 					sweep = set(entities)
-					high_water = now
+					high_water = clock.high_water(changes, since)
 					counts["fallback"] = 1
 				else:
 					result = ctx.client.cdc(entities, since)
 					changes = result.changes
 					sweep = set(result.incomplete_deletes or ())
-					high_water = result.server_time or now
+					high_water = result.server_time or QboTime().high_water(changes, since)
 			return changes, sweep, high_water
 
 	@staticmethod
@@ -221,6 +252,10 @@ class PullMixin:
 		token = obj.get("SyncToken")
 		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):
 			return "echo"  # our own write (or a version we already handled)
+		if m is None and spec.kind == "transaction" and _before_go_live(ctx, obj):
+			# decided by the go-live (opening balance or left out): never read its references (a payment of
+			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
+			return "ignored"
 		with audit.operation(C.INBOUND, spec.local_type, m.local_id if m else None):
 			remote_c = spec.from_qbo(obj, ctx)
 		rhash = R.content_hash(spec.local_type, remote_c)
@@ -358,18 +393,24 @@ class PullMixin:
 		ctx = self.context(realm_id)
 		counts: dict[str, int] = {}
 		with self.lock.hold(realm_id, timeout=self.lock_timeout):
-			started = self.clock.now()
 			self._fill_default_accounts(ctx)
 			cursor = self.store.get_cursor(realm_id)
+			qbo_time = QboTime()  # the cursor starts at QBO's time of the first read, never the local clock
 			for entity in entities:
 				spec = BY_QBO[entity]
 				with audit.operation(C.INBOUND, spec.local_type):
-					objs = list(ctx.client.query_all(entity, include_inactive=False))
+					objs = list(ctx.client.query_all(entity, include_inactive=False, on_page=qbo_time.saw))
 				for obj in objs:
 					self._apply_or_park(ctx, spec, obj, counts)
 			if cursor is None or cursor.changed_since is None:
-				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=started))
+				started = qbo_time.earliest or self._qbo_now(ctx)
+				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=started, updated_at=self.clock.now()))
 		return counts
+
+	def _qbo_now(self, ctx) -> datetime:
+		"""QBO's current time (the `time` of a tiny query), for when no read of the import answered with one."""
+		page = ctx.client.query("SELECT COUNT(*) FROM Customer")
+		return page.server_time or self.clock.now()
 
 	def _fill_default_accounts(self, ctx) -> None:
 		"""Fill the realm's empty default accounts from QBO's chart of accounts (see sync/defaults.py)."""

@@ -48,6 +48,10 @@ invoice / credit_memo
 	amended_from: str | None        ERPNext's amended_from: the cancelled document this one amends (not compared;
 	                                also on payments). After a bookkeeper edit the amendment updates the
 	                                original's QBO record instead of creating a second one.
+	opening: bool                   True for an opening balance brought in at go-live (sync/golive.py): one
+	                                line for QBO's open balance, no item, no tax, against the company's
+	                                Temporary Opening account (ERPNext: is_opening "Yes"); total = balance.
+	                                Never sent to QBO; not a compared field
 
 payment
 	customer: str, txn_date: str
@@ -59,6 +63,8 @@ payment
 	applications: [ {doc_type: "invoice" | "credit_memo", doc_key: str (local id), amount: Decimal} ]
 	unapplied: Decimal
 	state: "draft" | "submitted" | "cancelled"
+	opening: bool                   True for an unapplied QBO payment brought in at go-live as an opening
+	                                credit (total = unapplied = QBO's UnappliedAmt, no applications)
 """
 from __future__ import annotations
 

@@ -6,6 +6,12 @@ without Frappe. It keeps ERPNext's semantics that matter to the sync: customer n
 duplicates, submitted documents are immutable (only cancel), outstanding amounts follow payments and credit
 notes, and every LOCAL operation writes the document and its outbox intent in ONE transaction (as the
 Frappe doc_events do), while writes coming from QBO record no intent (no echo).
+
+Masters are GLOBAL, as in ERPNext: a Customer or Item belongs to no Company (the `company` argument of the
+Ledger port is ignored for them; rows are stored under MASTERS). A master reaches a realm only when that
+realm's Company uses it (architecture invariant 4): creating one records no intent for any realm (its first
+transaction pushes it through the engine's dependency step, or a person exports it explicitly), and an
+update records an intent only for the realms where it is already mapped.
 """
 from __future__ import annotations
 
@@ -30,6 +36,13 @@ CREATE TABLE IF NOT EXISTS ledger_counter (company TEXT NOT NULL, series TEXT NO
 """
 
 SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY"}
+MASTER_TYPES = (C.CUSTOMER, C.ITEM)
+MASTERS = ""  # the company key of global master rows (ERPNext Customer/Item have no company)
+
+
+def _co(company: str, local_type: str) -> str:
+	"""The row key: masters are global, transactions belong to their company."""
+	return MASTERS if local_type in MASTER_TYPES else company
 
 
 class LedgerError(Exception):
@@ -52,12 +65,14 @@ class SqliteLedger:
 
 	# ------------------------------------------------------------------------------------------ internals
 	def _row(self, company: str, local_type: str, local_id: str):
+		company = _co(company, local_type)
 		rows = self.db.query(
 			"SELECT * FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id)
 		)
 		return rows[0] if rows else None
 
 	def _all(self, company: str, local_type: str) -> list[tuple[str, str, dict]]:
+		company = _co(company, local_type)
 		rows = self.db.query(
 			"SELECT local_id, state, data FROM ledger_doc WHERE company=? AND local_type=? ORDER BY seq",
 			(company, local_type),
@@ -65,6 +80,7 @@ class SqliteLedger:
 		return [(r["local_id"], r["state"], R.loads(r["data"])) for r in rows]
 
 	def _put(self, company: str, local_type: str, local_id: str, state: str, data: dict, origin: str) -> None:
+		company = _co(company, local_type)
 		with self.db.transaction() as conn:
 			row = conn.execute(
 				"SELECT seq FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?",
@@ -108,6 +124,12 @@ class SqliteLedger:
 		if realm_id:
 			record_change(self.store, realm_id, local_type, local_id, action, self._now())
 
+	def _master_intents(self, local_type: str, local_id: str, action: str) -> None:
+		"""A master change goes only to the realms that already have the master (mapped there)."""
+		for realm_id in self.store.list_realms():
+			if self.store.get_mapping(realm_id, local_type, local_id) is not None:
+				record_change(self.store, realm_id, local_type, local_id, action, self._now())
+
 	# ------------------------------------------------------------------------------------- Ledger port
 	def get(self, company: str, local_type: str, local_id: str) -> dict | None:
 		row = self._row(company, local_type, local_id)
@@ -120,10 +142,11 @@ class SqliteLedger:
 		return R.normalize(local_type, data)
 
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
+		used = self._used_masters(company, local_type) if local_type in MASTER_TYPES else None
 		out = []
 		for local_id, state, data in self._all(company, local_type):
 			if local_type in (C.CUSTOMER, C.ITEM):
-				if not data.get("active", True):
+				if not data.get("active", True) or local_id not in used:
 					continue
 			elif state != "submitted":
 				continue
@@ -191,6 +214,24 @@ class SqliteLedger:
 				data["state"] = "cancelled"
 				self._put(company, local_type, local_id, "cancelled", data, "qbo")
 
+	def used_by(self, local_type: str, local_id: str) -> set[str]:
+		"""The companies whose transactions (any state: a cancelled invoice still used the customer) refer to
+		the master. Transactions are the only link between a global master and a company."""
+		rows = self.db.query(
+			"SELECT DISTINCT company FROM ledger_doc WHERE local_type IN (?,?,?)", (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT)
+		)
+		return {r["company"] for r in rows if local_id in self._used_masters(r["company"], local_type)}
+
+	def _used_masters(self, company: str, local_type: str) -> set[str]:
+		used: set[str] = set()
+		for doc_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
+			for _, _, data in self._all(company, doc_type):
+				if local_type == C.CUSTOMER and data.get("customer"):
+					used.add(data["customer"])
+				elif local_type == C.ITEM:
+					used.update(line["item"] for line in data.get("lines") or [] if line.get("item"))
+		return used
+
 	# ------------------------------------------------------------------------------------- outstanding
 	def _outstanding(self, company: str, local_type: str, local_id: str, data: dict) -> Decimal:
 		if data.get("state") != "submitted":
@@ -223,7 +264,7 @@ class SqliteLedger:
 		with self.db.transaction():
 			local_id = self._customer_name(company, display_name)
 			self._put(company, C.CUSTOMER, local_id, "active", rec, "local")
-			self._intent(company, C.CUSTOMER, local_id, "create")
+			# no intent for any realm: a global master goes to a realm when that realm's Company uses it
 		return local_id
 
 	def update_customer(self, company: str, local_id: str, **fields: Any) -> None:
@@ -235,7 +276,6 @@ class SqliteLedger:
 			if self._row(company, C.ITEM, name) is not None:
 				raise LedgerError(f"item {name} already exists")
 			self._put(company, C.ITEM, name, "active", rec, "local")
-			self._intent(company, C.ITEM, name, "create")
 		return name
 
 	def update_item(self, company: str, local_id: str, **fields: Any) -> None:
@@ -249,7 +289,7 @@ class SqliteLedger:
 			data = R.loads(row["data"])
 			data.update(fields)
 			self._put(company, local_type, local_id, row["state"], R.normalize(local_type, data), "local")
-			self._intent(company, local_type, local_id, "update")
+			self._master_intents(local_type, local_id, "update")
 
 	def submit_invoice(
 		self,
@@ -425,7 +465,8 @@ class SqliteLedger:
 
 	def origin(self, company: str, local_type: str, local_id: str) -> str | None:
 		rows = self.db.query(
-			"SELECT origin FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id)
+			"SELECT origin FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?",
+			(_co(company, local_type), local_type, local_id),
 		)
 		return rows[0]["origin"] if rows else None
 

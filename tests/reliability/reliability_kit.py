@@ -598,6 +598,8 @@ class Workload:
 			"company_name": f"{name} Holdings",
 		}
 		lid = self.w.ledger.create_customer(self.company(rid), name, **fields)
+		# masters are global: the person sends the new customer to her entity's QuickBooks (issue 7 §4)
+		self.w.engine.export_master(rid, C.CUSTOMER, lid)
 		self.o.customers[rid].append(lid)
 		for f in MASTER_FIELDS:
 			self.o.expected[(rid, lid)][f] = FieldState(fields[f], "local", self.step_no)
@@ -629,6 +631,7 @@ class Workload:
 				self.company(rid), name, rate=str(rate), description=self.uniq(rid, "desc")
 			)
 		)
+		self.w.engine.export_master(rid, C.ITEM, self.o.items[rid][-1])
 
 	def update_item(self, rid: str) -> None:
 		if not self.o.items[rid]:

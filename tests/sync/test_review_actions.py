@@ -25,7 +25,9 @@ def _plain(reason: str) -> None:
 
 def _pushed_invoice(h, realm, co=CO, qty="10"):
 	cust = h.ledger.create_customer(co, "Bluewater Clinics", email="ap@bluewater.example")
-	item = h.ledger.create_item(co, "Nurse Hours", rate="80.00", income_account="Sales - NX")
+	item = "Nurse Hours"  # items are global, as in ERPNext: one per ledger, used by every company
+	if h.ledger.get(co, "item", item) is None:
+		h.ledger.create_item(co, item, rate="80.00", income_account="Sales - NX")
 	inv = h.ledger.submit_invoice(co, cust, [{"item": item, "qty": qty, "rate": "80.00"}], "2026-11-02")
 	h.engine.push(realm)
 	h.engine.pull(realm)

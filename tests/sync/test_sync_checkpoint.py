@@ -6,11 +6,14 @@ every checkpoint, what the store held and what QBO had already received.
 """
 from __future__ import annotations
 
+from nexora_qbo.sync import constants as C
+
 CO = "Nexora Staffing Inc"
 
 
 def test_in_flight_is_checkpointed_before_the_create_reaches_qbo(harness, realm, sandbox):
 	customer = harness.ledger.create_customer(CO, "Checkpoint Clinic", email="ops@checkpoint.example")
+	harness.engine.export_master(realm, C.CUSTOMER, customer)  # this realm's Company uses it
 	seen: list[tuple[str, int]] = []
 
 	def checkpoint():

@@ -1,6 +1,7 @@
 """A realm connected without default accounts gets them from QBO's chart of accounts at initial import."""
 from __future__ import annotations
 
+from nexora_qbo.sync import constants as C
 from nexora_qbo.sync.defaults import choose_defaults
 from nexora_qbo.sync.ports import RealmSettings
 
@@ -22,6 +23,7 @@ def test_initial_import_fills_empty_default_accounts_and_new_items_push(harness,
 	assert settings.default_asset_account_id == accounts["Inventory Asset"]
 
 	item = harness.ledger.create_item(CO, "Weekend Shift Hours", rate="52.00")  # no income account locally
+	harness.engine.export_master(realm_id, C.ITEM, item)  # this realm's Company uses it
 	harness.engine.push(realm_id)
 	qbo_item = sandbox_item(harness, realm_id, item)
 	assert qbo_item["IncomeAccountRef"]["value"] == accounts["Services"]

@@ -12,6 +12,7 @@ CO = "Nexora Staffing Inc"
 
 def _pushed_customer(h, realm, name="Merge Co", **fields):
 	cust = h.ledger.create_customer(CO, name, email=f"ap@{name.split()[0].lower()}.example", **fields)
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	h.engine.push(realm)
 	h.engine.pull(realm)  # the cursor now stands after our own writes
 	return cust, h.qbo_id(realm, C.CUSTOMER, cust)
@@ -19,7 +20,9 @@ def _pushed_customer(h, realm, name="Merge Co", **fields):
 
 def _pushed_invoices(h, realm, n=1, qty="10"):
 	cust = h.ledger.create_customer(CO, "Bluewater Clinics", email="ap@bluewater.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = h.ledger.create_item(CO, "Nurse Hours", rate="80.00", income_account="Sales - NX")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	invs = [h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": qty, "rate": "80.00"}], f"2026-11-0{i + 1}")
 		for i in range(n)]
 	h.engine.push(realm)
@@ -169,6 +172,7 @@ def test_qbo_void_is_followed_when_the_realm_says_so(harness):
 def test_echoes_of_our_own_writes_are_skipped(harness, realm):
 	h = harness
 	cust = h.ledger.create_customer(CO, "Echo Co", email="e@echo.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	h.engine.pull(realm)
 	h.engine.push(realm)
 	counts = h.engine.pull(realm)

@@ -18,7 +18,9 @@ class Crash(BaseException):
 def _customer_and_invoice(h, realm, name="Gulf Coast Welding"):
 	led = h.ledger
 	cust = led.create_customer(CO, name, email=f"ap@{name.split()[0].lower()}.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = led.create_item(CO, f"{name} Hours", rate="55.00", income_account="Sales - NX")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	inv = led.submit_invoice(CO, cust, [{"item": item, "qty": "10", "rate": "55.00", "description": "Week 45"}],
 		"2026-11-02", due_date="2026-12-02")
 	return cust, item, inv
@@ -90,6 +92,7 @@ def test_crash_after_send_is_recovered_by_requestid_replay_without_duplicate(san
 def test_unchanged_payload_is_not_sent(harness, realm):
 	h = harness
 	cust = h.ledger.create_customer(CO, "Quiet Customer", email="q@quiet.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	h.engine.push(realm)
 	h.engine.record_change(realm, C.CUSTOMER, cust, "update")
 	h.ledger.update_customer(CO, cust, phone=None)  # a save that changes nothing
@@ -105,6 +108,7 @@ def test_stale_synctoken_rereads_merges_and_retries(harness, realm):
 	gets 5010; the engine re-reads, merges (phone from QBO, email from us) and retries with the fresh token."""
 	h = harness
 	cust = h.ledger.create_customer(CO, "Stale Co", email="old@stale.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	h.engine.push(realm)
 	qid = h.qbo_id(realm, C.CUSTOMER, cust)
 	h.bk(realm).update("Customer", qid, {"PrimaryPhone": {"FreeFormNumber": "512-555-0199"}})
@@ -174,7 +178,9 @@ def test_local_cancel_voids_invoice_and_payment_and_deletes_credit_memo(harness,
 def test_line_amount_is_half_up_per_line_and_tax_total_is_carried(harness, realm):
 	h = harness
 	cust = h.ledger.create_customer(CO, "Rounding Co")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = h.ledger.create_item(CO, "Odd Rate", rate="33.335")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	inv = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "3", "rate": "33.335"}], "2026-11-02",
 		tax_total="8.25")
 	h.engine.push(realm)
@@ -225,7 +231,9 @@ def test_local_credit_note_against_an_invoice_is_applied_in_qbo_and_not_booked_t
 def test_disabling_and_deleting_masters_deactivates_them_in_qbo_without_a_rename_ping_pong(harness, realm):
 	h = harness
 	cust = h.ledger.create_customer(CO, "Seasonal Co", email="s@seasonal.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = h.ledger.create_item(CO, "Seasonal Hours", rate="30.00")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	h.engine.push(realm)
 	h.ledger.update_customer(CO, cust, active=False)
 	h.engine.record_change(realm, C.ITEM, item, "delete")
@@ -249,7 +257,9 @@ def test_a_total_qbo_computes_differently_is_put_in_review_not_accepted_silently
 	Qty*UnitPrice rounded half-up, so its TotalAmt lands on 217.39. The push succeeds, and the cent shows."""
 	h = harness
 	cust = h.ledger.create_customer(CO, "Rounding Clinic", email="ap@rounding.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = h.ledger.create_item(CO, "Odd Overtime", rate="62.11")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	odd = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "3.5", "rate": "62.11", "amount": "217.38"}],
 		"2026-11-10")
 	even = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "4", "rate": "62.11"}], "2026-11-10")
@@ -268,7 +278,9 @@ def test_the_invoice_tax_template_is_sent_as_its_qbo_tax_code_with_the_total_tax
 	h = harness
 	realm = h.new_realm(tax_code_map={"CA Sales Tax - NX": "2"})
 	cust = h.ledger.create_customer(CO, "Taxable Events Co", email="ap@taxable.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)  # this realm's Company uses it
 	item = h.ledger.create_item(CO, "Event Staff Hours", rate="40.00")
+	h.engine.export_master(realm, C.ITEM, item)  # this realm's Company uses it
 	inv = h.ledger.submit_invoice(CO, cust, [{"item": item, "qty": "10", "rate": "40.00", "taxable": True}],
 		"2026-11-12", tax_total="33.00", tax_code="CA Sales Tax - NX")
 

@@ -32,6 +32,8 @@ def test_initial_import_and_first_export_match_existing_records_without_duplicat
 	assert h.store.get_mapping(realm, C.CUSTOMER, acme_dup) is None  # never matched by name alone
 	assert h.store.get_mapping(realm, C.ITEM, hours).qbo_id == h.seeds[realm]["items"]["Staffing Hours"]
 	assert "Bluebonnet Health" in led.list_all(CO, C.CUSTOMER)
+	for cust in (fresh, acme_dup):  # the Company uses them: the first export sends them with their invoices
+		led.submit_invoice(CO, cust, [{"item": hours, "qty": 1, "rate": "45.00"}], "2026-11-02")
 	h.engine.initial_export(realm)
 	h.engine.initial_export(realm)  # idempotent: a second run creates nothing
 	bk = h.bk(realm)
@@ -51,8 +53,10 @@ def test_realms_are_isolated_and_a_company_belongs_to_one_realm(harness):
 	with pytest.raises(ValueError):
 		h.engine.connect(RealmSettings(realm_id=r2, company=CO))
 	c1 = h.ledger.create_customer(CO, "Shared Name Co", email="one@shared.example")
-	c2 = h.ledger.create_customer(CO2, "Shared Name Co", email="two@shared.example")
-	assert h.store.list_outbox(r1, local_id=c1) and h.store.list_outbox(r2, local_id=c2)
+	c2 = h.ledger.create_customer(CO2, "Shared Name Co", email="two@shared.example")  # masters are global: "… - 1"
+	assert h.store.list_outbox(r1) == [] and h.store.list_outbox(r2) == []  # a new master goes nowhere by itself
+	h.engine.export_master(r1, C.CUSTOMER, c1)
+	h.engine.export_master(r2, C.CUSTOMER, c2)
 	assert len(h.store.list_outbox(r1)) == 1 and len(h.store.list_outbox(r2)) == 1
 	h.engine.push(r1)
 	assert h.store.get_mapping(r2, C.CUSTOMER, c2) is None  # pushing realm 1 never touches realm 2
@@ -65,8 +69,11 @@ def test_realms_are_isolated_and_a_company_belongs_to_one_realm(harness):
 	h.engine.pull(r1)
 	assert "Only In Realm Two" not in h.ledger.list_all(CO, C.CUSTOMER)
 	h.engine.pull(r2)
-	assert "Only In Realm Two" in h.ledger.list_all(CO2, C.CUSTOMER)
-	assert "Only In Realm Two" not in h.ledger.list_all(CO, C.CUSTOMER)
+	assert "Only In Realm Two" in h.ledger.list_all(CO2, C.CUSTOMER)  # a global ERPNext customer now …
+	assert h.store.get_mapping(r1, C.CUSTOMER, "Only In Realm Two") is None  # … that realm 1 never gets
+	h.engine.pull(r1)
+	h.engine.push(r1)
+	assert not h.bk(r1).query("select * from Customer where DisplayName = 'Only In Realm Two'").get("Customer")
 	assert all(a.realm_id == r1 for a in h.store.list_audit(r1))
 	assert {a.url.split("/")[3] for a in h.store.list_audit(r2)} == {r2}
 
@@ -97,6 +104,7 @@ def test_every_http_exchange_has_exactly_one_complete_audit_row(harness, realm, 
 def test_audit_row_carries_the_conflict_reference_of_the_retry_after_a_merge(harness, realm):
 	h = harness
 	cust = h.ledger.create_customer(CO, "Ref Co", email="r@ref.example")
+	h.engine.export_master(realm, C.CUSTOMER, cust)
 	h.engine.push(realm)
 	qid = h.qbo_id(realm, C.CUSTOMER, cust)
 	h.bk(realm).update("Customer", qid, {"Notes": "from QBO"})
@@ -153,6 +161,8 @@ def test_first_export_alone_links_by_stable_key_before_creating(harness):
 	lone = h.ledger.create_customer(CO, "Lone Star Manufacturing", email="someone.else@example.com")
 	lone_dup = h.ledger.create_customer(CO, "Lone Star Manufacturing")  # ERPNext names it "… - 1"; no email
 	vest = h.ledger.create_item(CO, "Safety Vest", type="NonInventory", rate="12.00")
+	for cust in (blue, lone, lone_dup):  # used by the Company's documents, so the first export sends them
+		h.ledger.submit_invoice(CO, cust, [{"item": vest, "qty": 1, "rate": "12.00"}], "2026-11-02")
 	h.engine.initial_export(realm)
 	bk = h.bk(realm)
 	names = [c["DisplayName"] for c in bk.query("select * from Customer").get("Customer", [])]

@@ -20,6 +20,7 @@ from decimal import Decimal
 import frappe
 from frappe.utils import cint, getdate
 
+from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.mappers import (
 	AmountMismatch,
 	CannotCancel,
@@ -126,6 +127,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			# ERPNext's cancel → amend trail: the engine updates the original's QBO record in place when a
 			# bookkeeper edit is pending on it (PushMixin._amend_in_place)
 			"amended_from": doc.get("amended_from") or None,
+			"opening": doc.get("is_opening") == "Yes",
 		},
 	)
 
@@ -171,6 +173,8 @@ def upsert(ctx: CompanyContext, local_type: str, local_id: str | None, record: d
 	label = f"the QuickBooks {what} {rec.get('doc_number') or ''}".strip()
 	if local_id is not None:
 		return _update_submitted(ctx, local_type, local_id, rec, label)
+	if rec.get("opening"):
+		return _insert_opening(ctx, local_type, rec, label)
 	_check_masters(ctx, rec, label)
 	with inbound_write(label):
 		doc = _build(ctx, local_type, rec, label)
@@ -258,7 +262,7 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 	doc.customer = rec["customer"]
 	doc.set_posting_time = 1
 	doc.posting_date = rec["txn_date"]
-	doc.posting_time = "12:00:00"
+	doc.posting_time = qbo_posting_time(ctx.company, rec["txn_date"])
 	doc.due_date = (rec.get("due_date") if not is_return else None) or rec["txn_date"]
 	doc.currency = rec.get("currency") or ctx.currency
 	doc.conversion_rate = float(rec.get("exchange_rate") or 1)
@@ -332,6 +336,93 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 			},
 		)
 	return doc
+
+
+def temporary_opening_account(ctx: CompanyContext, label: str) -> str:
+	account = frappe.db.get_value(
+		"Account", {"company": ctx.company, "account_type": "Temporary", "is_group": 0}, "name"
+	)
+	if not account:
+		raise MissingMasterData(
+			f"{label}: company {ctx.company} has no Temporary Opening account (an Account of type "
+			f"Temporary). Create one in the chart of accounts, then run the go-live again."
+		)
+	return account
+
+
+def _insert_opening(ctx: CompanyContext, local_type: str, rec: dict, label: str) -> str:
+	"""An open QBO invoice or credit memo at go-live, the way ERPNext's Opening Invoice Creation Tool books
+	it: is_opening "Yes", one line for the open balance against the Temporary Opening account, no item, no
+	tax. Its revenue is already in the opening books, so nothing is booked twice; only what is owed comes in."""
+	if not rec.get("customer") or not frappe.db.exists("Customer", rec["customer"]):
+		raise MissingMasterData(f"{label} is for customer {rec.get('customer')!r}, which is not in ERPNext yet.")
+	is_return = _is_return(local_type)
+	sign = -1 if is_return else 1
+	balance = float(R.money(rec.get("total")))
+	account = temporary_opening_account(ctx, label)
+	with inbound_write(label):
+		doc = frappe.new_doc(DOCTYPE)
+		doc.company = ctx.company
+		doc.customer = rec["customer"]
+		doc.is_opening = "Yes"
+		doc.set_posting_time = 1
+		doc.posting_date = rec["txn_date"]
+		doc.posting_time = qbo_posting_time(ctx.company, rec["txn_date"])
+		doc.due_date = (rec.get("due_date") if not is_return else None) or rec["txn_date"]
+		doc.currency = rec.get("currency") or ctx.currency
+		doc.conversion_rate = float(rec.get("exchange_rate") or 1)
+		doc.debit_to = _receivable(ctx, rec["customer"])
+		doc.cost_center = ctx.default("cost_center")
+		doc.disable_rounded_total = 1
+		doc.ignore_default_payment_terms_template = 1
+		doc.update_stock = 0
+		doc.remarks = rec.get("memo")
+		field = doc_number_field()
+		if field and rec.get("doc_number"):
+			doc.set(field, rec["doc_number"])
+		if is_return:
+			doc.is_return = 1
+			doc.update_outstanding_for_self = 1
+		line = (rec.get("lines") or [{}])[0]
+		doc.append(
+			"items",
+			{
+				"item_name": "Opening Invoice Item",
+				"description": line.get("description") or rec.get("memo") or "Opening balance",
+				"uom": frappe.db.get_single_value("Stock Settings", "stock_uom") or "Nos",
+				"qty": 1 * sign,
+				"rate": balance,
+				"conversion_factor": 1,
+				"income_account": account,
+				"cost_center": ctx.default("cost_center"),
+			},
+		)
+		mark_origin(doc)
+		doc.insert()
+		_check_total(doc, rec, label)
+		mark_origin(doc)
+		doc.submit()
+	return doc.name
+
+
+def qbo_posting_time(company: str, posting_date) -> str:
+	"""Posting time of a document imported from QBO (QBO has dates, not times).
+
+	ERPNext refuses a return whose posting timestamp is not after its invoice's ("Posting timestamp must be
+	after ..."): a fixed 12:00 blocked every same-morning credit note against an invoice from QBO. Documents
+	from QBO take the first hour of their day, one second apart in the order the sync books them (QBO's
+	order: dependency rank, then LastUpdatedTime), so a QBO invoice precedes its QBO credit memo and every
+	local document of that day (posted at the time it is made) comes after both."""
+	latest = frappe.db.sql(
+		"""select max(posting_time) from `tabSales Invoice`
+		where company=%s and posting_date=%s and docstatus < 2 and posting_time < %s""",
+		(company, getdate(posting_date), K.QBO_POSTING_WINDOW_END),
+	)[0][0]
+	if latest is None:
+		seconds = 0
+	else:
+		seconds = min(int(latest.total_seconds()) + 1, K.QBO_POSTING_WINDOW_SECONDS - 1)
+	return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def _check_total(doc, rec: dict, label: str) -> None:

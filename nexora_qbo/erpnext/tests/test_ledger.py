@@ -120,7 +120,8 @@ class TestFrappeLedger(FrappeTestCase):
 		self.assertEqual(outbox_for("Customer", name, self.realm), [])
 
 	def test_a_user_edit_does_record_an_intent(self):
-		"""The control for the echo test: the same kind of save without the sync's flags is sent to QBO."""
+		"""The control for the echo test: the same kind of save without the sync's flags is sent to QBO
+		(for a customer this realm already has: a new one goes nowhere until the Company uses it)."""
 		doc = frappe.get_doc(
 			{
 				"doctype": "Customer",
@@ -129,7 +130,21 @@ class TestFrappeLedger(FrappeTestCase):
 				"territory": frappe.db.get_value("Territory", {"is_group": 0}),
 			}
 		).insert()
-		self.assertEqual(outbox_for("Customer", doc.name, self.realm), ["create"])
+		self.assertEqual(outbox_for("Customer", doc.name, self.realm), [])
+		frappe.get_doc(
+			{
+				"doctype": K.ENTITY_MAP,
+				"realm": self.realm,
+				"local_type": "customer",
+				"reference_doctype": "Customer",
+				"reference_name": doc.name,
+				"qbo_entity": "Customer",
+				"qbo_id": "9901",
+			}
+		).insert(ignore_permissions=True)
+		doc.customer_details = "typed by ops"
+		doc.save()
+		self.assertEqual(outbox_for("Customer", doc.name, self.realm), ["update"])
 
 	def test_find_match_customer_by_stable_keys_never_by_suffixed_name(self):
 		first = self.ledger.upsert_from_qbo(COMPANY, C.CUSTOMER, None, {"display_name": "Twin Staffing NQB"})
@@ -405,10 +420,14 @@ class TestFrappeLedger(FrappeTestCase):
 		item = self.ledger.upsert_from_qbo(
 			COMPANY, C.ITEM, None, {"name": "NQB Retired Service", "type": "Service"}
 		)
-		self.assertIn(item, self.ledger.list_ids(COMPANY, C.ITEM))
+		from nexora_qbo.erpnext.mappers import company_context
+		from nexora_qbo.erpnext.mappers import item as item_mapper
+
+		# (Ledger.list_ids adds "used by the company" on top: masters are global, issue 7 section 4)
+		self.assertIn(item, item_mapper.list_ids(company_context(COMPANY)))
 		self.ledger.cancel_from_qbo(COMPANY, C.ITEM, item, "made inactive in QuickBooks")
 		self.assertFalse(self.ledger.get(COMPANY, C.ITEM, item)["active"])
-		self.assertNotIn(item, self.ledger.list_ids(COMPANY, C.ITEM))
+		self.assertNotIn(item, item_mapper.list_ids(company_context(COMPANY)))
 
 	def test_fields_erpnext_cannot_hold_keep_qbos_last_synced_value(self):
 		"""A NonInventory item stays NonInventory (ERPNext has only stock/non-stock) and its SKU and taxable
