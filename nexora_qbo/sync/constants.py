@@ -80,6 +80,7 @@ CAUSE_REVALUATION = "revaluation"  # same balance in the document currency, home
 CAUSE_RELATED_REVIEW_ITEM = "related_review_item"  # an open review item on another document of the customer
 CAUSE_RELATED_WAITING = "related_waiting"  # another document of the customer is still waiting to be sent
 CAUSE_DOCUMENTS = "documents"  # a customer difference that its documents' differences add up to
+CAUSE_ACCEPTED = "accepted"  # a person dismissed the review item of this very difference (same amounts)
 CAUSE_UNEXPLAINED = "unexplained"
 TIE_OUT_CAUSES = (
 	CAUSE_REVIEW_ITEM,
@@ -90,6 +91,7 @@ TIE_OUT_CAUSES = (
 	CAUSE_RELATED_REVIEW_ITEM,
 	CAUSE_RELATED_WAITING,
 	CAUSE_DOCUMENTS,
+	CAUSE_ACCEPTED,
 	CAUSE_UNEXPLAINED,
 )
 WAITING_STATES = (PENDING, IN_FLIGHT, FAILED, PARKED)

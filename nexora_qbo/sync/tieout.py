@@ -194,6 +194,7 @@ class _QBOSide:
 	def __init__(self, client):
 		self.client = client
 		self.docs: dict[tuple[str, str], dict] = {}
+		self.payments: dict[str, dict] = {}  # every payment (read anyway: UnappliedAmt is not filterable)
 		self.customers: dict[str, dict] = {}
 
 	def read_open(self) -> None:
@@ -201,6 +202,7 @@ class _QBOSide:
 			for obj in self.client.query_all(entity, where=where):
 				self.docs[(entity, str(obj["Id"]))] = obj
 		for obj in self.client.query_all("Payment"):
+			self.payments[str(obj["Id"])] = obj
 			if _dec(obj.get("UnappliedAmt")) > 0:
 				self.docs[("Payment", str(obj["Id"]))] = obj
 		for obj in self.client.query_all("Customer"):
@@ -208,6 +210,10 @@ class _QBOSide:
 
 	def read_ids(self, entity: str, ids: list[str]) -> None:
 		"""Documents open on the ERPNext side only: their QBO records, `Id IN (...)` in chunks."""
+		if entity == "Payment":
+			for i in ids:
+				if i in self.payments:
+					self.docs[(entity, i)] = self.payments[i]
 		wanted = sorted({i for i in ids if (entity, i) not in self.docs}, key=lambda i: (len(i), i))
 		for start in range(0, len(wanted), C.TIE_OUT_ID_CHUNK):
 			chunk = wanted[start : start + C.TIE_OUT_ID_CHUNK]
@@ -340,6 +346,8 @@ class TieOutRun:
 		conflicts = [c for c in self.store.list_conflicts(self.realm_id, status=C.OPEN)
 			if c.kind != C.UNEXPLAINED_DIFFERENCE]
 		waiting = self.store.list_outbox(self.realm_id, states=C.WAITING_STATES)
+		self.dismissed = [c for c in self.store.list_conflicts(self.realm_id, status=C.RESOLVED)
+			if c.kind == C.UNEXPLAINED_DIFFERENCE and c.resolution == C.ACTION_DISMISS]
 		customer_of: dict[tuple[str, str], str | None] = {}
 
 		def cust(local_type: str | None, local_id: str | None, version: dict | None = None) -> str | None:
@@ -452,6 +460,14 @@ class TieOutRun:
 					what = LABELS.get(e.local_type, e.local_type)
 					r.explanation = _waiting_words(e, f"A change to {what} {e.local_id} of the same customer")
 					return
+		accepted = [c for c in self.dismissed if _item_key(c) == _row_key(r) and c.diffs == _diffs(r)]
+		if accepted:
+			c = accepted[-1]
+			r.cause, r.conflict_id = C.CAUSE_ACCEPTED, c.id
+			when = c.resolved_at.date().isoformat() if c.resolved_at else ""
+			r.explanation = (f"{c.resolved_by or 'A person'} accepted this difference on {when} (dismissed review "
+				f"item {c.id}); it is shown again as unexplained as soon as the amounts change.")
+			return
 		r.cause = C.CAUSE_UNEXPLAINED
 		cur = f"{r.currency} " if r.currency else ""
 		if r.difference != 0:

@@ -302,3 +302,24 @@ def test_a_tie_out_reads_qbo_by_pages_not_by_document(sandbox, tmp_path):
 		h.close()
 	# open invoices, open credit memos, payments, customers and the `Id IN` chunk: one page each
 	assert counts[0] == counts[1] == 5
+
+
+def test_dismissing_an_unexplained_difference_accepts_exactly_those_amounts(harness, realm):
+	h = harness
+	item = _item(h)
+	cust = _customer(h, realm, "Kestrel Air")
+	inv = _invoice(h, cust, item, "10")
+	h.engine.push(realm)
+	h.engine.pull(realm)
+	h.bk(realm).receive_payment(h.qbo_id(realm, C.CUSTOMER, cust), "100.00", [h.qbo_id(realm, C.INVOICE, inv)])
+	h.engine.tie_out(realm, NOV30)
+	[item_open] = h.store.list_conflicts(realm, status=C.OPEN)
+	h.engine.resolve_conflict(item_open.id, C.ACTION_DISMISS, by="jane@agency")
+	result = h.engine.tie_out(realm, NOV30)
+	row = _diff(result, inv)
+	assert row.cause == C.CAUSE_ACCEPTED and "jane@agency" in row.explanation and result.unexplained_count == 0
+	assert h.store.list_conflicts(realm, status=C.OPEN) == []
+	# the amounts change: unexplained again, a new item
+	h.bk(realm).receive_payment(h.qbo_id(realm, C.CUSTOMER, cust), "50.00", [h.qbo_id(realm, C.INVOICE, inv)])
+	assert h.engine.tie_out(realm, NOV30).unexplained_count == 1
+	assert [c.kind for c in h.store.list_conflicts(realm, status=C.OPEN)] == [C.UNEXPLAINED_DIFFERENCE]
