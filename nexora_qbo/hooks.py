@@ -55,6 +55,7 @@ scheduler_events = {
 	"daily_long": [
 		"nexora_qbo.erpnext.jobs.daily_sweep",
 		"nexora_qbo.erpnext.jobs.purge_logs",
+		"nexora_qbo.erpnext.jobs.nightly_tie_out",  # AR tie-out per realm, kept per day (QBO Tie Out)
 	],
 }
 

@@ -1,5 +1,5 @@
 """bench commands: `bench --site S nexora-qbo-sync REALM`, `nexora-qbo-import REALM`,
-`nexora-qbo-status [REALM]`.
+`nexora-qbo-status [REALM]`, `nexora-qbo-tie-out REALM [--date YYYY-MM-DD]`.
 
 REALM is the QBO Realm document (the company name) or the QBO realmId. By default the work runs in the
 foreground (useful for a first sync and for support); `--enqueue` hands it to the workers instead. A bench
@@ -185,4 +185,27 @@ def nexora_qbo_masters_elsewhere(context, realm, as_json=False):
 		frappe.destroy()
 
 
-commands = [nexora_qbo_sync, nexora_qbo_import, nexora_qbo_status, nexora_qbo_masters_elsewhere]
+@click.command("nexora-qbo-tie-out")
+@click.argument("realm")
+@click.option("--date", "as_of", help="Day of the tie-out (YYYY-MM-DD); default today.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def nexora_qbo_tie_out(context, realm, as_of=None, as_json=False):
+	"""AR tie-out: ERPNext outstanding vs QuickBooks open balances, per document and customer; kept for the day."""
+	frappe = _connect(context)
+	try:
+		name, realm_id = _resolve(frappe, realm)
+		from nexora_qbo.erpnext import jobs
+		from nexora_qbo.sync.tieout import format_tie_out
+
+		summary = jobs.tie_out_realm(realm_id, as_of)
+		frappe.db.commit()
+		if as_json or "skipped" in summary:
+			click.echo(json.dumps(summary, indent=1, default=str))
+		else:
+			click.echo(format_tie_out(summary))
+	finally:
+		frappe.destroy()
+
+
+commands = [nexora_qbo_sync, nexora_qbo_import, nexora_qbo_status, nexora_qbo_masters_elsewhere, nexora_qbo_tie_out]

@@ -21,6 +21,7 @@ SYNC_LOG = "QBO Sync Log"
 SYNC_EVENT = "QBO Sync Event"
 CONFLICT = "QBO Conflict"
 SETTINGS = "QBO Settings"
+TIE_OUT = "QBO Tie Out"  # one AR tie-out per realm and day
 
 # Engine local type -> the ERPNext DocType that holds it (credit memos are Sales Invoices with is_return=1,
 # payments are Payment Entries of type Receive).
@@ -139,3 +140,9 @@ REALM_ERPNEXT_DEFAULTS = (
 # apart in booking order (mappers/sales_invoice.qbo_posting_time): before any local document of that day.
 QBO_POSTING_WINDOW_SECONDS = 3600
 QBO_POSTING_WINDOW_END = "01:00:00"
+
+# AR tie-out -----------------------------------------------------------------------------------------------
+TIE_OUT_JOB = "nexora_qbo.erpnext.jobs.tie_out_realm"
+# QBO web app links to a document, per realm environment (custom endpoints: no link)
+QBO_APP_URL = {"production": "https://app.qbo.intuit.com/app", "sandbox": "https://app.sandbox.qbo.intuit.com/app"}
+QBO_APP_PAGE = {"Invoice": "invoice", "CreditMemo": "creditmemo", "Payment": "recvpayment", "Customer": "customerdetail"}

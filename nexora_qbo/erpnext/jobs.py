@@ -526,3 +526,54 @@ def _notify_managers(realm: str) -> None:
 			"changes wait in the outbox and nothing is lost.",
 		},
 	)
+
+
+# --------------------------------------------------------------------------------------------------------
+# AR tie-out (nightly; also the bench command nexora-qbo-tie-out)
+# --------------------------------------------------------------------------------------------------------
+
+
+def nightly_tie_out():
+	"""daily_long: one tie-out job per enabled, connected realm (deduplicated per realm and day), so each
+	realm's result is kept for the day and the month's trend builds up."""
+	from frappe.utils import today
+
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realms_with_id
+
+	day = today()
+	for realm in realms_with_id():
+		if not realm.enabled or realm.connection_status != K.CONNECTED:
+			continue
+		frappe.enqueue(
+			K.TIE_OUT_JOB,
+			queue=K.QUEUE,
+			job_id=f"{K.JOB_PREFIX}-tie-out::{realm.realm_id}::{day}",
+			deduplicate=True,
+			realm_id=realm.realm_id,
+			as_of=day,
+		)
+
+
+def tie_out_realm(realm_id: str, as_of=None, **_) -> dict:
+	"""Run and keep the realm's tie-out of `as_of` (default today) under the realm lock (the engine takes
+	it); an unexplained difference opens its review item. Returns the summary (the bench command prints it).
+	Busy realm: skipped, the next night (or a re-run of the command) catches up."""
+	from frappe.utils import getdate
+
+	from nexora_qbo.erpnext.events import inbound
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import realm_doc_name
+	from nexora_qbo.sync.errors import LockBusy
+
+	realm = realm_doc_name(realm_id)
+	if not realm:
+		return {"skipped": "no such realm"}
+	engine = build_engine()
+	try:
+		with inbound():
+			result = engine.tie_out(realm_id, getdate(as_of) if as_of else None)
+	except LockBusy:
+		return {"skipped": "realm busy"}
+	except Exception as exc:
+		_record_failure(realm, realm_id, "tie-out", exc)
+		raise
+	return result.summary()

@@ -147,6 +147,67 @@ class FrappeLedger:
 			return invoice_mapper.cancel(ctx, local_type, local_id, reason)
 		return payment_mapper.cancel(ctx, local_id, reason)
 
+	# ------------------------------------------------------------------------------------------ AR tie-out
+	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
+		"""The company's open receivables as ERPNext carries them (Ledger port; two queries, never per document):
+		submitted Sales Invoices with an outstanding_amount (returns not booked against their invoice come out
+		negative, as ERPNext stores them; a return against an invoice has 0 and is left out), and Payment Entries
+		(Receive, Customer) with an unallocated_amount, negative. Home currency: the document's own rate
+		(conversion_rate / source_exchange_rate)."""
+		import frappe
+
+		from nexora_qbo.sync import records as R
+
+		filters: dict = {"company": company, "docstatus": 1, "outstanding_amount": ("!=", 0)}
+		if as_of is not None:
+			filters["posting_date"] = ("<=", as_of)
+		out = []
+		for si in frappe.get_all(
+			"Sales Invoice",
+			filters=filters,
+			fields=["name", "customer", "currency", "posting_date", "outstanding_amount", "conversion_rate", "is_return"],
+			order_by="posting_date asc, name asc",
+		):
+			amount = R.money(si.outstanding_amount)
+			rate = _rate(si.conversion_rate)
+			out.append(_open_row(C.CREDIT_MEMO if si.is_return else C.INVOICE, si.name, si.customer, si.currency,
+				si.posting_date, amount, rate))
+		pe_filters: dict = {"company": company, "docstatus": 1, "payment_type": "Receive", "party_type": "Customer",
+			"unallocated_amount": (">", 0)}
+		if as_of is not None:
+			pe_filters["posting_date"] = ("<=", as_of)
+		for pe in frappe.get_all(
+			"Payment Entry",
+			filters=pe_filters,
+			fields=["name", "party", "paid_from_account_currency", "posting_date", "unallocated_amount",
+				"source_exchange_rate"],
+			order_by="posting_date asc, name asc",
+		):
+			out.append(_open_row(C.PAYMENT, pe.name, pe.party, pe.paid_from_account_currency, pe.posting_date,
+				-R.money(pe.unallocated_amount), _rate(pe.source_exchange_rate)))
+		return out
+
+
+def _rate(value):
+	from decimal import Decimal
+
+	return Decimal(str(value or 1))
+
+
+def _open_row(local_type, name, customer, currency, posting_date, amount, rate) -> dict:
+	from nexora_qbo.sync import records as R
+
+	return {
+		"local_type": local_type,
+		"local_id": name,
+		"customer": customer,
+		"currency": currency,
+		"txn_date": str(posting_date) if posting_date else None,
+		"outstanding": amount,
+		"outstanding_home": R.money(amount * rate),
+		"exchange_rate": rate,
+	}
+
 
 def _no_ref(*_args):
 	raise LedgerError("reference lookups are not available while reading a snapshot")

@@ -560,5 +560,33 @@ class FrappeStore:
 		rows = frappe.get_all(K.CONFLICT, filters=filters, fields=_CONFLICT_FIELDS, order_by="name asc")
 		return [row_to_conflict(row, realm_id) for row in rows]
 
+	# ------------------------------------------------------------------------------------- AR tie-outs
+	def save_tie_out(self, realm_id: str, as_of, summary: dict) -> None:
+		"""One QBO Tie Out row per realm and day (key realmId:as_of): a re-run of the day replaces it."""
+		from nexora_qbo.nexora_qbo.doctype.qbo_tie_out.qbo_tie_out import summary_to_fields
+
+		realm = self._require_realm(realm_id)
+		key = f"{realm_id}:{as_of.isoformat()}"
+		values = summary_to_fields(summary, realm)
+		if frappe.db.exists(K.TIE_OUT, key):
+			frappe.db.set_value(K.TIE_OUT, key, values, update_modified=True)
+			return
+		doc = frappe.get_doc({"doctype": K.TIE_OUT, "tie_out_key": key, **values})
+		doc.insert(ignore_permissions=True, ignore_links=True)
+
+	def list_tie_outs(self, realm_id: str, since=None, until=None) -> list[dict]:
+		from nexora_qbo.sync import records as R
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		filters: list = [["realm", "=", realm]]
+		if since is not None:
+			filters.append(["as_of", ">=", since])
+		if until is not None:
+			filters.append(["as_of", "<=", until])
+		rows = frappe.get_all(K.TIE_OUT, filters=filters, fields=["summary"], order_by="as_of asc")
+		return [R.loads(r.summary) for r in rows]
+
 
 __all__ = ["FrappeStore"]

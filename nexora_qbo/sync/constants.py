@@ -49,6 +49,7 @@ CONFLICT_KINDS = (
 	"totals_differ",  # QBO's total for a pushed document differs from the local total (rounding, tax)
 	"books_differ",  # after a review action the two books still differ for the document (post-action check)
 	"qbo_born_cancel",  # an ERPNext cancel of a document that originated in QBO: void it there too? (a person says)
+	"unexplained_difference",  # the AR tie-out found a balance difference the app knows no cause for
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
 	"retry",
@@ -96,3 +97,35 @@ OUTBOUND, INBOUND = "outbound", "inbound"
 
 # dependency ranks (lower first)
 RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30}
+
+# AR tie-out (sync/tieout.py) ---------------------------------------------------------------------------
+UNEXPLAINED_DIFFERENCE = "unexplained_difference"
+# the cause of a balance difference, in priority order (the first that applies names it)
+CAUSE_REVIEW_ITEM = "review_item"  # an open review item on the document
+CAUSE_WAITING = "waiting"  # an outbox entry of the document is still waiting (pending/in flight/failed/parked)
+CAUSE_BEFORE_GO_LIVE = "before_go_live"  # dated before the realm's sync start date: never synced
+CAUSE_NOT_MAPPED = "not_mapped"  # never reached QBO / never imported
+CAUSE_REVALUATION = "revaluation"  # same balance in the document currency, home amounts differ
+CAUSE_RELATED_REVIEW_ITEM = "related_review_item"  # an open review item on another document of the customer
+CAUSE_RELATED_WAITING = "related_waiting"  # another document of the customer is still waiting to be sent
+CAUSE_DOCUMENTS = "documents"  # a customer difference that its documents' differences add up to
+CAUSE_ACCEPTED = "accepted"  # a person pressed "Accept the difference" on this very difference (same amounts)
+CAUSE_UNEXPLAINED = "unexplained"
+TIE_OUT_CAUSES = (
+	CAUSE_REVIEW_ITEM,
+	CAUSE_WAITING,
+	CAUSE_BEFORE_GO_LIVE,
+	CAUSE_NOT_MAPPED,
+	CAUSE_REVALUATION,
+	CAUSE_RELATED_REVIEW_ITEM,
+	CAUSE_RELATED_WAITING,
+	CAUSE_DOCUMENTS,
+	CAUSE_ACCEPTED,
+	CAUSE_UNEXPLAINED,
+)
+WAITING_STATES = (PENDING, IN_FLIGHT, FAILED, PARKED)
+# QBO query filters of the tie-out. Invoice and CreditMemo Balance are filterable; Payment.UnappliedAmt is
+# not in the filterable list integrators report (Id, TxnDate, TotalAmt, CustomerRef, ...), so payments are
+# read page by page and filtered here.
+TIE_OUT_OPEN_WHERE = {"Invoice": "Balance > '0'", "CreditMemo": "Balance > '0'"}
+TIE_OUT_ID_CHUNK = 100  # `Id IN (...)` chunk for documents open on the ERPNext side only

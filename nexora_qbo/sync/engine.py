@@ -16,7 +16,7 @@ a realm only ever reads that realm's mappings, and the company comes from that r
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from nexora_qbo.sync import audit
@@ -223,6 +223,8 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin):
 			raise SyncError(f"conflict {conflict_id} is already {c.status}")
 		if action not in (c.actions or []) and action != C.ACTION_DISMISS:
 			raise SyncError(f"{action!r} is not available for this item (available: {', '.join(c.actions)})")
+		if c.kind == C.UNEXPLAINED_DIFFERENCE and action == C.ACTION_RETRY:
+			return self._retry_tie_out_item(c, by)
 		ctx = self.context(c.realm_id)
 		spec = ENTITIES.get(c.local_type) if c.local_type else None
 		parked = [e for e in self.store.list_outbox(c.realm_id, states=(C.PARKED,)) if e.conflict_id == c.id]
@@ -355,6 +357,37 @@ class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin):
 		from nexora_qbo.sync.report import month_report
 
 		return month_report(self.store, realm_id, year, month)
+
+	# ------------------------------------------------------------------------------------------ AR tie-out
+	def tie_out(self, realm_id: str, as_of: date | None = None, *, persist: bool = True):
+		"""The AR tie-out of the realm (sync/tieout.py): every open document and customer compared, each
+		difference with its cause; unexplained ones become review items (refreshed, resolved when gone).
+		`persist` keeps the summary as the realm's tie-out of `as_of` (default: today, UTC), replacing an
+		earlier run of that day. Runs under the realm lock, so it never sees a push half done."""
+		from nexora_qbo.sync.tieout import TieOutRun
+
+		as_of = as_of or self.clock.now().date()
+		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+			run = TieOutRun(self, realm_id, as_of)
+			result = run.compare()
+			run.reconcile_items(result)
+			if persist:
+				self.store.save_tie_out(realm_id, as_of, result.summary())
+		return result
+
+	def _retry_tie_out_item(self, c, by: str) -> None:
+		"""Retry on an unexplained difference: catch up with QBO (pull), compare that document again and
+		resolve the item when the difference is gone; otherwise it stays open with the amounts refreshed."""
+		from nexora_qbo.sync.tieout import TieOutRun, _item_key
+
+		self.pull(c.realm_id)
+		with self.lock.hold(c.realm_id, timeout=self.lock_timeout):
+			run = TieOutRun(self, c.realm_id, self.clock.now().date())
+			run.reconcile_items(run.compare(), only=_item_key(c))
+			fresh = self.store.get_conflict(c.id)
+			if fresh is not None and fresh.status == C.RESOLVED:
+				fresh.resolved_by, fresh.resolution = by, C.ACTION_RETRY
+				self.store.save_conflict(fresh)
 
 
 __all__ = ["RealmContext", "SyncEngine"]

@@ -352,6 +352,16 @@ class Store(Protocol):
 		"""Conflicts of a realm, oldest first, optionally filtered."""
 		...
 
+	# AR tie-outs (sync/tieout.py) ---------------------------------------------------------------------
+	def save_tie_out(self, realm_id: str, as_of: date, summary: dict) -> None:
+		"""Keep one tie-out per realm and day: insert, or replace the one already kept for (realm_id, as_of).
+		`summary` is TieOut.summary(): totals, counts and the list of differences (Decimals round-trip)."""
+		...
+
+	def list_tie_outs(self, realm_id: str, since: date | None = None, until: date | None = None) -> list[dict]:
+		"""The kept summaries of a realm with since <= as_of <= until (either bound optional), oldest first."""
+		...
+
 
 @runtime_checkable
 class Ledger(Protocol):
@@ -397,6 +407,16 @@ class Ledger(Protocol):
 	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
 		"""Cancel (transactions) or disable (masters) the local document because QBO voided/deleted it.
 		Outstanding amounts of linked documents must follow."""
+		...
+
+	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
+		"""Every submitted transaction of the company that is open now, dated on/before `as_of` (all when None):
+		invoices with an outstanding amount (positive), credit notes not booked against an invoice with
+		credit left (negative), payments with an unallocated amount (negative). One dict per document:
+		{local_type, local_id, customer, currency, txn_date (ISO), outstanding (Decimal, document currency),
+		outstanding_home (Decimal, home currency as ERPNext carries it now, revaluations included),
+		exchange_rate (Decimal)}. Read for the AR tie-out: one query per document type, never per document.
+		Transactions only: it must not depend on how master rows (customers) are keyed."""
 		...
 
 

@@ -69,11 +69,46 @@ def month_report(store: Store, realm_id: str, year: int, month: int) -> dict:
 			}
 			for e in failing
 		],
+		"tie_out": _month_tie_out(store, realm_id, start, end),
+		"tie_out_trend": _tie_out_trend(store, realm_id, start, end),
 		"exchanges": len(audit),
 		"exchange_errors": [
 			{"outcome": o, "code": code, "count": n} for (o, code), n in sorted(errors.items(), key=lambda x: str(x))
 		],
 	}
+
+
+def _month_days(start: datetime, end: datetime) -> tuple:
+	from datetime import timedelta
+
+	return start.date(), (end - timedelta(days=1)).date()
+
+
+def _tie_outs(store: Store, realm_id: str, start: datetime, end: datetime) -> list[dict]:
+	first, last = _month_days(start, end)
+	return store.list_tie_outs(realm_id, first, last)
+
+
+def _month_tie_out(store: Store, realm_id: str, start: datetime, end: datetime) -> dict | None:
+	"""The month-end tie-out: the latest one kept in the month (None when none ran)."""
+	runs = _tie_outs(store, realm_id, start, end)
+	return runs[-1] if runs else None
+
+
+def _tie_out_trend(store: Store, realm_id: str, start: datetime, end: datetime) -> list[dict]:
+	"""One point per day a tie-out ran: home-currency totals, difference, and counts."""
+	out = []
+	for s in _tie_outs(store, realm_id, start, end):
+		home = s["totals"]["home"]
+		out.append({
+			"as_of": s["as_of"],
+			"erpnext": home["erpnext"],
+			"qbo": home["qbo"],
+			"difference": home["difference"],
+			"differences": s["counts"]["differences"],
+			"unexplained": s["counts"]["unexplained"],
+		})
+	return out
 
 
 def format_report(data: dict) -> str:
@@ -95,6 +130,16 @@ def format_report(data: dict) -> str:
 	lines.append(f"Failures still queued: {len(data['failures'])}")
 	for f in data["failures"]:
 		lines.append(f"  - {f['document']} {f['action']} ({f['state']}, {f['attempts']} attempts): {f['error']}")
+	tie = data.get("tie_out")
+	if tie:
+		home = tie["totals"]["home"]
+		lines.append(f"Month-end AR tie-out ({tie['as_of']}): ERPNext AR {home['erpnext']}, QuickBooks A/R "
+			f"{home['qbo']}, difference {home['difference']}; differences {tie['counts']['differences']}, "
+			f"unexplained: {tie['counts']['unexplained']}")
+		for p in data.get("tie_out_trend") or []:
+			lines.append(f"  {p['as_of']}: difference {p['difference']}, unexplained {p['unexplained']}")
+	else:
+		lines.append("Month-end AR tie-out: none ran this month")
 	lines.append(f"HTTP exchanges with QuickBooks: {data['exchanges']}")
 	for e in data["exchange_errors"]:
 		lines.append(f"  {e['outcome']} {e['code'] or ''}: {e['count']}")

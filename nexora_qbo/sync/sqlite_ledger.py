@@ -472,3 +472,67 @@ class SqliteLedger:
 
 	def list_all(self, company: str, local_type: str) -> list[str]:
 		return [lid for lid, _, _ in self._all(company, local_type)]
+
+	# --------------------------------------------------------------------------------- AR tie-out (read)
+	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
+		"""The Ledger port's open documents, read in one query (transactions only: the rows of masters are
+		not consulted, however they are keyed). Outstanding amounts follow ERPNext: an invoice is reduced by
+		the payments allocated to it and the credit notes against it; a credit note booked against an
+		invoice is never open by itself; a payment's unallocated amount is open credit (negative)."""
+		rows = self.db.query(
+			"SELECT local_type, local_id, data FROM ledger_doc WHERE company=? AND state='submitted' "
+			"AND local_type IN (?,?,?) ORDER BY seq",
+			(company, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT),
+		)
+		docs = [(r["local_type"], r["local_id"], R.loads(r["data"])) for r in rows]
+		applied: dict[tuple[str, str], Decimal] = {}
+		for local_type, _local_id, data in docs:
+			if local_type == C.PAYMENT:
+				for app in data.get("applications") or []:
+					key = (app.get("doc_type", C.INVOICE), app["doc_key"])
+					applied[key] = applied.get(key, Decimal(0)) + R.money(app["amount"])
+			elif local_type == C.CREDIT_MEMO and data.get("against_invoice"):
+				key = (C.INVOICE, data["against_invoice"])
+				applied[key] = applied.get(key, Decimal(0)) + R.money(data.get("total"))
+		out = []
+		for local_type, local_id, data in docs:
+			if as_of is not None and (data.get("txn_date") or "") > as_of.isoformat():
+				continue
+			if local_type == C.PAYMENT:
+				amount = -R.money(data.get("unapplied") or 0)
+			elif local_type == C.CREDIT_MEMO and data.get("against_invoice"):
+				continue
+			else:
+				amount = R.money(R.money(data.get("total")) - applied.get((local_type, local_id), Decimal(0)))
+				if local_type == C.CREDIT_MEMO:
+					amount = -amount
+			if amount == 0:
+				continue
+			rate = Decimal(str(data.get("exchange_rate") or 1))
+			home_rate = Decimal(str(data.get("revaluation_rate") or rate))
+			out.append({
+				"local_type": local_type,
+				"local_id": local_id,
+				"customer": data.get("customer"),
+				"currency": data.get("currency") or "USD",
+				"txn_date": data.get("txn_date"),
+				"outstanding": amount,
+				"outstanding_home": R.money(amount * home_rate),
+				"exchange_rate": rate,
+			})
+		return out
+
+	def revalue(self, company: str, local_type: str, local_id: str, rate: Any) -> None:
+		"""ERPNext's Exchange Rate Revaluation of one open foreign-currency document: its home-currency
+		outstanding follows the new rate (a journal entry in ERPNext), the document-currency amount and the
+		document itself stay as they are, and nothing is sent to QBO (QBO keeps the original rate)."""
+		with self.db.transaction() as conn:
+			row = self._row(company, local_type, local_id)
+			if row is None or row["state"] != "submitted":
+				raise LedgerError(f"{local_type} {local_id} is not submitted")
+			data = R.loads(row["data"])
+			data["revaluation_rate"] = Decimal(str(rate))
+			conn.execute(
+				"UPDATE ledger_doc SET data=? WHERE company=? AND local_type=? AND local_id=?",
+				(R.dumps(data), company, local_type, local_id),
+			)

@@ -52,6 +52,14 @@ CREATE INDEX IF NOT EXISTS sync_conflict_realm ON sync_conflict (realm_id, statu
 """
 
 
+# one AR tie-out per realm and day (Store.save_tie_out: re-running a day replaces it)
+TIE_OUT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_tie_out (
+	realm_id TEXT NOT NULL, as_of TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (realm_id, as_of)
+);
+"""
+
+
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_audit (
 	id INTEGER PRIMARY KEY AUTOINCREMENT, realm_id TEXT NOT NULL, timestamp TEXT, data TEXT NOT NULL
@@ -161,6 +169,7 @@ class SqliteStore:
 		self.db = path_or_db if isinstance(path_or_db, SqliteDB) else SqliteDB(path_or_db)
 		self.db.conn.executescript(SCHEMA)
 		self._add_mapping_origin()
+		self.db.conn.executescript(TIE_OUT_SCHEMA)
 		# Audit rows live in their own database file with their own connection in autocommit mode: SQLite has
 		# one writer per file, so an autonomous write to the main file would wait for our own open
 		# transaction. A separate file makes every audit row durable at once, whatever happens around it.
@@ -499,6 +508,25 @@ class SqliteStore:
 				sql += f" AND {col}=?"
 				params.append(val)
 		return [self._conflict(r) for r in self.db.query(sql + " ORDER BY id", params)]
+
+	# AR tie-outs ------------------------------------------------------------------------------------------
+	def save_tie_out(self, realm_id: str, as_of: date, summary: dict) -> None:
+		self.db.execute(
+			"INSERT INTO sync_tie_out (realm_id, as_of, data) VALUES (?,?,?) "
+			"ON CONFLICT(realm_id, as_of) DO UPDATE SET data=excluded.data",
+			(realm_id, as_of.isoformat(), R.dumps(summary)),
+		)
+
+	def list_tie_outs(self, realm_id: str, since: date | None = None, until: date | None = None) -> list[dict]:
+		sql = "SELECT data FROM sync_tie_out WHERE realm_id=?"
+		params: list[Any] = [realm_id]
+		if since is not None:
+			sql += " AND as_of >= ?"
+			params.append(since.isoformat())
+		if until is not None:
+			sql += " AND as_of <= ?"
+			params.append(until.isoformat())
+		return [R.loads(r["data"]) for r in self.db.query(sql + " ORDER BY as_of", params)]
 
 
 @contextmanager

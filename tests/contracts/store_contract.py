@@ -217,3 +217,37 @@ class StoreContract:
 		assert store.list_conflicts(self.REALM_1, status="open") == []
 		assert store.list_conflicts(self.REALM_1, local_type="invoice", local_id="I1")[0].id == c.id
 		assert store.list_conflicts(self.REALM_2) == []
+
+	# AR tie-outs ----------------------------------------------------------------------------------------
+	def _tie_out_summary(self, realm, as_of, difference="0.00", unexplained=0):
+		return {
+			"realm_id": realm, "company": self.COMPANY_1, "as_of": as_of.isoformat(), "run_at": T0.isoformat(),
+			"totals": {"home_currency": "USD", "home": {"erpnext": Decimal("425.00"), "qbo": Decimal("425.00") -
+				Decimal(difference), "difference": Decimal(difference)}, "by_currency": {}},
+			"counts": {"documents": 5, "customers": 2, "differences": 1 if unexplained else 0,
+				"document_differences": unexplained, "customer_differences": 0, "unexplained": unexplained,
+				"requests": 4},
+			"differences": [{"level": "document", "local_type": "invoice", "local_id": "SINV-1", "qbo_entity":
+				"Invoice", "qbo_id": "7", "erpnext": Decimal("500.00"), "qbo": Decimal("380.00"),
+				"difference": Decimal("120.00"), "cause": "unexplained", "explanation": "differs"}] if unexplained else [],
+		}
+
+	def test_tie_outs_are_kept_one_per_realm_and_day(self):
+		store = self._store()
+		d1, d2, d3 = T0.date(), T0.date() + timedelta(days=1), T0.date() + timedelta(days=2)
+		store.save_tie_out(self.REALM_1, d1, self._tie_out_summary(self.REALM_1, d1, "120.00", unexplained=1))
+		store.save_tie_out(self.REALM_1, d2, self._tie_out_summary(self.REALM_1, d2))
+		store.save_tie_out(self.REALM_2, d2, self._tie_out_summary(self.REALM_2, d2))
+		kept = store.list_tie_outs(self.REALM_1)
+		assert [s["as_of"] for s in kept] == [d1.isoformat(), d2.isoformat()]
+		assert kept[0]["totals"]["home"]["difference"] == Decimal("120.00")
+		assert kept[0]["counts"]["unexplained"] == 1
+		assert kept[0]["differences"][0]["qbo"] == Decimal("380.00")
+		# re-running a day replaces it
+		store.save_tie_out(self.REALM_1, d1, self._tie_out_summary(self.REALM_1, d1))
+		kept = store.list_tie_outs(self.REALM_1)
+		assert len(kept) == 2 and kept[0]["counts"]["unexplained"] == 0 and kept[0]["differences"] == []
+		assert [s["as_of"] for s in store.list_tie_outs(self.REALM_1, d2, d3)] == [d2.isoformat()]
+		assert [s["as_of"] for s in store.list_tie_outs(self.REALM_1, None, d1)] == [d1.isoformat()]
+		assert [s["realm_id"] for s in store.list_tie_outs(self.REALM_2)] == [self.REALM_2]
+		assert store.list_tie_outs(self.REALM_3) == []

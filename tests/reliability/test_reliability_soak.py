@@ -14,6 +14,8 @@ import json
 import os
 
 import pytest
+
+from nexora_qbo.sync import constants as C
 from reliability_kit import (
 	KNOWN_FINDINGS,
 	Workload,
@@ -26,6 +28,7 @@ from reliability_kit import (
 	check_overwrites,
 	check_realm_isolation,
 	check_reviews_explained,
+	check_tie_out,
 	fmt,
 	summary,
 )
@@ -135,3 +138,26 @@ def test_review_items_are_explained(soak):
 	_assert_none("unexplained", check_reviews_explained(w, wl.o, known_push_order_bug="F1" in KNOWN_FINDINGS))
 	check_duplicates(w, wl.o)
 	print(f"\nsymptoms of known engine findings (test_reliability_findings.py): {sorted(wl.o.known)}")
+
+
+def test_books_tie_with_no_unexplained_difference(soak):
+	"""Invariant 9 after the soak (conflict policy "QBO wins"): the AR tie-out of every realm finds each
+	difference explained (a bookkeeper edit in review, a payment that no longer fits it...), 0 unexplained,
+	and its QBO figures are QBO's own."""
+	w, _wl, s = soak
+	_assert_none("tie_out", check_tie_out(w))
+	print(f"\ntie-out differences per realm: {[len(w.engine.tie_out(r).differences) for r in w.realms]}")
+
+
+def test_books_tie_under_the_review_policy_too(tmp_path):
+	"""The same under conflict policy "hold for review": a shorter faulty run, drained, then the tie-out."""
+	w = World(tmp_path / "review", SEED + 2, conflict_policy=C.REVIEW)
+	try:
+		wl = Workload(w, SEED + 2)
+		wl.setup()
+		wl.run(min(STEPS, 600), faults=True)
+		w.drain()
+		assert any(c.kind == "field_conflict" for r in w.realms for c in w.store.list_conflicts(r))
+		_assert_none("tie_out", check_tie_out(w))
+	finally:
+		w.close()

@@ -64,8 +64,8 @@ class Harness:
 		return QBOClient(realm_id, base_url=self.sandbox.base_url, tokens=tokens, on_exchange=on_exchange,
 			retry=retry, timeout=(5, 10), clock=self.clock.now)
 
-	def new_realm(self, company: str = "Nexora Staffing Inc", **settings) -> str:
-		realm_id = self.sandbox.create_realm()
+	def new_realm(self, company: str = "Nexora Staffing Inc", *, multicurrency: bool = False, **settings) -> str:
+		realm_id = self.sandbox.create_realm(multicurrency=True) if multicurrency else self.sandbox.create_realm()
 		# tests drive the engine without a pacer; throttling is tested explicitly with fault injection
 		self.sandbox.set_options(realm_id, per_second=100000, per_minute=1000000, batch_per_minute=100000)
 		seed = self.sandbox.seed_info(realm_id)

@@ -18,11 +18,22 @@ frappe.query_reports["QBO Sync Reconciliation"] = {
 			default: last_months(1)[0],
 			reqd: 1,
 		},
+		{
+			fieldname: "view",
+			label: __("View"),
+			fieldtype: "Select",
+			options: ["Sync", "AR tie-out"].join("\n"),
+			default: "Sync",
+		},
 	],
 	formatter(value, row, column, data, default_formatter) {
 		value = default_formatter(value, row, column, data);
 		if (column.fieldname === "section" && data) {
-			if (data.section === __("Awaiting review") || data.section.startsWith(__("Still failing"))) {
+			if (
+				data.section === __("Awaiting review") ||
+				data.section.startsWith(__("Still failing")) ||
+				data.section === __("AR tie-out: unexplained")
+			) {
 				value = `<span class="text-danger">${value}</span>`;
 			}
 		}

@@ -35,7 +35,13 @@ def execute(filters=None):
 	from nexora_qbo.sync.report import month_report
 
 	data = month_report(ReportStore(filters.realm, realm_id), realm_id, year, month)
+	if filters.view == VIEW_TIE_OUT:
+		environment = frappe.db.get_value(K.REALM, filters.realm, "environment")
+		return columns(), tie_out_rows(data, environment), None, trend_chart(data), summary(data)
 	return columns(), rows(data), None, chart(data), summary(data)
+
+
+VIEW_TIE_OUT = "AR tie-out"  # the report's "View" filter: the month-end tie-out's differences and the trend
 
 
 def parse_month(value) -> tuple[int, int]:
@@ -64,6 +70,14 @@ def columns() -> list[dict]:
 			"width": 90,
 		},
 		{"label": _("Outbox"), "fieldname": "outbox", "fieldtype": "Link", "options": K.OUTBOX, "width": 90},
+		{"label": _("ERPNext"), "fieldname": "erpnext_amount", "fieldtype": "Float", "precision": 2, "width": 110},
+		{"label": _("QuickBooks"), "fieldname": "qbo_amount", "fieldtype": "Float", "precision": 2, "width": 110},
+		{"label": _("Difference"), "fieldname": "difference", "fieldtype": "Float", "precision": 2, "width": 110},
+		{"label": _("ERPNext Type"), "fieldname": "reference_doctype", "fieldtype": "Link", "options": "DocType",
+			"width": 110},
+		{"label": _("ERPNext Document"), "fieldname": "reference_name", "fieldtype": "Dynamic Link",
+			"options": "reference_doctype", "width": 170},
+		{"label": _("QuickBooks Document"), "fieldname": "qbo_link", "fieldtype": "HTML", "width": 150},
 	]
 
 
@@ -119,6 +133,66 @@ def rows(data: dict) -> list[dict]:
 	return out
 
 
+def qbo_app_url(environment: str | None, entity: str | None, qbo_id: str | None) -> str | None:
+	"""The QuickBooks web app page of a record (production or sandbox company); none for a custom server."""
+	base = K.QBO_APP_URL.get(environment or "")
+	page = K.QBO_APP_PAGE.get(entity or "")
+	if not base or not page or not qbo_id:
+		return None
+	key = "nameId" if entity == "Customer" else "txnId"
+	return f"{base}/{page}?{key}={qbo_id}"
+
+
+def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
+	"""One row per difference of the month-end tie-out, with its cause and links to both documents."""
+	from frappe.utils import escape_html
+
+	tie = data.get("tie_out")
+	if not tie:
+		return [{"section": _("AR tie-out"), "detail": _("No tie-out ran this month yet. It runs every night; "
+			"run it now with: bench --site <site> nexora-qbo-tie-out <realm>.")}]
+	out = []
+	for d in tie["differences"]:
+		url = qbo_app_url(environment, d.get("qbo_entity"), d.get("qbo_id"))
+		label = f"{d.get('qbo_entity') or ''} {d.get('doc_number') or d.get('qbo_id') or ''}".strip()
+		local_type = d.get("local_type")
+		out.append({
+			"section": _("AR tie-out: unexplained") if d.get("cause") == "unexplained" else _("AR tie-out: explained"),
+			"entity": d.get("qbo_entity"),
+			"action": d.get("cause"),
+			"count": 1,
+			"document": d.get("label"),
+			"detail": d.get("explanation"),
+			"conflict": d.get("conflict_id"),
+			"erpnext_amount": float(d.get("erpnext") or 0),
+			"qbo_amount": float(d.get("qbo") or 0),
+			"difference": float(d.get("difference") or 0),
+			"reference_doctype": K.LOCAL_DOCTYPE.get(local_type) if d.get("local_id") else None,
+			"reference_name": d.get("local_id"),
+			"qbo_link": (f'<a href="{escape_html(url)}" target="_blank" rel="noopener">{escape_html(label)}</a>'
+				if url else escape_html(label)),
+		})
+	return out
+
+
+def trend_chart(data: dict) -> dict | None:
+	"""ERPNext AR and QuickBooks A/R per day the tie-out ran in the month (home currency)."""
+	trend = data.get("tie_out_trend") or []
+	if not trend:
+		return None
+	return {
+		"data": {
+			"labels": [p["as_of"] for p in trend],
+			"datasets": [
+				{"name": _("ERPNext AR"), "values": [float(p["erpnext"]) for p in trend]},
+				{"name": _("QuickBooks A/R"), "values": [float(p["qbo"]) for p in trend]},
+				{"name": _("Difference"), "values": [float(p["difference"]) for p in trend]},
+			],
+		},
+		"type": "line",
+	}
+
+
 def chart(data: dict) -> dict | None:
 	entities = sorted({r["entity"] for r in data.get("synced", [])})
 	if not entities:
@@ -163,11 +237,36 @@ def summary(data: dict) -> list[dict]:
 			"datatype": "Int",
 			"indicator": "Red" if failing else "Green",
 		},
+		*tie_out_cards(data),
 		{
 			"value": data.get("exchanges", 0),
 			"label": _("HTTP exchanges"),
 			"datatype": "Int",
 			"indicator": "Grey",
+		},
+	]
+
+
+def tie_out_cards(data: dict) -> list[dict]:
+	"""The month-end tie-out's two cards: the AR difference (home currency) and how many are unexplained."""
+	tie = data.get("tie_out")
+	if not tie:
+		return [{"value": _("not run yet"), "label": _("AR difference"), "datatype": "Data", "indicator": "Grey"}]
+	home = tie["totals"]["home"]
+	unexplained = tie["counts"]["unexplained"]
+	return [
+		{
+			"value": float(home["difference"]),
+			"label": _("AR difference ({0})").format(tie["as_of"]),
+			"datatype": "Currency",
+			"currency": tie["totals"].get("home_currency"),
+			"indicator": "Green" if not tie["counts"]["differences"] else "Orange",
+		},
+		{
+			"value": unexplained,
+			"label": _("Unexplained"),
+			"datatype": "Int",
+			"indicator": "Red" if unexplained else "Green",
 		},
 	]
 
@@ -225,6 +324,12 @@ class ReportStore:
 
 		self._check(realm_id)
 		return OutboxRows().list_outbox(realm_id, states, local_type, local_id)
+
+	def list_tie_outs(self, realm_id: str, since=None, until=None):
+		from nexora_qbo.erpnext.store import FrappeStore
+
+		self._check(realm_id)
+		return FrappeStore().list_tie_outs(realm_id, since, until)
 
 	def _period(self, since, until) -> list:
 		from nexora_qbo.erpnext.token_store import to_db_datetime

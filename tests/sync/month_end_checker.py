@@ -1,0 +1,128 @@
+"""An independent month-end checker: do both books tie, per invoice and per customer, and does every
+remaining difference have an open review item?
+
+Computed WITHOUT nexora_qbo.sync.tieout (so a bug there cannot hide itself): QBO is read over HTTP by the
+sandbox's own Bookkeeper client (a separate OAuth app), the ledger through its own `get`/`list_all` (each
+document's outstanding as the ledger computes it), the links from the store's mappings. Used by the
+month-end scenario tests and the reliability checker.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from nexora_qbo.sync import constants as C
+
+ZERO = Decimal("0.00")
+
+
+def _d(value) -> Decimal:
+	return Decimal(str(value if value not in (None, "") else 0)).quantize(Decimal("0.01"))
+
+
+@dataclass
+class Difference:
+	level: str  # "document" | "customer"
+	what: str  # e.g. "invoice SINV-NSI-00001" / "Invoice 12" / "customer Acme"
+	erpnext: Decimal
+	qbo: Decimal
+	covered_by: list[str] = field(default_factory=list)  # ids of open review items naming it
+
+
+@dataclass
+class MonthEndCheck:
+	differences: list[Difference] = field(default_factory=list)
+	documents: int = 0
+	customers: int = 0
+
+	@property
+	def uncovered(self) -> list[Difference]:
+		return [d for d in self.differences if not d.covered_by]
+
+
+def _all(bk, entity: str) -> list[dict]:
+	out, start = [], 1
+	while True:
+		page = bk.query(f"select * from {entity} STARTPOSITION {start} MAXRESULTS 1000").get(entity, [])
+		out += page
+		if len(page) < 1000:
+			return out
+		start += 1000
+
+
+def check_month_end(bk, store, ledger, realm_id: str, company: str) -> MonthEndCheck:
+	"""Per document: each local invoice / credit note / payment vs its QBO record (and each QBO open record vs
+	its local one); per customer: QBO Customer.Balance vs the sum of the customer's local open amounts."""
+	check = MonthEndCheck()
+	qbo = {e: {str(o["Id"]): o for o in _all(bk, e)} for e in ("Invoice", "CreditMemo", "Payment")}
+	qbo_customers = {str(o["Id"]): o for o in bk.query("select * from Customer where Active IN (true, false) "
+		"MAXRESULTS 1000").get("Customer", [])}
+	maps = {(m.local_type, m.local_id): m for m in store.list_mappings(realm_id)}
+	by_qbo = {(m.qbo_entity, m.qbo_id): m for m in maps.values()}
+	conflicts = store.list_conflicts(realm_id, status=C.OPEN)
+
+	def covering(local_type, local_id, entity=None, qbo_id=None, customer=None) -> list[str]:
+		ids = []
+		for c in conflicts:
+			if (local_id and (c.local_type, c.local_id) == (local_type, local_id)) or (
+				qbo_id and (c.qbo_entity, str(c.qbo_id)) == (entity, str(qbo_id))):
+				ids.append(c.id)
+			elif customer and ((c.local_version or {}).get("customer") == customer or (
+				c.local_type == C.CUSTOMER and c.local_id == customer)):
+				ids.append(c.id)
+		return ids
+
+	def qbo_open(entity: str, obj: dict | None) -> Decimal:
+		if obj is None:
+			return ZERO
+		if entity == "Payment":
+			return -_d(obj.get("UnappliedAmt"))
+		return _d(obj.get("Balance")) * (-1 if entity == "CreditMemo" else 1)
+
+	local_by_customer: dict[str, Decimal] = defaultdict(lambda: ZERO)
+	seen_qbo: set[tuple[str, str]] = set()
+	for local_type, entity in ((C.INVOICE, "Invoice"), (C.CREDIT_MEMO, "CreditMemo"), (C.PAYMENT, "Payment")):
+		for local_id in ledger.list_all(company, local_type):
+			doc = ledger.get(company, local_type, local_id)
+			if doc is None or doc.get("state") != "submitted":
+				local = ZERO
+			elif local_type == C.PAYMENT:
+				local = -_d(doc.get("unapplied"))
+			elif local_type == C.CREDIT_MEMO:
+				local = -_d(doc.get("outstanding"))
+			else:
+				local = _d(doc.get("outstanding"))
+			if doc is not None:
+				local_by_customer[doc.get("customer")] += local
+			m = maps.get((local_type, local_id))
+			obj = qbo[entity].get(m.qbo_id) if m else None
+			if m:
+				seen_qbo.add((entity, m.qbo_id))
+			remote = qbo_open(entity, obj)
+			check.documents += 1
+			if local != remote:
+				check.differences.append(Difference("document", f"{local_type} {local_id}", local, remote,
+					covering(local_type, local_id, entity, m.qbo_id if m else None, doc.get("customer") if doc else None)))
+	for entity, objs in qbo.items():
+		for qid, obj in objs.items():
+			if (entity, qid) in seen_qbo:
+				continue
+			remote = qbo_open(entity, obj)
+			if remote != 0:
+				m = by_qbo.get(("Customer", str((obj.get("CustomerRef") or {}).get("value"))))
+				check.documents += 1
+				check.differences.append(Difference("document", f"{entity} {qid}", ZERO, remote,
+					covering(None, None, entity, qid, m.local_id if m else None)))
+	for qid, obj in qbo_customers.items():
+		m = by_qbo.get(("Customer", qid))
+		local = _d(local_by_customer.get(m.local_id, ZERO)) if m else ZERO
+		remote = _d(obj.get("Balance"))
+		if local == 0 and remote == 0:
+			continue
+		check.customers += 1
+		if local != remote:
+			name = m.local_id if m else obj.get("DisplayName")
+			check.differences.append(Difference("customer", f"customer {name}", local, remote,
+				covering(C.CUSTOMER, m.local_id if m else None, "Customer", qid, m.local_id if m else None)))
+	return check
