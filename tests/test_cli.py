@@ -27,5 +27,7 @@ def test_banner_lists_the_token_shortcut_and_the_guide(capsys):
 	out = capsys.readouterr().out
 	realm = out.split("  realm ", 1)[1].split(":", 1)[0]
 	client_id = out.split("client_id=", 1)[1].split()[0]
-	assert "/_sandbox/tokens" in out and f'"realm_id": "{realm}"' in out and f'"client_id": "{client_id}"' in out
+	assert (
+		"/_sandbox/tokens" in out and f'"realm_id": "{realm}"' in out and f'"client_id": "{client_id}"' in out
+	)
 	assert "/.well-known/openid_configuration" in out

@@ -146,8 +146,16 @@ def _call_name(node: ast.Call) -> str:
 def _enqueue_targets(tree: ast.AST) -> list[tuple[int, str]]:
 	out = []
 	for node in ast.walk(tree):
-		if isinstance(node, ast.Call) and _call_name(node) in ("frappe.enqueue", "enqueue", "frappe.enqueue_doc"):
-			arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "method"), None)
+		if isinstance(node, ast.Call) and _call_name(node) in (
+			"frappe.enqueue",
+			"enqueue",
+			"frappe.enqueue_doc",
+		):
+			arg = (
+				node.args[0]
+				if node.args
+				else next((k.value for k in node.keywords if k.arg == "method"), None)
+			)
 			out.append((node.lineno, arg))
 	return out
 
@@ -158,7 +166,9 @@ def _constant_value(arg, module_tree: ast.Module):
 		return arg.value
 	if isinstance(arg, ast.Name):
 		for node in module_tree.body:
-			if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in node.targets):
+			if isinstance(node, ast.Assign) and any(
+				isinstance(t, ast.Name) and t.id == arg.id for t in node.targets
+			):
 				if isinstance(node.value, ast.Constant):
 					return node.value.value
 	if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name):
@@ -170,7 +180,9 @@ def _constant_value(arg, module_tree: ast.Module):
 def dotted_paths_in_hooks() -> list[str]:
 	hooks = runpy.run_path(str(PACKAGE / "hooks.py"))  # a plain config module: it must not import frappe
 	# `_NAME` variables are prefixes the hooks are built from (`_EVENTS`), not hooks: their uses are checked.
-	return sorted({s for k, v in hooks.items() if not k.startswith("_") for s in _strings(v) if DOTTED.match(s)})
+	return sorted(
+		{s for k, v in hooks.items() if not k.startswith("_") for s in _strings(v) if DOTTED.match(s)}
+	)
 
 
 JS_PREFIX = re.compile(r"\bconst\s+([A-Z_][A-Z0-9_]*)\s*=\s*[\"'`]([^\"'`]+)[\"'`]")
@@ -235,7 +247,9 @@ def bad_links(files=None) -> list[str]:
 				if kind in ("Table", "Table MultiSelect") and target not in ours:
 					bad.append(f"{where}: {f.get('fieldname')} is a table of unknown DocType {target!r}")
 				if kind == "Dynamic Link" and target not in fieldnames:
-					bad.append(f"{where}: {f.get('fieldname')} reads its DocType from missing field {target!r}")
+					bad.append(
+						f"{where}: {f.get('fieldname')} reads its DocType from missing field {target!r}"
+					)
 		if data.get("doctype") == "Report" and data.get("ref_doctype") not in known:
 			bad.append(f"{where}: ref_doctype {data.get('ref_doctype')!r}")
 		if data.get("doctype") == "Workspace":
@@ -273,7 +287,9 @@ def _is_check(node: ast.AST, functions: dict, depth: int = 0) -> bool:
 		name = _call_name(sub)
 		if name in PERMISSION_CALLS or name.rsplit(".", 1)[-1] in PERMISSION_CALLS:
 			return True
-		if name == "frappe.throw" and any("PermissionError" in ast.unparse(a) for a in sub.args[1:] + [k.value for k in sub.keywords]):
+		if name == "frappe.throw" and any(
+			"PermissionError" in ast.unparse(a) for a in sub.args[1:] + [k.value for k in sub.keywords]
+		):
 			return True
 		callee = name.rsplit(".", 1)[-1]
 		if depth < 3 and callee in functions:
@@ -306,7 +322,8 @@ def whitelisted(files=None) -> list[tuple[str, ast.FunctionDef, bool]]:
 				name = _call_name(call) if call else ast.unparse(dec)
 				if name in ("frappe.whitelist", "whitelist"):
 					guest = bool(call) and any(
-						k.arg == "allow_guest" and isinstance(k.value, ast.Constant) and k.value.value for k in call.keywords
+						k.arg == "allow_guest" and isinstance(k.value, ast.Constant) and k.value.value
+						for k in call.keywords
 					)
 					out.append((f"{module}.{node.name}", node, guest))
 	return out
@@ -358,7 +375,9 @@ def test_every_whitelisted_function_checks_a_role_or_permission_before_it_acts()
 	guests = {dotted for dotted, _, guest in whitelisted() if guest}
 	assert guests == set(GUEST_ENDPOINTS), "a guest endpoint must say what it verifies instead of a role"
 	assert sorted(set(unchecked_whitelisted()) - set(KNOWN_UNCHECKED)) == []
-	assert sorted(set(KNOWN_UNCHECKED) - set(unchecked_whitelisted())) == [], "fixed: remove from KNOWN_UNCHECKED"
+	assert sorted(set(KNOWN_UNCHECKED) - set(unchecked_whitelisted())) == [], (
+		"fixed: remove from KNOWN_UNCHECKED"
+	)
 
 
 def test_the_guards_catch_what_they_claim(tmp_path):
@@ -370,7 +389,9 @@ def test_the_guards_catch_what_they_claim(tmp_path):
 	assert [p for p in _js_paths(js) if not resolves(p)] == [f"{APP}.erpnext.jobs.nope"]
 	bad_enqueue = tmp_path / "enq.py"
 	bad_enqueue.write_text(f'import frappe\nfrappe.enqueue("{APP}.erpnext.jobs.no_such_job", queue="long")\n')
-	assert unresolved_enqueues([bad_enqueue]) == [f"enq.py:2: frappe.enqueue('{APP}.erpnext.jobs.no_such_job')"]
+	assert unresolved_enqueues([bad_enqueue]) == [
+		f"enq.py:2: frappe.enqueue('{APP}.erpnext.jobs.no_such_job')"
+	]
 	doctype = tmp_path / "thing.json"
 	doctype.write_text(
 		json.dumps(

@@ -8,6 +8,7 @@ then each company's month in plain words and the month-end tie-out of both books
 clock (no real waiting). It prints a story a bookkeeper can read; the engine's counters stay out of it
 (`words.py` says them, `tie_out.py` ends the month).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,8 +92,14 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		tok = tokens.setdefault(realm_id, _SandboxTokens(sandbox, realm_id, client_id))
 		# a throttle wait moves the sandbox clock instead of sleeping: the demo runs in seconds
 		retry = RetryPolicy(max_attempts=4, sleep=lambda s: sandbox.advance_clock(s), jitter=0.0)
-		return QBOClient(realm_id, base_url=sandbox.base_url, tokens=tok, on_exchange=on_exchange, retry=retry,
-			clock=clock.now)
+		return QBOClient(
+			realm_id,
+			base_url=sandbox.base_url,
+			tokens=tok,
+			on_exchange=on_exchange,
+			retry=retry,
+			clock=clock.now,
+		)
 
 	store = SqliteStore(str(workdir / "nexora-sync.db"))
 	ledger = SqliteLedger(store, clock)
@@ -102,12 +109,17 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	for company in (US, TX):
 		realm = sandbox.create_realm(company_name=f"{company} (QBO)")
 		seed = sandbox.seed_info(realm)
-		engine.connect(RealmSettings(realm_id=realm, company=company,
-			default_income_account_id=seed["accounts"]["Services"],
-			default_expense_account_id=seed["accounts"]["Cost of Goods Sold"],
-			default_asset_account_id=seed["accounts"]["Inventory Asset"],
-			default_deposit_account_id=seed["accounts"]["Undeposited Funds"],
-			terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]}))
+		engine.connect(
+			RealmSettings(
+				realm_id=realm,
+				company=company,
+				default_income_account_id=seed["accounts"]["Services"],
+				default_expense_account_id=seed["accounts"]["Cost of Goods Sold"],
+				default_asset_account_id=seed["accounts"]["Inventory Asset"],
+				default_deposit_account_id=seed["accounts"]["Undeposited Funds"],
+				terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]},
+			)
+		)
 		realms[company] = realm
 		say(f"{company} is connected to its QuickBooks company ({realm}).")
 	us, tx = realms[US], realms[TX]
@@ -121,7 +133,9 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	bk = _Bk()
 
 	# ---- 2 Nov: first connection ------------------------------------------------------------------------
-	say("\n2 Nov — first connection. ERPNext already has two customers and three items; QuickBooks has its own.")
+	say(
+		"\n2 Nov — first connection. ERPNext already has two customers and three items; QuickBooks has its own."
+	)
 	acme = ledger.create_customer(US, "Acme Logistics", email="AP@acme-logistics.example")  # exists in QBO
 	gulf = ledger.create_customer(US, "Gulf Coast Welding", email="ap@gulfcoast.example", terms="Net 30")
 	hours = ledger.create_item(US, "Staffing Hours", rate="45.00")  # exists in QBO
@@ -145,12 +159,33 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		sandbox.state.clock.advance(timedelta(days=7 if week > 45 else 4).total_seconds())
 		date_s = f"2026-11-{day:02d}"
 		say(f"\n{day} Nov — week {week}: ops submits this week's invoices in ERPNext.")
-		invoices.append(ledger.submit_invoice(US, acme, [
-			{"item": hours, "qty": "120", "rate": "45.00", "description": f"Warehouse crew, week {week}"},
-			{"item": ot, "qty": "14.5", "rate": "67.50", "description": "Overtime"}], date_s, due_date=None,
-			terms="Net 30", tax_total="0"))
-		invoices.append(ledger.submit_invoice(US, gulf, [
-			{"item": weld, "qty": "80", "rate": "58.00", "description": f"Welders, week {week}"}], date_s))
+		invoices.append(
+			ledger.submit_invoice(
+				US,
+				acme,
+				[
+					{
+						"item": hours,
+						"qty": "120",
+						"rate": "45.00",
+						"description": f"Warehouse crew, week {week}",
+					},
+					{"item": ot, "qty": "14.5", "rate": "67.50", "description": "Overtime"},
+				],
+				date_s,
+				due_date=None,
+				terms="Net 30",
+				tax_total="0",
+			)
+		)
+		invoices.append(
+			ledger.submit_invoice(
+				US,
+				gulf,
+				[{"item": weld, "qty": "80", "rate": "58.00", "description": f"Welders, week {week}"}],
+				date_s,
+			)
+		)
 		ledger.submit_invoice(TX, houston, [{"item": dock, "qty": "60", "rate": "39.00"}], date_s)
 		if week == 46:
 			# the bookkeeper edits the customer and an invoice in QBO between two syncs
@@ -163,32 +198,61 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 			lines[0]["SalesItemLineDetail"]["Qty"] = 118
 			lines[0]["Amount"] = Decimal("5310.00")
 			bk.update("Invoice", qinv, {"Line": lines})  # a sent Line array replaces all lines: send them all
-			say("  Meanwhile the bookkeeper, in QuickBooks, changes Acme's phone number and cuts last week's Acme"
-				" invoice from 120 to 118 hours; ops, in ERPNext, changes Acme's phone and notes too.")
+			say(
+				"  Meanwhile the bookkeeper, in QuickBooks, changes Acme's phone number and cuts last week's Acme"
+				" invoice from 120 to 118 hours; ops, in ERPNext, changes Acme's phone and notes too."
+			)
 		if week == 47:
 			sandbox.set_faults(us, script=["throttle", "throttle"])
-			say("  QuickBooks is busy and asks us to slow down: the sync waits and sends the same requests again"
-				" (QuickBooks recognises them, so nothing is created twice).")
+			say(
+				"  QuickBooks is busy and asks us to slow down: the sync waits and sends the same requests again"
+				" (QuickBooks recognises them, so nothing is created twice)."
+			)
 		for company, realm in realms.items():
 			result = engine.sync(realm)
 			say(f"  {company} — {words.sync(result)}")
 
 	# ---- payments and credits in QBO ------------------------------------------------------------------
 	sandbox.state.clock.advance(timedelta(days=3).total_seconds())
-	say("\n23 Nov — the bookkeeper records money in QuickBooks: Gulf Coast pays 6,000.00 over two invoices,"
-		" and a 116.00 credit for two hours billed twice is applied to the third.")
+	say(
+		"\n23 Nov — the bookkeeper records money in QuickBooks: Gulf Coast pays 6,000.00 over two invoices,"
+		" and a 116.00 credit for two hours billed twice is applied to the third."
+	)
 	qgulf = store.get_mapping(us, C.CUSTOMER, gulf).qbo_id
 	gulf_invoices = [i for i in invoices if ledger.get(US, C.INVOICE, i)["customer"] == gulf]
 	q1, q2 = (store.get_mapping(us, C.INVOICE, i).qbo_id for i in gulf_invoices[:2])
 	bk.receive_payment(qgulf, "6000.00", [q1, q2])  # 4640 + 1360 partial
 	qweld = store.get_mapping(us, C.ITEM, weld).qbo_id
-	cm = bk.create("CreditMemo", {"CustomerRef": {"value": qgulf}, "Line": [{"DetailType": "SalesItemLineDetail",
-		"Amount": Decimal("116.00"), "Description": "Two hours billed twice",
-		"SalesItemLineDetail": {"ItemRef": {"value": qweld}, "Qty": 2, "UnitPrice": Decimal("58.00")}}]})
+	cm = bk.create(
+		"CreditMemo",
+		{
+			"CustomerRef": {"value": qgulf},
+			"Line": [
+				{
+					"DetailType": "SalesItemLineDetail",
+					"Amount": Decimal("116.00"),
+					"Description": "Two hours billed twice",
+					"SalesItemLineDetail": {
+						"ItemRef": {"value": qweld},
+						"Qty": 2,
+						"UnitPrice": Decimal("58.00"),
+					},
+				}
+			],
+		},
+	)
 	q3 = store.get_mapping(us, C.INVOICE, gulf_invoices[2]).qbo_id
-	bk.create("Payment", {"CustomerRef": {"value": qgulf}, "TotalAmt": Decimal(0), "Line": [
-		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": q3, "TxnType": "Invoice"}]},
-		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
+	bk.create(
+		"Payment",
+		{
+			"CustomerRef": {"value": qgulf},
+			"TotalAmt": Decimal(0),
+			"Line": [
+				{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": q3, "TxnType": "Invoice"}]},
+				{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]},
+			],
+		},
+	)
 	say(f"  {words.pull(engine.pull(us))}.")
 	for inv in gulf_invoices:
 		left = ledger.outstanding(US, C.INVOICE, inv)
@@ -200,8 +264,10 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	engine.push(us)
 	ledger.cancel(US, C.INVOICE, wrong)
 	cancelled = engine.push(us)
-	say(f"\n25 Nov — {wrong} was submitted by mistake and cancelled in ERPNext; QuickBooks voids it"
-		f" (the trail stays): {words.push(cancelled)}.")
+	say(
+		f"\n25 Nov — {wrong} was submitted by mistake and cancelled in ERPNext; QuickBooks voids it"
+		f" (the trail stays): {words.push(cancelled)}."
+	)
 
 	# ---- the month in words, then the tie-out ---------------------------------------------------------
 	print("\nNovember, company by company")

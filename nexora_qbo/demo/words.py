@@ -16,8 +16,14 @@ PULL_WORDS: dict[str, tuple[str, str] | None] = {
 	"updated": ("change from QuickBooks applied here", "changes from QuickBooks applied here"),
 	"mirror": ("credit applied here as in QuickBooks", "credits applied here as in QuickBooks"),
 	"followed": ("void/delete in QuickBooks followed here", "voids/deletes in QuickBooks followed here"),
-	"held": ("change from QuickBooks waiting for your review", "changes from QuickBooks waiting for your review"),
-	"parked": ("change that could not be applied, waiting for review", "changes that could not be applied, waiting for review"),
+	"held": (
+		"change from QuickBooks waiting for your review",
+		"changes from QuickBooks waiting for your review",
+	),
+	"parked": (
+		"change that could not be applied, waiting for review",
+		"changes that could not be applied, waiting for review",
+	),
 	"interrupted": ("pull interrupted, resumes next time", "pulls interrupted, resume next time"),
 	"echo": None,  # our own writes coming back
 	"duplicate": None,  # the same change seen twice (CDC overlap)
@@ -28,7 +34,10 @@ PULL_WORDS: dict[str, tuple[str, str] | None] = {
 }
 PUSH_WORDS: dict[str, tuple[str, str] | None] = {
 	"done": ("document sent to QuickBooks", "documents sent to QuickBooks"),
-	"failed": ("document not sent yet (retried automatically)", "documents not sent yet (retried automatically)"),
+	"failed": (
+		"document not sent yet (retried automatically)",
+		"documents not sent yet (retried automatically)",
+	),
 	"parked": ("document waiting for your review", "documents waiting for your review"),
 	"queued": None,
 }
@@ -91,7 +100,9 @@ def report(data: dict) -> str:
 	for c in data["awaiting_review"]:
 		lines.append(f"  Needs your review: {c['reason']}")
 	for f in data["failures"]:
-		lines.append(f"  Not sent yet: {f['document']} ({f['attempts']} attempts, retried automatically): {f['error']}")
+		lines.append(
+			f"  Not sent yet: {f['document']} ({f['attempts']} attempts, retried automatically): {f['error']}"
+		)
 	if not data["awaiting_review"] and not data["failures"]:
 		lines.append("  Nothing needs your attention.")
 	routine, problems = [], []

@@ -1,7 +1,8 @@
 """WSGI routing: exactly the paths of contracts.md §1 "custom" environment and §2.
 
 `/v3/company/<realmId>/<entity>[/<id>]`, `/query`, `/cdc`, `/batch`, `/preferences`, `/companyinfo/<realmId>`,
-`/exchangerate`; `/oauth2/authorize`, `/oauth2/v1/tokens/bearer`, `/oauth2/v1/tokens/revoke`; `/_sandbox/...`.
+`/exchangerate`, `/invoice/<id>/send`, `/invoice/<id>/pdf`; `/oauth2/authorize`, `/oauth2/v1/tokens/bearer`,
+`/oauth2/v1/tokens/revoke`; the OpenID discovery document and JWKS; `GET /` (a guide page); `/_sandbox/...`.
 
 Per API request, in order: bearer check (401 legacy envelope / 403 realm mismatch), per-realm rate limit
 (429),
@@ -298,7 +299,9 @@ class SandboxApp:
 								req,
 								realm,
 								lambda ctx: {
-									entity: documents.send(realm, entity, parts[1], req.args.get("sendTo"), ctx)
+									entity: documents.send(
+										realm, entity, parts[1], req.args.get("sendTo"), ctx
+									)
 								},
 								events,
 							)

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 		f"    curl -s -X POST {server.base_url}/_sandbox/tokens -H 'Content-Type: application/json' "
 		f"""-d '{{"realm_id": "{realms[0]}", "client_id": "{client_id}"}}'"""
 	)
-	print(f"  OpenID discovery: {server.base_url}/.well-known/openid_configuration;  guide: {server.base_url}/")
+	print(
+		f"  OpenID discovery: {server.base_url}/.well-known/openid_configuration;  guide: {server.base_url}/"
+	)
 	print(
 		"  admin API: /_sandbox/realms, /_sandbox/apps, /_sandbox/tokens, /_sandbox/clock/advance, "
 		"/_sandbox/realms/<id>/faults"

@@ -1,6 +1,6 @@
 """The query language subset of qbo-api.md §3.
 
-`SELECT * | COUNT(*) | f1, f2 FROM <Entity> [WHERE a op v [AND ...]] [ORDERBY f [ASC|DESC]]
+`SELECT * | *, f1 | COUNT(*) | f1, f2 FROM <Entity> [WHERE a op v [AND ...]] [ORDERBY f [ASC|DESC]]
 [STARTPOSITION n] [MAXRESULTS n]`, ops IN = < > <= >= LIKE (only `%`), no OR (4000 QueryParserError),
 STARTPOSITION is 1-based (0 → 4001), MAXRESULTS ≤ 1000 (4001), entity names case-sensitive, name lists return
 only Active=true unless the WHERE mentions Active, `maxResults` in the answer is the number returned.
@@ -361,7 +361,11 @@ def run(realm: Realm, text: str, now: datetime | None = None) -> dict:
 	else:
 		objs = [render(realm, r) for r in realm.live(q.entity)]
 	conds = list(q.where)
-	if spec is not None and spec.name_list and not any(c.path.split(".")[-1].lower() == "active" for c in conds):
+	if (
+		spec is not None
+		and spec.name_list
+		and not any(c.path.split(".")[-1].lower() == "active" for c in conds)
+	):
 		conds.append(Condition("Active", "=", True))
 	hits = [o for o in objs if all(matches(o, c) for c in conds)]
 	if q.count:

@@ -29,16 +29,27 @@ def test_amount_only_lines_are_accepted_and_a_real_mismatch_is_6070(api):
 	"""qbo-api.md §9 Invoice: python-quickbooks' integration tests send Qty 0 / UnitPrice 0 with an Amount and
 	succeed against a QBO sandbox; fx:minimul-qbo_api create/invoice.yml has an Amount-only line; the refusal
 	of a real mismatch is code 6070 (reported by two integrators)."""
-	for detail in ({"Qty": 0, "UnitPrice": 0}, {"Qty": 0}, {"UnitPrice": 0}, {}, {"Qty": 3}, {"UnitPrice": 9}):
+	for detail in (
+		{"Qty": 0, "UnitPrice": 0},
+		{"Qty": 0},
+		{"UnitPrice": 0},
+		{},
+		{"Qty": 3},
+		{"UnitPrice": 9},
+	):
 		inv = api.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line("150.00", **detail)]})
 		assert inv["TotalAmt"] == D("150.00"), detail
 		assert inv["Line"][0]["Amount"] == D("150.00")
 	err = api.fault(
-		"POST", "/invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line("150.00", Qty=3, UnitPrice=45)]}
+		"POST",
+		"/invoice",
+		{"CustomerRef": {"value": "1"}, "Line": [_item_line("150.00", Qty=3, UnitPrice=45)]},
 	)
 	assert err["code"] == "6070" and err["element"] == "Line.Amount"
 	assert err["Detail"].startswith("Amount is not equal to UnitPrice * Qty. Supplied value:")
-	ok = api.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line("135.00", Qty=3, UnitPrice=45)]})
+	ok = api.create(
+		"Invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line("135.00", Qty=3, UnitPrice=45)]}
+	)
 	assert ok["TotalAmt"] == D("135.00")
 
 
@@ -66,7 +77,9 @@ def test_exchange_rate_is_queryable_and_updated_by_post(server):
 	row["AsOfDate"] = "2026-03-02"
 	saved = api.ok("POST", "/exchangerate", row)["ExchangeRate"]
 	assert saved["Rate"] == D("1.3125") and saved["AsOfDate"] == "2026-03-02"
-	again = api.query("select * from ExchangeRate where SourceCurrencyCode = 'EUR' and AsOfDate = '2026-03-02'")
+	again = api.query(
+		"select * from ExchangeRate where SourceCurrencyCode = 'EUR' and AsOfDate = '2026-03-02'"
+	)
 	assert [r["Rate"] for r in again["ExchangeRate"]] == [D("1.3125")]
 	assert api.query("SELECT COUNT(*) FROM ExchangeRate WHERE SourceCurrencyCode = 'EUR'")["totalCount"] >= 1
 	home = Api(server, server.create_realm(per_second=1000))  # no multicurrency: no foreign currency rows
@@ -168,11 +181,18 @@ def test_like_is_linear_on_patterns_with_many_wildcards(api):
 	pattern = "%a" * 10 + "%b"
 	matched, steps = like_steps(text, pattern)
 	assert not matched and steps <= 4 * (len(text) + len(pattern))
+	# the prefix/suffix shortcut aside: a text that ends right, with a middle piece that never occurs
+	hard_text = "a" * 40 + "b"
+	matched, steps = like_steps(hard_text, "%a" * 10 + "%c%b")
+	assert not matched and 10 < steps <= 4 * (len(hard_text) + 25)
+	assert like_steps(hard_text, "%a" * 10 + "%b")[0]
 	long_text = "ab" * 5000
 	matched, steps = like_steps(long_text, "%a%" * 200 + "%c")
 	assert not matched and steps <= 4 * (len(long_text) + 600)
 	assert like_steps("Acme Logistics", "acme%ist%")[0] and like_steps("Acme", "A%c%m%e")[0]
-	assert not like_steps("Acme", "A%cme%e")[0] and like_steps("", "%")[0] and not like_steps("ab", "a%%ba")[0]
+	assert (
+		not like_steps("Acme", "A%cme%e")[0] and like_steps("", "%")[0] and not like_steps("ab", "a%%ba")[0]
+	)
 	name = "a" * 40
 	api.create("Customer", {"DisplayName": name})
 	found = api.query("select * from Customer where DisplayName like '" + "%a" * 10 + "%'")
@@ -219,3 +239,10 @@ def test_readme_paths_are_served_and_listed_unserved_paths_are_refused(server, r
 		resp = api.call("GET", path.split("?")[0].replace("<id>", "1"))
 		assert resp.status_code == 400, path
 		assert load_json(resp.text)["Fault"]["Error"][0]["code"] == "500", path
+
+
+def test_throttle_format_is_one_of_the_documented_shapes(server, realm):
+	import pytest
+
+	with pytest.raises(ValueError, match="throttle_format must be one of"):
+		server.set_options(realm, throttle_format="yaml")
