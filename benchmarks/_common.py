@@ -35,7 +35,9 @@ HEADER = """# Benchmarks
 
 Numbers measured by the scripts in `benchmarks/` (one script per section; each script rewrites only its own
 section, between its markers). They are measurements on the machine named in each section, not targets, and
-nothing in CI asserts them. Re-run a script to refresh its section; the command is given in each section.
+nothing in CI asserts them. Each section gives its command; run it from the repository root on a fresh
+machine (`scripts/bench.sh` creates `.venv/` with the app, like the demo). A run prints its figures; add
+`--write` to refresh the section here (nothing is rewritten unless asked).
 
 Everything runs locally: the engine and the QBO client talk real HTTP to the sandbox on 127.0.0.1, with the
 SQLite reference store/ledger on local disk. Time that is "sandbox time" runs on the sandbox's scaled clock

@@ -7,7 +7,7 @@ Measured, each with requests, bytes (response + request bodies) and wall seconds
 - delta pull:   SyncEngine.pull (one CDC call for 5 entities; the 10 changed customers are applied locally);
 - full re-read: QBOClient.query_all("Customer") (what an integration without a cursor does every time).
 
-	/work/venv/bin/python benchmarks/bench_delta_pull.py [--customers 50000] [--no-write]
+	bash scripts/bench.sh bench_delta_pull.py [--customers 50000] [--write]
 """
 
 from __future__ import annotations
@@ -143,14 +143,14 @@ def render(res: dict) -> str:
 def main() -> None:
 	ap = argparse.ArgumentParser()
 	ap.add_argument("--customers", type=int, default=50000)
-	ap.add_argument("--no-write", action="store_true")
+	ap.add_argument("--write", action="store_true", help="record the figures in BENCHMARKS.md (default: print only)")
 	args = ap.parse_args()
 	res = run(args.customers)
 	text = render(res)
 	print(text)
 	print("delta pull outcomes:", res["delta"]["detail"], "setup s:", round(res["setup_s"], 1))
-	if not args.no_write:
-		cmd = f"/work/venv/bin/python benchmarks/bench_delta_pull.py --customers {args.customers}"
+	if args.write:
+		cmd = f"bash scripts/bench.sh bench_delta_pull.py --customers {args.customers}"
 		write_section(
 			"delta-pull",
 			f"Delta pull vs full re-read ({res['customers']:,} customers)",

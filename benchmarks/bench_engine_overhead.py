@@ -7,7 +7,7 @@ its exchange (`duration_ms`: from sending the request to having the response bod
 and per document = engine time ÷ N. The same HTTP requests sent by a bare QBOClient (no engine) give the
 reference cost of the HTTP part alone. A cProfile of the customer push shows where the engine time goes.
 
-	/work/venv/bin/python benchmarks/bench_engine_overhead.py [--docs 400] [--no-write]
+	bash scripts/bench.sh bench_engine_overhead.py [--docs 400] [--write]
 """
 
 from __future__ import annotations
@@ -188,14 +188,14 @@ def render(results: list[dict], raw: dict) -> str:
 def main() -> None:
 	ap = argparse.ArgumentParser()
 	ap.add_argument("--docs", type=int, default=400)
-	ap.add_argument("--no-write", action="store_true")
+	ap.add_argument("--write", action="store_true", help="record the figures in BENCHMARKS.md (default: print only)")
 	args = ap.parse_args()
 	results, raw, profile = run(args.docs)
 	text = render(results, raw)
 	print(text)
 	print(profile)
-	if not args.no_write:
-		cmd = f"/work/venv/bin/python benchmarks/bench_engine_overhead.py --docs {args.docs}"
+	if args.write:
+		cmd = f"bash scripts/bench.sh bench_engine_overhead.py --docs {args.docs}"
 		top = "\n".join(line for line in profile.splitlines()[:40] if line.strip())
 		write_section(
 			"engine-overhead",

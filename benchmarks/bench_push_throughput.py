@@ -9,8 +9,8 @@ Time is sandbox time (speed ×S: the pacer's and the retry's sleeps are divided 
 from the limits is 500 requests per sandbox minute; the share is achieved requests/min ÷ 500, and documents/min
 is compared with 500 ÷ (requests per document).
 
-	/work/venv/bin/python benchmarks/bench_push_throughput.py [--speed 4 --speed 10 …] [--docs 600]
-		[--naive-minutes 5] [--no-write]
+	bash scripts/bench.sh bench_push_throughput.py [--speed 4 --speed 10 …] [--docs 600]
+		[--naive-minutes 5] [--write]
 """
 
 from __future__ import annotations
@@ -185,14 +185,14 @@ def main() -> None:
 	)
 	ap.add_argument("--docs", type=int, default=600)
 	ap.add_argument("--naive-minutes", type=float, default=5.0, help="sandbox-time budget of the naive loop")
-	ap.add_argument("--no-write", action="store_true")
+	ap.add_argument("--write", action="store_true", help="record the figures in BENCHMARKS.md (default: print only)")
 	args = ap.parse_args()
 	speeds = args.speed or [4.0, 10.0, 20.0]
 	results = {s: run(s, args.docs, 60 * args.naive_minutes) for s in speeds}
 	text = render(results, args.docs)
 	print(text)
-	if not args.no_write:
-		cmd = "/work/venv/bin/python benchmarks/bench_push_throughput.py --docs %d --naive-minutes %g %s" % (
+	if args.write:
+		cmd = "bash scripts/bench.sh bench_push_throughput.py --docs %d --naive-minutes %g %s" % (
 			args.docs,
 			args.naive_minutes,
 			" ".join(f"--speed {s:g}" for s in speeds),

@@ -9,14 +9,19 @@ import sys
 
 COMMANDS = {
 	"sandbox": ("nexora_qbo.sandbox.cli", "main", "serve the local QBO-compatible sandbox"),
-	"demo": ("nexora_qbo.sync.demo", "main", "run a month of staffing billing against the sandbox"),
+	"demo": ("nexora_qbo.demo", "main", "run a month of staffing billing against the sandbox"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
 	argv = list(sys.argv[1:] if argv is None else argv)
+	if argv and argv[0] in {"-V", "--version"}:
+		from nexora_qbo import __version__
+
+		print(f"nexora-qbo {__version__}")
+		return 0
 	if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
-		print("usage: nexora-qbo {%s} [options]" % ",".join(COMMANDS))
+		print("usage: nexora-qbo [--version] {%s} [options]   (nexora-qbo <command> --help)" % ",".join(COMMANDS))
 		for name, (_, _, summary) in COMMANDS.items():
 			print(f"  {name:<10} {summary}")
 		return 0 if argv and argv[0] in {"-h", "--help"} else 2

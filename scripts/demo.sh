@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fresh machine -> virtualenv -> the main job: the sandbox with two realms and a month of staffing billing.
+# Installs the app into .venv on the first run and again only when its files changed (scripts/_venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet .
+source scripts/_venv.sh
+ensure_venv
 .venv/bin/nexora-qbo demo "$@"

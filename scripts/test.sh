@@ -2,8 +2,7 @@
 # Fresh machine -> virtualenv with the app and its test extras -> the frappe-free test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet '.[test]'
+source scripts/_venv.sh
+ensure_venv test
 # Test the installed package (not the work tree) so a missing data file in the wheel shows up here.
 .venv/bin/pytest -q -p no:cacheprovider "$@"

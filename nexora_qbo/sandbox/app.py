@@ -1,7 +1,8 @@
 """WSGI routing: exactly the paths of contracts.md §1 "custom" environment and §2.
 
 `/v3/company/<realmId>/<entity>[/<id>]`, `/query`, `/cdc`, `/batch`, `/preferences`, `/companyinfo/<realmId>`,
-`/exchangerate`; `/oauth2/authorize`, `/oauth2/v1/tokens/bearer`, `/oauth2/v1/tokens/revoke`; `/_sandbox/...`.
+`/exchangerate`, `/invoice/<id>/send`, `/invoice/<id>/pdf`; `/oauth2/authorize`, `/oauth2/v1/tokens/bearer`,
+`/oauth2/v1/tokens/revoke`; the OpenID discovery document and JWKS; `GET /` (a guide page); `/_sandbox/...`.
 
 Per API request, in order: bearer check (401 legacy envelope / 403 realm mismatch), per-realm rate limit
 (429),
@@ -20,7 +21,7 @@ from decimal import Decimal
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import admin, batch, cdc, constants as C, faults as F, query, rates, service
+from . import admin, batch, cdc, constants as C, discovery, documents, faults as F, query, rates, service
 from .entities import BY_PATH, SPECS
 from .faults import SandboxFault
 from .util import dumps, fmt_meta_time, fmt_response_time, loads
@@ -63,6 +64,12 @@ class SandboxApp:
 			resp.headers[k] = v
 		return resp
 
+	def pdf(self, content: bytes) -> Response:
+		resp = Response(content, status=200, content_type="application/pdf")
+		resp.headers["Intuit-Tid"] = tid()
+		resp.headers["Qbo-Version"] = C.QBO_VERSION_HEADER
+		return resp
+
 	def fault(self, fault: SandboxFault) -> Response:
 		return self.json(fault.status, {"Fault": fault.fault_body()})
 
@@ -75,6 +82,12 @@ class SandboxApp:
 		path = req.path
 		if path.startswith("/_sandbox/") or path == "/_sandbox":
 			return admin.handle(self, req)
+		if path in ("/", ""):
+			return self.landing(req)
+		if path.rstrip("/") in discovery.DISCOVERY_PATHS:
+			return self.oauth_json(200, discovery.discovery_document(req.host_url.rstrip("/")))
+		if path == discovery.JWKS_PATH:
+			return self.oauth_json(200, {"keys": []})  # no id_token is issued, so nothing to verify
 		if path == "/oauth2/authorize":
 			return self.oauth_authorize(req)
 		if path == "/oauth2/v1/tokens/bearer":
@@ -85,6 +98,10 @@ class SandboxApp:
 		if not m:
 			return self.fault(F.unsupported(path))
 		return self.api(req, m.group(1), m.group(2))
+
+	def landing(self, req: Request) -> Response:
+		page = discovery.landing_page(req.host_url.rstrip("/"), list(self.state.realms))
+		return Response(page, status=200, content_type="text/html; charset=utf-8")
 
 	# ---- OAuth ------------------------------------------------------------------------------------------
 	def oauth_json(self, status: int, body: dict | None) -> Response:
@@ -184,6 +201,10 @@ class SandboxApp:
 
 	def throttled(self, realm) -> Response:
 		fmt = realm.options.throttle_format
+		if fmt == "mix":
+			with realm.lock:
+				fmt = C.THROTTLE_MIX[realm.throttles_sent % len(C.THROTTLE_MIX)]
+				realm.throttles_sent += 1
 		if fmt == "random":
 			fmt = realm.faults.rng.choice(["json", "xml"])
 		headers = {}
@@ -228,7 +249,7 @@ class SandboxApp:
 					text = req.args.get("query")
 					if text is None and method == "POST":
 						text = req.get_data(as_text=True)
-					return self.json(200, {"QueryResponse": query.run(realm, text or "")})
+					return self.json(200, {"QueryResponse": query.run(realm, text or "", now)})
 				if seg == "cdc" and len(parts) == 1 and method == "GET":
 					return self.json(
 						200, cdc.run(realm, req.args.get("entities"), req.args.get("changedSince"), now)
@@ -272,6 +293,20 @@ class SandboxApp:
 					return self.exchange_rate(req, realm)
 				if seg in BY_PATH and seg not in ("preferences", "companyinfo"):
 					entity = BY_PATH[seg]
+					if len(parts) == 3 and entity in documents.SENDABLE:
+						if parts[2] == "send" and method == "POST":
+							return self.write(
+								req,
+								realm,
+								lambda ctx: {
+									entity: documents.send(
+										realm, entity, parts[1], req.args.get("sendTo"), ctx
+									)
+								},
+								events,
+							)
+						if parts[2] == "pdf" and method == "GET":
+							return self.pdf(documents.pdf(realm, entity, parts[1]))
 					if method == "GET" and len(parts) == 2:
 						return self.json(200, {entity: service.read(realm, entity, parts[1])})
 					if method == "POST" and len(parts) == 1:

@@ -28,7 +28,7 @@ def _entity_of(item: dict) -> str | None:
 
 def run_item(realm: Realm, item: dict, ctx: service.WriteContext) -> dict:
 	if "Query" in item:
-		return {"QueryResponse": query.run(realm, item["Query"])}
+		return {"QueryResponse": query.run(realm, item["Query"], ctx.now)}
 	entity = _entity_of(item)
 	if entity is None:
 		raise F.required("BatchItemRequest entity")

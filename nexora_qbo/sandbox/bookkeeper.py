@@ -44,9 +44,10 @@ class Bookkeeper:
 		resp = self.session.request(
 			method, self.base + path, data=data, params=params, headers=headers, timeout=10
 		)
-		payload = loads(resp.content) if resp.content else None
+		xml = resp.headers.get("Content-Type", "").startswith("application/xml")
+		payload = resp.text if xml else (loads(resp.content) if resp.content else None)
 		if resp.status_code != 200:
-			raise BookkeeperError(resp.status_code, payload)
+			raise BookkeeperError(resp.status_code, payload)  # a throttle may be XML (§5): kept as text
 		return payload
 
 	def read(self, entity: str, entity_id: str) -> dict:

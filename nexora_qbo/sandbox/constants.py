@@ -26,6 +26,13 @@ CDC_MAX_OBJECTS = 1000  # §2
 CDC_MAX_LOOKBACK_DAYS = 30  # §2
 MAX_REQUEST_ID = 50  # §6
 MAX_BATCH_REQUEST_ID = 36  # §4
+# §5: the throttle fault "often comes as XML even when JSON was requested" (python-quickbooks #43), so by
+# default the sandbox alternates XML and JSON 429s, XML first: every client meets the XML shape in its tests.
+THROTTLE_MIX = ("xml", "json")
+DEFAULT_THROTTLE_FORMAT = "mix"
+THROTTLE_FORMATS = ("mix", "json", "xml", "xml403", "random")
+SANDBOX_EMAILS_PER_DAY = 40  # §5 "Sandbox adds 40 emails/day per realm"
+PDF_PRODUCER = "(Nexora QBO sandbox)"
 
 DOC_NUMBER_START = 1001
 DEFAULT_CURRENCY_NAMES = {
@@ -91,6 +98,9 @@ DETAIL_DUPLICATE = "The name supplied already exists. : {detail}"
 MSG_REQUIRED = "Required param missing, need to supply the required value for the API"
 DETAIL_REQUIRED = "Required parameter {element} is missing in the request"
 MSG_BUSINESS = "A business validation error has occurred while processing your request"
+CODE_AMOUNT_MISMATCH = "6070"  # §9 Invoice: "Amount is not equal to UnitPrice * Qty" (reported)
+MSG_AMOUNT_MISMATCH = "Amount is not equal to UnitPrice * Qty"
+DETAIL_AMOUNT_MISMATCH = "Amount is not equal to UnitPrice * Qty. Supplied value:{amount}"
 MSG_QUERY_PARSE = "Error parsing query"
 MSG_QUERY_INVALID = "Invalid query"
 MSG_UNSUPPORTED = "Unsupported Operation"

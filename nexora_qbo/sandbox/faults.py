@@ -66,6 +66,17 @@ def business(detail: str, element: str = "") -> SandboxFault:
 	return validation("6000", C.MSG_BUSINESS, f"Business Validation Error: {detail}", element)
 
 
+def amount_mismatch(amount) -> SandboxFault:
+	"""6070 for an item line whose Amount differs from Qty × UnitPrice (§9 Invoice, reported by two
+	integrators; no capture exists, so Message/Detail follow their quoted text)."""
+	return validation(
+		C.CODE_AMOUNT_MISMATCH,
+		C.MSG_AMOUNT_MISMATCH,
+		C.DETAIL_AMOUNT_MISMATCH.format(amount=amount),
+		"Line.Amount",
+	)
+
+
 def query_parse(detail: str) -> SandboxFault:
 	"""4000, fx:Boulevard-ExQuickBooks/query_error.json (no `element`)."""
 	return validation("4000", C.MSG_QUERY_PARSE, f"QueryParserError: {detail}", None)

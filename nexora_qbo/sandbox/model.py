@@ -50,7 +50,9 @@ class RealmOptions:
 	batch_per_minute: int = C.DEFAULT_BATCH_PER_MINUTE
 	cdc_cap: int = C.CDC_MAX_OBJECTS
 	refresh_grace_seconds: int = C.REFRESH_GRACE_SECONDS
-	throttle_format: str = "json"  # json | xml | xml403 | random
+	# mix (default: QBO's, XML first then JSON, alternating, §5) | json | xml | xml403 | random
+	throttle_format: str = C.DEFAULT_THROTTLE_FORMAT
+	emails_per_day: int = C.SANDBOX_EMAILS_PER_DAY  # §5, counted by /invoice/<id>/send
 	retry_after: int | None = None  # QBO documents no Retry-After; off by default (§5)
 
 	@classmethod
@@ -78,6 +80,8 @@ class Realm:
 		self.seq = 0
 		self.request_cache: dict[str, tuple[int, bytes, str]] = {}
 		self.rates: dict[tuple[str, date], Decimal] = {}
+		self.throttles_sent = 0  # picks the next shape when throttle_format is "mix"
+		self.emails_sent: dict[str, int] = {}  # company date -> sends (documents.send)
 		self.webhook: dict | None = None
 		self.stats: dict = {
 			"requests": 0,

@@ -6,7 +6,7 @@ rate; otherwise a fixed default table (the sandbox has no market feed).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from . import constants as C
@@ -50,3 +50,23 @@ def exchange_rate_object(realm: Realm, source: str, as_of: date, meta_time: str)
 		"SyncToken": "0",
 		"MetaData": {"LastUpdatedTime": meta_time},
 	}
+
+
+def exchange_rate_objects(realm: Realm, now: datetime) -> list[dict]:
+	"""The rows `SELECT * FROM ExchangeRate` answers: one per foreign currency of the company and per day a
+	rate was set for it, else one for today (the default rate). Home currency has no row.
+
+	Why per set day: QBO keeps a rate per date (`asofdate`); a WHERE on `AsOfDate` then filters as usual.
+	Our choice where undocumented: the order and the days listed (no capture of a multi-row answer)."""
+	from .util import fmt_meta_time, pacific_date
+
+	meta = fmt_meta_time(now)
+	currencies = {
+		str(rec.data.get("Code")) for rec in realm.live("CompanyCurrency") if rec.data.get("Active", True)
+	} | {cur for cur, _ in realm.rates}
+	currencies.discard(realm.home_currency)
+	out = []
+	for cur in sorted(currencies):
+		days = sorted(day for c, day in realm.rates if c == cur) or [pacific_date(now)]
+		out.extend(exchange_rate_object(realm, cur, day, meta) for day in days)
+	return out

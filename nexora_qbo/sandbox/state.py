@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 
+from . import constants as C
 from .auth import Authority
 from .chaos import FaultInjector
 from .clock import SandboxClock
@@ -76,5 +77,7 @@ class SandboxState:
 			for key, value in values.items():
 				if not hasattr(realm.options, key):
 					raise ValueError(f"unknown realm option {key!r}")
+				if key == "throttle_format" and value not in C.THROTTLE_FORMATS:
+					raise ValueError(f"throttle_format must be one of {C.THROTTLE_FORMATS}")
 				setattr(realm.options, key, value)
 			return realm.options.to_dict()

@@ -501,3 +501,24 @@ def test_sandbox_webhook_deliveries_verify_and_parse(sandbox, serve, fmt):
 		events.extend(parse_events(delivery.body))
 	assert all(e.source_format == fmt and e.realm_id == realm for e in events)
 	assert ("Customer", created["Id"], "Create") in {(e.entity, e.entity_id, e.operation) for e in events}
+
+
+def test_client_reads_both_throttle_shapes_of_the_sandbox_default_mix():
+	"""The sandbox's default throttle is QBO's mix (XML, then JSON, §5): the client turns both into a
+	ThrottleError with code 3001, and reads what the newer endpoints answer (a `*, Sku` query, ExchangeRate)."""
+	with SandboxServer(seed=11) as sb:
+		realm, make = _sandbox_reader(sb)
+		sb.set_options(realm, per_second=1)
+		client = make()
+		shapes = []
+		for _ in range(2):
+			sb.advance_clock(seconds=2)
+			client.read("Customer", "1")
+			with pytest.raises(ThrottleError) as caught:
+				client.read("Customer", "1")
+			assert caught.value.code == "3001"
+			shapes.append(sb.stats(realm)["throttled"])
+		assert shapes == [1, 2]
+		sb.set_options(realm, per_second=1000)
+		assert client.query("SELECT *, Sku FROM Item").records
+		assert client.query("SELECT * FROM ExchangeRate").records == []  # not multicurrency: no foreign rows

@@ -234,12 +234,12 @@ class Bookkeeper:
 				)
 			except requests.RequestException as exc:
 				raise Transient(str(exc)) from exc
-			payload = sb_loads(resp.content) if resp.content else None
 			if resp.status_code == 401:
 				self._issue()
 				continue
 			if resp.status_code == 429 or resp.status_code >= 500:
-				raise Transient(f"HTTP {resp.status_code}")
+				raise Transient(f"HTTP {resp.status_code}")  # a 429 body may be XML (§5): not parsed
+			payload = sb_loads(resp.content) if resp.content else None
 			if resp.status_code != 200:
 				raise Rejected(resp.status_code, payload)
 			return payload

@@ -374,7 +374,7 @@ def test_unsupported_path_and_invalid_id_match_500_cassette(api, server, realm):
 def test_throttle_json_and_xml_match_ruckus_fixtures(server):
 	from sandbox_testkit import FIXTURES
 
-	realm = server.create_realm(seed=False, per_second=1)
+	realm = server.create_realm(seed=False, per_second=1, throttle_format="json")
 	api = Api(server, realm)
 	api.ok("GET", "/preferences")
 	resp = api.call("GET", "/preferences")

@@ -70,7 +70,7 @@ def test_amount_must_equal_qty_times_price_rounded_half_up(api):
 	)
 	assert resp.status_code == 400
 	err = resp.json()["Fault"]["Error"][0]
-	assert err["code"] == "6000" and err["element"] == "Line.Amount"
+	assert err["code"] == "6070" and err["element"] == "Line.Amount"  # §9 Invoice (reported code)
 
 
 def test_tax_computed_from_tax_lines_and_code_or_overridden(api):

@@ -223,12 +223,10 @@ class SalesTxnSpec(EntitySpec):
 					if qty is None or price is None:
 						raise F.required("Line.Amount")
 					amount = money(qty * price)
-				if qty is not None and price is not None and not voided:
-					expected = money(qty * price)
-					if money(amount) != expected:
-						raise F.business(
-							f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", "Line.Amount"
-						)
+				# §9 Invoice: a line giving only Amount (Qty/UnitPrice 0 or absent) is accepted with that
+				# Amount; only a real Qty and UnitPrice whose product differs is refused, with 6070.
+				if qty and price and not voided and money(amount) != money(qty * price):
+					raise F.amount_mismatch(amount)
 				amount = money(amount) if not voided else money(ZERO)
 				tax_ref = det.get("TaxCodeRef") or {"value": "NON"}
 				det["TaxCodeRef"] = {"value": str(tax_ref.get("value", "NON"))}

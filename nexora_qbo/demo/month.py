@@ -4,8 +4,11 @@ It starts the local QBO sandbox with two companies (realms), runs the sync engin
 ledger and walks through November: first connection (import of the QBO company, export of local records
 with matching), weekly invoices, a bookkeeper editing a customer and an invoice in QBO between syncs, a
 partial payment over two invoices and a credit memo recorded in QBO, a throttled minute, a local cancel,
-and finally prints each company's monthly sync report. Time runs on the sandbox clock (no real waiting).
+then each company's month in plain words and the month-end tie-out of both books. Time runs on the sandbox
+clock (no real waiting). It prints a story a bookkeeper can read; the engine's counters stay out of it
+(`words.py` says them, `tie_out.py` ends the month).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,11 +18,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+from nexora_qbo.demo import words
+from nexora_qbo.demo.tie_out import print_tie_out
 from nexora_qbo.qbo import QBOClient, RetryPolicy
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync.engine import SyncEngine
 from nexora_qbo.sync.ports import RealmSettings
-from nexora_qbo.sync.report import format_report
 from nexora_qbo.sync.runtime import FileRealmLock
 from nexora_qbo.sync.sqlite_ledger import SqliteLedger
 from nexora_qbo.sync.sqlite_store import SqliteStore
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 	parser = argparse.ArgumentParser(prog="nexora-qbo demo", description=__doc__.splitlines()[0])
 	parser.add_argument("--dir", help="where to keep the SQLite files (default: a temporary directory)")
 	parser.add_argument("--seed", type=int, default=7)
-	parser.add_argument("--quiet", action="store_true", help="print only the reports")
+	parser.add_argument("--quiet", action="store_true", help="print only the month's summaries and tie-out")
 	args = parser.parse_args(argv)
 
 	from nexora_qbo.sandbox.bookkeeper import Bookkeeper
@@ -88,8 +92,14 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		tok = tokens.setdefault(realm_id, _SandboxTokens(sandbox, realm_id, client_id))
 		# a throttle wait moves the sandbox clock instead of sleeping: the demo runs in seconds
 		retry = RetryPolicy(max_attempts=4, sleep=lambda s: sandbox.advance_clock(s), jitter=0.0)
-		return QBOClient(realm_id, base_url=sandbox.base_url, tokens=tok, on_exchange=on_exchange, retry=retry,
-			clock=clock.now)
+		return QBOClient(
+			realm_id,
+			base_url=sandbox.base_url,
+			tokens=tok,
+			on_exchange=on_exchange,
+			retry=retry,
+			clock=clock.now,
+		)
 
 	store = SqliteStore(str(workdir / "nexora-sync.db"))
 	ledger = SqliteLedger(store, clock)
@@ -99,14 +109,19 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	for company in (US, TX):
 		realm = sandbox.create_realm(company_name=f"{company} (QBO)")
 		seed = sandbox.seed_info(realm)
-		engine.connect(RealmSettings(realm_id=realm, company=company,
-			default_income_account_id=seed["accounts"]["Services"],
-			default_expense_account_id=seed["accounts"]["Cost of Goods Sold"],
-			default_asset_account_id=seed["accounts"]["Inventory Asset"],
-			default_deposit_account_id=seed["accounts"]["Undeposited Funds"],
-			terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]}))
+		engine.connect(
+			RealmSettings(
+				realm_id=realm,
+				company=company,
+				default_income_account_id=seed["accounts"]["Services"],
+				default_expense_account_id=seed["accounts"]["Cost of Goods Sold"],
+				default_asset_account_id=seed["accounts"]["Inventory Asset"],
+				default_deposit_account_id=seed["accounts"]["Undeposited Funds"],
+				terms_map={"Net 30": seed["terms"]["Net 30"], "Net 15": seed["terms"]["Net 15"]},
+			)
+		)
 		realms[company] = realm
-		say(f"Connected {company} to QBO realm {realm}")
+		say(f"{company} is connected to its QuickBooks company ({realm}).")
 	us, tx = realms[US], realms[TX]
 
 	class _Bk:
@@ -118,16 +133,19 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	bk = _Bk()
 
 	# ---- 2 Nov: first connection ------------------------------------------------------------------------
-	say("\n2 Nov — first connection: existing local records, then import of the QBO company and export")
+	say(
+		"\n2 Nov — first connection. ERPNext already has two customers and three items; QuickBooks has its own."
+	)
 	acme = ledger.create_customer(US, "Acme Logistics", email="AP@acme-logistics.example")  # exists in QBO
 	gulf = ledger.create_customer(US, "Gulf Coast Welding", email="ap@gulfcoast.example", terms="Net 30")
 	hours = ledger.create_item(US, "Staffing Hours", rate="45.00")  # exists in QBO
 	ot = ledger.create_item(US, "Overtime Hours", rate="67.50")
 	weld = ledger.create_item(US, "Certified Welder Hours", rate="58.00")
-	say(f"  import: {engine.initial_import(us)}")
-	say(f"  export: {engine.initial_export(us)}")
+	imported = engine.initial_import(us)
+	say(f"  {words.pull(imported)}; {words.push(engine.initial_export(us))}.")
 	names = [c["DisplayName"] for c in bk.query("select * from Customer").get("Customer", [])]
-	say(f"  QBO customers now: {', '.join(sorted(names))} (Acme matched by email, not duplicated)")
+	say(f"  QuickBooks customers now: {', '.join(sorted(names))}.")
+	say("  Acme Logistics was in both books: it was recognised by its e-mail address and not created twice.")
 
 	# second company: its own customers, its own realm
 	houston = ledger.create_customer(TX, "Houston Port Services", email="ap@houstonport.example")
@@ -140,13 +158,34 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 	for week, day in enumerate((6, 13, 20), start=45):
 		sandbox.state.clock.advance(timedelta(days=7 if week > 45 else 4).total_seconds())
 		date_s = f"2026-11-{day:02d}"
-		say(f"\n{day} Nov — week {week} invoices")
-		invoices.append(ledger.submit_invoice(US, acme, [
-			{"item": hours, "qty": "120", "rate": "45.00", "description": f"Warehouse crew, week {week}"},
-			{"item": ot, "qty": "14.5", "rate": "67.50", "description": "Overtime"}], date_s, due_date=None,
-			terms="Net 30", tax_total="0"))
-		invoices.append(ledger.submit_invoice(US, gulf, [
-			{"item": weld, "qty": "80", "rate": "58.00", "description": f"Welders, week {week}"}], date_s))
+		say(f"\n{day} Nov — week {week}: ops submits this week's invoices in ERPNext.")
+		invoices.append(
+			ledger.submit_invoice(
+				US,
+				acme,
+				[
+					{
+						"item": hours,
+						"qty": "120",
+						"rate": "45.00",
+						"description": f"Warehouse crew, week {week}",
+					},
+					{"item": ot, "qty": "14.5", "rate": "67.50", "description": "Overtime"},
+				],
+				date_s,
+				due_date=None,
+				terms="Net 30",
+				tax_total="0",
+			)
+		)
+		invoices.append(
+			ledger.submit_invoice(
+				US,
+				gulf,
+				[{"item": weld, "qty": "80", "rate": "58.00", "description": f"Welders, week {week}"}],
+				date_s,
+			)
+		)
 		ledger.submit_invoice(TX, houston, [{"item": dock, "qty": "60", "rate": "39.00"}], date_s)
 		if week == 46:
 			# the bookkeeper edits the customer and an invoice in QBO between two syncs
@@ -155,51 +194,95 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 			ledger.update_customer(US, acme, notes="Send invoices to AP portal", phone="(713) 555-0100")
 			qinv = store.get_mapping(us, C.INVOICE, invoices[0]).qbo_id
 			remote = bk.read("Invoice", qinv)
-			line = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"][0]
-			line["SalesItemLineDetail"]["Qty"] = 118
-			line["Amount"] = Decimal("5310.00")
-			bk.update("Invoice", qinv, {"Line": [line]})
-			say("  bookkeeper: Acme's phone changed and week-45 Acme invoice cut to 118 hours, in QBO;"
-				" ops changed Acme's phone and notes in ERPNext")
+			lines = [ln for ln in remote["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
+			lines[0]["SalesItemLineDetail"]["Qty"] = 118
+			lines[0]["Amount"] = Decimal("5310.00")
+			bk.update("Invoice", qinv, {"Line": lines})  # a sent Line array replaces all lines: send them all
+			say(
+				"  Meanwhile the bookkeeper, in QuickBooks, changes Acme's phone number and cuts last week's Acme"
+				" invoice from 120 to 118 hours; ops, in ERPNext, changes Acme's phone and notes too."
+			)
 		if week == 47:
 			sandbox.set_faults(us, script=["throttle", "throttle"])
-			say("  QBO throttles the next requests (429): the client waits and resends the same requestid")
+			say(
+				"  QuickBooks is busy and asks us to slow down: the sync waits and sends the same requests again"
+				" (QuickBooks recognises them, so nothing is created twice)."
+			)
 		for company, realm in realms.items():
 			result = engine.sync(realm)
-			say(f"  sync {company}: pull {result['pull']} push {result['push']}")
+			say(f"  {company} — {words.sync(result)}")
 
 	# ---- payments and credits in QBO ------------------------------------------------------------------
 	sandbox.state.clock.advance(timedelta(days=3).total_seconds())
-	say("\n23 Nov — the bookkeeper records money in QBO")
+	say(
+		"\n23 Nov — the bookkeeper records money in QuickBooks: Gulf Coast pays 6,000.00 over two invoices,"
+		" and a 116.00 credit for two hours billed twice is applied to the third."
+	)
 	qgulf = store.get_mapping(us, C.CUSTOMER, gulf).qbo_id
 	gulf_invoices = [i for i in invoices if ledger.get(US, C.INVOICE, i)["customer"] == gulf]
 	q1, q2 = (store.get_mapping(us, C.INVOICE, i).qbo_id for i in gulf_invoices[:2])
 	bk.receive_payment(qgulf, "6000.00", [q1, q2])  # 4640 + 1360 partial
 	qweld = store.get_mapping(us, C.ITEM, weld).qbo_id
-	cm = bk.create("CreditMemo", {"CustomerRef": {"value": qgulf}, "Line": [{"DetailType": "SalesItemLineDetail",
-		"Amount": Decimal("116.00"), "Description": "Two hours billed twice",
-		"SalesItemLineDetail": {"ItemRef": {"value": qweld}, "Qty": 2, "UnitPrice": Decimal("58.00")}}]})
+	cm = bk.create(
+		"CreditMemo",
+		{
+			"CustomerRef": {"value": qgulf},
+			"Line": [
+				{
+					"DetailType": "SalesItemLineDetail",
+					"Amount": Decimal("116.00"),
+					"Description": "Two hours billed twice",
+					"SalesItemLineDetail": {
+						"ItemRef": {"value": qweld},
+						"Qty": 2,
+						"UnitPrice": Decimal("58.00"),
+					},
+				}
+			],
+		},
+	)
 	q3 = store.get_mapping(us, C.INVOICE, gulf_invoices[2]).qbo_id
-	bk.create("Payment", {"CustomerRef": {"value": qgulf}, "TotalAmt": Decimal(0), "Line": [
-		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": q3, "TxnType": "Invoice"}]},
-		{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
-	say(f"  pull: {engine.pull(us)}")
+	bk.create(
+		"Payment",
+		{
+			"CustomerRef": {"value": qgulf},
+			"TotalAmt": Decimal(0),
+			"Line": [
+				{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": q3, "TxnType": "Invoice"}]},
+				{"Amount": Decimal("116.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]},
+			],
+		},
+	)
+	say(f"  {words.pull(engine.pull(us))}.")
 	for inv in gulf_invoices:
-		say(f"  {inv}: outstanding {ledger.outstanding(US, C.INVOICE, inv)}")
+		left = ledger.outstanding(US, C.INVOICE, inv)
+		say(f"  {inv} in ERPNext: " + ("paid in full" if not left else f"{left:,.2f} still to pay"))
 
 	# ---- a local cancel -------------------------------------------------------------------------------
 	sandbox.state.clock.advance(timedelta(days=2).total_seconds())
 	wrong = ledger.submit_invoice(US, acme, [{"item": hours, "qty": "8", "rate": "45.00"}], "2026-11-25")
 	engine.push(us)
 	ledger.cancel(US, C.INVOICE, wrong)
-	say(f"\n25 Nov — {wrong} submitted by mistake and cancelled: push {engine.push(us)}")
+	cancelled = engine.push(us)
+	say(
+		f"\n25 Nov — {wrong} was submitted by mistake and cancelled in ERPNext; QuickBooks voids it"
+		f" (the trail stays): {words.push(cancelled)}."
+	)
 
-	# ---- the month's reports --------------------------------------------------------------------------
+	# ---- the month in words, then the tie-out ---------------------------------------------------------
+	print("\nNovember, company by company")
 	for realm in realms.values():
-		print()
-		print(format_report(engine.report(realm, 2026, 11)))
+		print(words.report(engine.report(realm, 2026, 11)))
+	print()
+	for realm in realms.values():
+		tie_out_section(engine, ledger, realm)
 	store.close()
 	return 0
+
+
+def tie_out_section(engine, ledger, realm_id: str) -> dict:
+	"""The demo's last section: one call, so the engine's own tie-out can take its place when it lands."""
+	return print_tie_out(engine, ledger, realm_id)
 
 
 if __name__ == "__main__":
