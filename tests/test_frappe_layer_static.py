@@ -172,7 +172,32 @@ def _constant_value(arg, module_tree: ast.Module):
 				if isinstance(node.value, ast.Constant):
 					return node.value.value
 	if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name):
+		module = _imported_module(arg.value.id, module_tree)
+		if module is not None:
+			value = _constant_value(ast.Name(id=arg.attr), module)
+			if value is not None:
+				return value
 		return f"<attribute {arg.value.id}.{arg.attr}>"
+	return None
+
+
+def _imported_module(alias: str, module_tree: ast.Module) -> ast.Module | None:
+	"""The parsed source of an app module imported under `alias` (`from nexora_qbo.erpnext import constants as
+	K`, `import nexora_qbo.erpnext.constants as K`), so `K.JOB` resolves to the string it names."""
+	for node in module_tree.body:
+		dotted = None
+		if isinstance(node, ast.ImportFrom) and node.module:
+			for a in node.names:
+				if (a.asname or a.name) == alias:
+					dotted = f"{node.module}.{a.name}"
+		elif isinstance(node, ast.Import):
+			for a in node.names:
+				if a.asname == alias:
+					dotted = a.name
+		if dotted and dotted.startswith("nexora_qbo."):
+			path = PACKAGE.joinpath(*dotted.split(".")[1:]).with_suffix(".py")
+			if path.exists():
+				return ast.parse(path.read_text())
 	return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from nexora_qbo.sync.sqlite_store import SqliteStore
 
 US = "Nexora Staffing Inc"
 TX = "Nexora Staffing Texas LLC"
+MONTH_END = date(2026, 11, 30)
 
 
 class _SandboxClock:
@@ -269,20 +270,39 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		f" (the trail stays): {words.push(cancelled)}."
 	)
 
+	# ---- month-end close: the review queue worked as its items advise ---------------------------------
+	sandbox.state.clock.advance(timedelta(days=5).total_seconds())
+	edited = invoices[0]
+	say(
+		f"\n30 Nov — month-end close. The review item on {edited} says: to take the bookkeeper's change, cancel"
+		" and amend the invoice in ERPNext to match. Ops does exactly that (118 hours on the first line)."
+	)
+	ledger.cancel(US, C.INVOICE, edited)
+	lines = [dict(line) for line in ledger.get(US, C.INVOICE, edited)["lines"]]
+	lines[0]["qty"], lines[0]["amount"] = Decimal("118"), Decimal("5310.00")
+	amended = ledger.amend(US, C.INVOICE, edited, lines=lines)
+	for company, realm in realms.items():
+		say(f"  {company} — {words.sync(engine.sync(realm))}")
+	still_open = [c for realm in realms.values() for c in store.list_conflicts(realm, status=C.OPEN)]
+	say(
+		f"  {amended} updated the same QuickBooks invoice (no second invoice for one sale); "
+		+ ("the review queue is empty." if not still_open else f"{len(still_open)} review item(s) still open.")
+	)
+
 	# ---- the month in words, then the tie-out ---------------------------------------------------------
 	print("\nNovember, company by company")
 	for realm in realms.values():
 		print(words.report(engine.report(realm, 2026, 11)))
-	print()
 	for realm in realms.values():
-		tie_out_section(engine, ledger, realm)
+		print()
+		tie_out_section(engine, realm)
 	store.close()
 	return 0
 
 
-def tie_out_section(engine, ledger, realm_id: str) -> dict:
-	"""The demo's last section: one call, so the engine's own tie-out can take its place when it lands."""
-	return print_tie_out(engine, ledger, realm_id)
+def tie_out_section(engine, realm_id: str):
+	"""The demo's last section: the engine's AR tie-out of both books, as of the month's last day."""
+	return print_tie_out(engine, realm_id, MONTH_END)
 
 
 if __name__ == "__main__":

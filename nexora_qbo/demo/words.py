@@ -97,6 +97,10 @@ def report(data: dict) -> str:
 		lines.append("  nothing synced this month")
 	for c in data["auto_resolved"]:
 		lines.append(f"  Settled automatically: {c['reason']}")
+	for c in data["resolved"]:
+		first = c["reason"].split(". ")[0].rstrip(".")
+		by = f" by {c['resolved_by']}" if c.get("resolved_by") not in (None, "", "sync", "tie-out") else ""
+		lines.append(f"  Resolved{by}: {first} — {c['resolution_words']}.")
 	for c in data["awaiting_review"]:
 		lines.append(f"  Needs your review: {c['reason']}")
 	for f in data["failures"]:

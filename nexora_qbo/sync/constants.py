@@ -80,6 +80,17 @@ ACTION_LABELS = {
 RESOLUTION_ACCEPTED_DIFFERENCE = "accepted_difference"
 RESOLUTION_AGREED = "books_agree"  # the post-action check found both books in agreement again
 RESOLUTION_AMENDED = "superseded_by_amendment"  # an ERPNext amendment updated the same QBO record
+# how a review item was settled, in a bookkeeper's words (month report, desk); keys are Conflict.resolution
+RESOLUTION_WORDS = {
+	ACTION_RETRY: "sent again",
+	ACTION_KEEP_QBO: "QuickBooks' version kept",
+	ACTION_KEEP_LOCAL: "ERPNext's version sent to QuickBooks",
+	ACTION_ACCEPT_QBO: "QuickBooks' change accepted here",
+	ACTION_DISMISS: "dismissed",
+	RESOLUTION_AMENDED: "settled by an amendment in ERPNext that updated the same QuickBooks document",
+	RESOLUTION_ACCEPTED_DIFFERENCE: "difference accepted",
+	ACTION_VOID_IN_QBO: "voided in QuickBooks too",
+}
 
 # where a synced document originated (ports.Mapping.origin); None = unknown (older rows) = treated as local
 ORIGIN_LOCAL, ORIGIN_QBO = "local", "qbo"

@@ -27,6 +27,9 @@ def _conflict_row(c) -> dict:
 		"fields": [d.get("field") for d in c.diffs or []],
 		"created_at": c.created_at.isoformat() if c.created_at else None,
 		"resolution": c.resolution,
+		"resolution_words": C.RESOLUTION_WORDS.get(c.resolution or "", c.resolution),
+		"resolved_by": c.resolved_by,
+		"resolved_at": c.resolved_at.isoformat() if c.resolved_at else None,
 	}
 
 
