@@ -27,8 +27,10 @@ def receive():
 		raw = frappe.request.get_data(cache=True) or b""
 		signature = frappe.get_request_header("intuit-signature")
 		status, accepted = handle(raw, signature)
-	except Exception:
-		frappe.log_error(title="QBO webhook could not be handled")
+	except Exception as exc:
+		from nexora_qbo.erpnext.errorlog import log_error
+
+		log_error("QBO webhook could not be handled", exc)
 		status, accepted = 200, {}
 	frappe.local.response.http_status_code = status
 	if status != 200:

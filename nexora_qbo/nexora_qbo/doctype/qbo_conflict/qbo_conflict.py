@@ -15,6 +15,7 @@ from frappe.model.document import Document
 from frappe.utils import escape_html, now_datetime
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import refuse_unless_engine
 
 
 class QBOConflict(Document):
@@ -26,8 +27,13 @@ class QBOConflict(Document):
 		self.set_onload("can_resolve", is_manager() and self.status == "Open")
 
 	def validate(self):
+		refuse_unless_engine(self, "created or edited")
 		if self.local_type:
 			self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
+
+	def on_trash(self):
+		# deleting a conflict would strand the outbox entries parked on it
+		refuse_unless_engine(self, "deleted")
 
 	def action_buttons(self) -> list[dict]:
 		# the engine says what it can do for this item; closing it without action is always possible

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from frappe.model.document import Document
 
+from nexora_qbo.erpnext.guards import refuse_unless_engine
+
 
 class QBOCursor(Document):
-	pass
+	def validate(self):
+		refuse_unless_engine(self, "created or edited")
+
+	def on_trash(self):
+		refuse_unless_engine(self, "deleted")
 
 
 def cursor_to_fields(cursor, realm: str) -> dict:

@@ -14,10 +14,12 @@ from frappe import _
 from frappe.model.document import Document
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import refuse_unless_engine
 
 
 class QBOEntityMap(Document):
 	def validate(self):
+		refuse_unless_engine(self, "created or edited")
 		self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
 		for fields in (("reference_doctype", "reference_name"), ("qbo_entity", "qbo_id")):
 			filters = {
@@ -33,6 +35,9 @@ class QBOEntityMap(Document):
 					),
 					frappe.UniqueValidationError,
 				)
+
+	def on_trash(self):
+		refuse_unless_engine(self, "deleted")
 
 
 def on_doctype_update():
