@@ -34,6 +34,7 @@ class QBORealm(Document):
 			),
 		)
 		self.set_onload("can_manage", is_manager())
+		self.set_onload("can_reset", K.ADMIN_ROLE in frappe.get_roles())
 
 	def validate(self):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
