@@ -137,8 +137,12 @@ ENGINE_WRITE_FLAG = "nexora_qbo_engine_write"
 BOOKKEEPING_DOCTYPES = (ENTITY_MAP, OUTBOX, CURSOR, CONFLICT)
 
 # Webhooks --------------------------------------------------------------------------------------------------
-WEBHOOK_MAX_BODY_BYTES = 256 * 1024  # a real delivery is a few KB; Intuit batches at most a few hundred events
-WEBHOOK_MAX_EVENT_AGE_HOURS = 24  # older events are refused (a replay); the CDC pull finds real changes anyway
+WEBHOOK_MAX_BODY_BYTES = (
+	256 * 1024
+)  # a real delivery is a few KB; Intuit batches at most a few hundred events
+WEBHOOK_MAX_EVENT_AGE_HOURS = (
+	24  # older events are refused (a replay); the CDC pull finds real changes anyway
+)
 WEBHOOK_DEDUPE_TTL_SECONDS = 48 * 3600  # an event id seen within this window is a redelivery
 WEBHOOK_DEDUPE_PREFIX = "nexora_qbo:webhook_event:"
 

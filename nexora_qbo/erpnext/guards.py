@@ -46,8 +46,14 @@ def refuse_unless_engine(doc, action: str) -> None:
 
 # Secrets of a QBO Realm that no one reads back through the API, not even a System Manager: the tokens
 # only ever leave the server towards the realm's own token/API host.
-REALM_SECRET_FIELDS = ("access_token", "refresh_token", "token_state", K.PENDING_REVOKE_FIELD, "client_secret",
-	"webhook_verifier_token")
+REALM_SECRET_FIELDS = (
+	"access_token",
+	"refresh_token",
+	"token_state",
+	K.PENDING_REVOKE_FIELD,
+	"client_secret",
+	"webhook_verifier_token",
+)
 
 
 @frappe.whitelist()

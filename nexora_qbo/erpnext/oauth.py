@@ -103,7 +103,9 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 	if not is_manager():
 		return _fail(_("Only an Accounts Manager or a System Manager can connect QuickBooks."), 403)
 	if not realmId or not _REALM_ID.match(str(realmId)):
-		return _fail(_("QuickBooks did not say which company was connected (realmId missing or invalid)."), 400)
+		return _fail(
+			_("QuickBooks did not say which company was connected (realmId missing or invalid)."), 400
+		)
 
 	problem = _realm_binding_problem(doc, realmId)
 	if problem:

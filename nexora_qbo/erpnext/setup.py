@@ -115,7 +115,9 @@ def before_uninstall():
 def allow_custom_base_url_for_tests() -> None:
 	"""The app's tests point realms at the local sandbox (environment "custom"): allow it for this process
 	only, as a site running the sandbox would in its site_config."""
-	frappe.local.conf.setdefault(K.ALLOW_CUSTOM_BASE_URL_CONF, 1)  # a test that withdraws it keeps it withdrawn
+	frappe.local.conf.setdefault(
+		K.ALLOW_CUSTOM_BASE_URL_CONF, 1
+	)  # a test that withdraws it keeps it withdrawn
 
 
 def before_tests():

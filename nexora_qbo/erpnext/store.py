@@ -365,7 +365,9 @@ class FrappeStore:
 			frappe.db.set_value(K.CURSOR, name, values, update_modified=True)
 		else:
 			with engine_writes():
-				frappe.get_doc({"doctype": K.CURSOR, **values}).insert(ignore_permissions=True, ignore_links=True)
+				frappe.get_doc({"doctype": K.CURSOR, **values}).insert(
+					ignore_permissions=True, ignore_links=True
+				)
 
 	# ------------------------------------------------------------------------------------- outbox
 	def _outbox(self):

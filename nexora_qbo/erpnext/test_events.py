@@ -10,8 +10,8 @@ from frappe.utils import nowdate
 from frappe.utils.nestedset import get_root_of
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.erpnext import events, jobs
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	QBOTestCase,
 	make_realm,

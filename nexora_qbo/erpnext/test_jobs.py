@@ -9,8 +9,8 @@ import frappe
 from rq.job import JobStatus
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.erpnext import jobs
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	QBOTestCase,
 	make_realm,
@@ -139,7 +139,13 @@ class TestJobs(QBOTestCase):
 					}
 				).insert(ignore_permissions=True, ignore_links=True)
 			frappe.get_doc(
-				{"doctype": K.CONFLICT, "realm": self.a.name, "kind": "rejected", "reason": "x", "status": "Open"}
+				{
+					"doctype": K.CONFLICT,
+					"realm": self.a.name,
+					"kind": "rejected",
+					"reason": "x",
+					"status": "Open",
+				}
 			).insert(ignore_permissions=True)
 		(row,) = realm_status(frappe, "9130000001001")  # by realmId; the realm name works too
 		self.assertEqual(

@@ -210,7 +210,9 @@ class TestF3ErrorLogHasNoSecrets(QBOTestCase):
 		self._assert_clean(self._new_errors())
 
 	def test_failed_revoke_on_disconnect(self):
-		frappe.db.set_value(K.REALM, self.realm.name, "custom_base_url", "http://127.0.0.1:9")  # "Intuit" is down
+		frappe.db.set_value(
+			K.REALM, self.realm.name, "custom_base_url", "http://127.0.0.1:9"
+		)  # "Intuit" is down
 		jobs.disconnect_realm(self.realm.name)
 		self._assert_clean(self._new_errors())
 		self.assertIsNone(RealmTokenStore(realm=self.realm.name).load(self.realm_id))
@@ -305,7 +307,9 @@ class TestF5AuditRetention(QBOTestCase):
 		name = append_audit_row(
 			AuditRow(realm_id="9130000000821", direction="outbound", qbo_entity="Customer", operation="read")
 		)
-		frappe.db.set_value(K.SYNC_LOG, name, "creation", add_days(now_datetime(), -400), update_modified=False)
+		frappe.db.set_value(
+			K.SYNC_LOG, name, "creation", add_days(now_datetime(), -400), update_modified=False
+		)
 		QBOSyncLog.clear_old_logs(days=30)
 		self.assertTrue(frappe.db.exists(K.SYNC_LOG, name))
 
@@ -332,7 +336,11 @@ class TestF6BookkeepingRowsAreReadOnly(QBOTestCase):
 		self.map = frappe.db.get_value(K.ENTITY_MAP, {"realm": self.realm.name})
 		self.outbox = self.store.add_outbox(
 			OutboxEntry(
-				realm_id="9130000000831", local_type="invoice", local_id="SINV-F6", action="create", created_at=now
+				realm_id="9130000000831",
+				local_type="invoice",
+				local_id="SINV-F6",
+				action="create",
+				created_at=now,
 			)
 		).id
 		self.store.save_cursor(Cursor(realm_id="9130000000831", changed_since=now, updated_at=now))
@@ -357,8 +365,12 @@ class TestF6BookkeepingRowsAreReadOnly(QBOTestCase):
 			call()
 
 	def _rows(self):
-		return ((K.ENTITY_MAP, self.map, "qbo_id"), (K.OUTBOX, self.outbox, "state"), (K.CURSOR, self.cursor, "seen"),
-			(K.CONFLICT, self.conflict, "status"))
+		return (
+			(K.ENTITY_MAP, self.map, "qbo_id"),
+			(K.OUTBOX, self.outbox, "state"),
+			(K.CURSOR, self.cursor, "seen"),
+			(K.CONFLICT, self.conflict, "status"),
+		)
 
 	def test_administrator_and_system_manager_cannot_edit_or_delete(self):
 		from frappe.client import delete, set_value
@@ -366,8 +378,8 @@ class TestF6BookkeepingRowsAreReadOnly(QBOTestCase):
 		for user in ("Administrator", self.sm):
 			with self.set_user(user):
 				for doctype, name, field in self._rows():
-					self._refused(lambda: set_value(doctype, name, field, "999"))
-					self._refused(lambda: delete(doctype, name))
+					self._refused(lambda d=doctype, n=name, f=field: set_value(d, n, f, "999"))
+					self._refused(lambda d=doctype, n=name: delete(d, n))
 		self.assertEqual(frappe.db.get_value(K.ENTITY_MAP, self.map, "qbo_id"), "58")
 		self.assertTrue(frappe.db.exists(K.CONFLICT, self.conflict))
 
@@ -395,8 +407,12 @@ class TestF6BookkeepingRowsAreReadOnly(QBOTestCase):
 
 		self.store.save_mapping(
 			Mapping(
-				realm_id="9130000000831", local_type="customer", local_id="F6 Customer",
-				qbo_entity="Customer", qbo_id="58", sync_token="4",
+				realm_id="9130000000831",
+				local_type="customer",
+				local_id="F6 Customer",
+				qbo_entity="Customer",
+				qbo_id="58",
+				sync_token="4",
 			)
 		)
 		self.store.delete_mapping("9130000000831", "customer", "F6 Customer")
@@ -457,8 +473,16 @@ class TestF7RebindingNeedsAnExplicitReset(_PageTestCase):
 		store.save_mapping(Mapping(self.OLD, "customer", "F7 Customer", "Customer", "58"))
 		store.save_cursor(Cursor(realm_id=self.OLD, changed_since=now, updated_at=now))
 		conflict = store.add_conflict(
-			Conflict(realm_id=self.OLD, local_type="customer", local_id="F7 Customer", qbo_entity="Customer",
-				qbo_id="58", kind="rejected", reason="x", created_at=now)
+			Conflict(
+				realm_id=self.OLD,
+				local_type="customer",
+				local_id="F7 Customer",
+				qbo_entity="Customer",
+				qbo_id="58",
+				kind="rejected",
+				reason="x",
+				created_at=now,
+			)
 		).id
 		admin = only_role("qbo-sec-sm@example.com", "System Manager")
 		with self.set_user(admin):
@@ -469,7 +493,9 @@ class TestF7RebindingNeedsAnExplicitReset(_PageTestCase):
 		self.assertEqual(frappe.db.get_value(K.SYNC_LOG, self.audit, "qbo_realm_id"), self.OLD)  # kept
 		self.assertIsNone(RealmTokenStore(realm=self.realm.name).load(self.OLD))
 		comments = frappe.get_all(
-			"Comment", filters={"reference_doctype": K.REALM, "reference_name": self.realm.name}, pluck="content"
+			"Comment",
+			filters={"reference_doctype": K.REALM, "reference_name": self.realm.name},
+			pluck="content",
 		)
 		self.assertTrue(any(admin in c and self.OLD in c for c in comments), comments)
 

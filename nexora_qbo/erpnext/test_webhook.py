@@ -139,9 +139,10 @@ class TestWebhook(QBOTestCase):
 
 	def test_signature_is_checked_before_the_body_is_read(self):
 		body = legacy(*[(str(900000 + i), "Customer", "1", "Create") for i in range(500)])
-		with patch("nexora_qbo.qbo.webhooks.parse_events") as parse, patch.object(
-			frappe, "get_all", wraps=frappe.get_all
-		) as get_all:
+		with (
+			patch("nexora_qbo.qbo.webhooks.parse_events") as parse,
+			patch.object(frappe, "get_all", wraps=frappe.get_all) as get_all,
+		):
 			self.assertEqual(webhook.handle(body, sign(body, "forged"))[0], 401)
 		parse.assert_not_called()
 		for call in get_all.call_args_list:  # only the site's own realms were read, nothing the body named

@@ -147,8 +147,19 @@ JSON_ALLOWED_KEYS = frozenset(
 # "code" is a QBO error code in a Fault (short, e.g. "6240") but an authorization code in a token request
 JSON_SHORT_CODE_KEY, JSON_SHORT_CODE_MAX = "code", 12
 PASCAL_ALLOWED_TOKENISH = frozenset({"SyncToken"})
-SECRET_NAME_MARKERS = ("token", "secret", "password", "passwd", "authorization", "credential", "apikey", "cookie")
-FORM_ALLOWED_KEYS = frozenset({"grant_type", "redirect_uri", "scope", "client_id", "minorversion", "requestid"})
+SECRET_NAME_MARKERS = (
+	"token",
+	"secret",
+	"password",
+	"passwd",
+	"authorization",
+	"credential",
+	"apikey",
+	"cookie",
+)
+FORM_ALLOWED_KEYS = frozenset(
+	{"grant_type", "redirect_uri", "scope", "client_id", "minorversion", "requestid"}
+)
 # query strings of the API URLs we call (CDC, query, void/batch operations, requestid)
 URL_QUERY_ALLOWED_KEYS = FORM_ALLOWED_KEYS | {"query", "entities", "changedSince", "operation", "include"}
 

@@ -120,9 +120,11 @@ def _redact_xml(text: str) -> str:
 		if not raw:
 			return ""
 		return _XML_ATTR.sub(
-			lambda a: a.group(0)
-			if key_allowed(_local_name(a.group(1)), a.group(3)[1:-1]) or a.group(1).startswith("xmlns")
-			else f'{a.group(1)}{a.group(2)}"{C.REDACTED}"',
+			lambda a: (
+				a.group(0)
+				if key_allowed(_local_name(a.group(1)), a.group(3)[1:-1]) or a.group(1).startswith("xmlns")
+				else f'{a.group(1)}{a.group(2)}"{C.REDACTED}"'
+			),
 			raw,
 		)
 
@@ -133,7 +135,11 @@ def _redact_xml(text: str) -> str:
 
 	text = _XML_LEAF.sub(leaf, text)
 	# attributes of non-leaf elements (a second pass never re-redacts: [REDACTED] is allowed text)
-	return re.sub(r"<([A-Za-z_][\w.:-]*)(\s[^<>]*?)(/?)>", lambda m: f"<{m.group(1)}{attrs(m.group(2))}{m.group(3)}>", text)
+	return re.sub(
+		r"<([A-Za-z_][\w.:-]*)(\s[^<>]*?)(/?)>",
+		lambda m: f"<{m.group(1)}{attrs(m.group(2))}{m.group(3)}>",
+		text,
+	)
 
 
 def redact_text(text: str | bytes | None) -> str | None:

@@ -17,8 +17,23 @@ SECRET = "AB11700000000000000secretrefreshtokenvalue"
 
 
 @pytest.mark.parametrize(
-	"key", ["accessToken", "refreshToken", "RefreshToken", "AccessToken", "clientSecret", "ClientSecret",
-		"id_token", "idToken", "api_key", "Authorization", "x-api-key", "token", "Password", "session_cookie"]
+	"key",
+	[
+		"accessToken",
+		"refreshToken",
+		"RefreshToken",
+		"AccessToken",
+		"clientSecret",
+		"ClientSecret",
+		"id_token",
+		"idToken",
+		"api_key",
+		"Authorization",
+		"x-api-key",
+		"token",
+		"Password",
+		"session_cookie",
+	],
 )
 def test_json_keys_not_allowed_are_dropped(key):
 	out = json.loads(redact_text(json.dumps({key: SECRET, "Nested": {key: SECRET}, "List": [{key: SECRET}]})))
@@ -40,7 +55,9 @@ def test_qbo_entity_bodies_pass():
 
 
 def test_qbo_fault_code_passes_but_an_authorization_code_does_not():
-	fault = {"Fault": {"Error": [{"Message": "Stale", "Detail": "d", "code": "5010"}], "type": "ValidationFault"}}
+	fault = {
+		"Fault": {"Error": [{"Message": "Stale", "Detail": "d", "code": "5010"}], "type": "ValidationFault"}
+	}
 	assert json.loads(redact_text(json.dumps(fault))) == fault
 	assert "Q0115" not in redact_text(json.dumps({"code": "Q011569.......authorization-code-value"}))
 
@@ -86,9 +103,9 @@ def test_malformed_bodies_and_free_text(body):
 
 
 def test_urls_keep_only_known_query_fields():
-	assert path_and_query("https://h/v3/company/1/cdc?entities=Customer&changedSince=2026-11-24&minorversion=75") == (
-		"/v3/company/1/cdc?entities=Customer&changedSince=2026-11-24&minorversion=75"
-	)
+	assert path_and_query(
+		"https://h/v3/company/1/cdc?entities=Customer&changedSince=2026-11-24&minorversion=75"
+	) == ("/v3/company/1/cdc?entities=Customer&changedSince=2026-11-24&minorversion=75")
 	assert SECRET not in path_and_query(f"https://h/v3/company/1/query?query=select&access_token={SECRET}")
 
 

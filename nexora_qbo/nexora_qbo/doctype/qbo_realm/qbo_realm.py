@@ -81,7 +81,9 @@ class QBORealm(Document):
 		if not changed or not (connected or has_tokens(self.name)):
 			return
 		# the stored secret is still the old one here: Frappe saves a form's new password after validate
-		old["client_secret"] = get_decrypted_password(K.REALM, self.name, "client_secret", raise_exception=False)
+		old["client_secret"] = get_decrypted_password(
+			K.REALM, self.name, "client_secret", raise_exception=False
+		)
 		self.flags.nexora_qbo_cut = {"changed": changed, "old": old}
 		self.connection_status = K.DISCONNECTED
 
@@ -421,7 +423,11 @@ def reset_realm(realm: str) -> dict:
 	frappe.db.set_value(
 		K.REALM,
 		doc.name,
-		{"realm_id": None, "connection_status": K.NOT_CONNECTED, "initial_import_status": K.IMPORT_NOT_STARTED},
+		{
+			"realm_id": None,
+			"connection_status": K.NOT_CONNECTED,
+			"initial_import_status": K.IMPORT_NOT_STARTED,
+		},
 	)
 	summary = ", ".join(f"{n} {dt}" for dt, n in counts.items())
 	doc.add_comment(

@@ -40,9 +40,9 @@ class QBOSettings(Document):
 				)
 			if cint(self.log_retention_days) < MIN_RETENTION_DAYS:
 				frappe.throw(
-					_("Keep the QBO Sync Log for at least {0} days: it is the audit trail of the books.").format(
-						MIN_RETENTION_DAYS
-					)
+					_(
+						"Keep the QBO Sync Log for at least {0} days: it is the audit trail of the books."
+					).format(MIN_RETENTION_DAYS)
 				)
 			self.flags.nexora_qbo_retention_change = (before, cint(self.log_retention_days))
 		self.callback_url = None
@@ -60,7 +60,9 @@ class QBOSettings(Document):
 
 	@staticmethod
 	def _stored_retention() -> int:
-		return cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days")) or K.DEFAULT_LOG_RETENTION_DAYS
+		return (
+			cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days")) or K.DEFAULT_LOG_RETENTION_DAYS
+		)
 
 
 def sync_paused() -> bool:
