@@ -59,13 +59,8 @@ EXPECTED = {
 
 def rest(cmd: str, **kwargs):
 	"""Call a whitelisted method as frappe.handler.execute_cmd does (minus the HTTP verb check)."""
-	from frappe.handler import is_whitelisted
-
-	for hook in reversed(frappe.get_hooks("override_whitelisted_methods", {}).get(cmd, [])):
-		cmd = hook
-		break
-	method = frappe.get_attr(cmd)
-	is_whitelisted(method)
+	method = frappe.get_attr(frappe.override_whitelisted_method(cmd))
+	frappe.is_whitelisted(method)
 	return frappe.call(method, **kwargs)
 
 
