@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import frappe
 from frappe import _
+from frappe.model.document import Document
 
 from nexora_qbo.erpnext import constants as K
 
@@ -42,6 +43,25 @@ def refuse_unless_engine(doc, action: str) -> None:
 		_("{0} rows are the sync's own state: they cannot be {1} by hand.").format(_(doc.doctype), _(action)),
 		frappe.PermissionError,
 	)
+
+
+class EngineOwnedDocument(Document):
+	"""Base of the bookkeeping DocTypes' controllers: insert/save refuse before any of Frappe's own checks
+	(links, timestamps), so a hand-made change is always refused for this reason; on_trash refuses too."""
+
+	def insert(self, *args, **kwargs):
+		refuse_unless_engine(self, "created")
+		return super().insert(*args, **kwargs)
+
+	def save(self, *args, **kwargs):
+		refuse_unless_engine(self, "created" if self.is_new() else "edited")
+		return super().save(*args, **kwargs)
+
+	def validate(self):
+		refuse_unless_engine(self, "created or edited")
+
+	def on_trash(self):
+		refuse_unless_engine(self, "deleted")
 
 
 # Secrets of a QBO Realm that no one reads back through the API, not even a System Manager: the tokens

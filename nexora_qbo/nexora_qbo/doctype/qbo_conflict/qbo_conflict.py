@@ -11,14 +11,13 @@ import json
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import escape_html, now_datetime
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import refuse_unless_engine
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, refuse_unless_engine
 
 
-class QBOConflict(Document):
+class QBOConflict(EngineOwnedDocument):
 	def onload(self):
 		self.set_onload("diff_html", self.render_diff())
 		self.set_onload("actions", self.action_buttons())

@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 import frappe
-from frappe.model.document import Document
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import engine_writes, refuse_unless_engine
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, engine_writes, refuse_unless_engine
 
 _FIELDS = [
 	"name",
@@ -38,7 +37,7 @@ _FIELDS = [
 ]
 
 
-class QBOOutbox(Document):
+class QBOOutbox(EngineOwnedDocument):
 	def validate(self):
 		refuse_unless_engine(self, "created or edited")
 		self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
