@@ -77,7 +77,10 @@ class TestF1CallbackEscapesEveryValue(_PageTestCase):
 		self.assertNotIn("document.cookie", self.page())
 
 	def test_realm_id_payload_is_refused_and_escaped(self):
-		with patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code") as exchange:
+		with (
+			patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code", return_value=sample_tokens()) as exchange,
+			patch.object(jobs, "enqueue_realm"),
+		):
 			oauth.callback(code="c", state="f1-state", realmId=PAYLOAD)
 		exchange.assert_not_called()
 		self.assertEqual(frappe.local.response.http_status_code, 400)
@@ -127,6 +130,7 @@ class TestF2RebindingFieldsCutTheConnection(QBOTestCase):
 		self._change(custom_base_url="https://qbo.attacker.example")
 		with patch("nexora_qbo.qbo.oauth.OAuthApp.revoke", autospec=True) as revoke:
 			jobs.revoke_pending(self.realm.name)
+		self.assertIsNotNone(revoke.call_args, "the old refresh token was never revoked")
 		(app, token), kwargs = revoke.call_args
 		self.assertEqual(token, "refresh-secret-1")
 		self.assertTrue(app.endpoints.revoke_url.startswith("http://127.0.0.1:9"))
