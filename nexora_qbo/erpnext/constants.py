@@ -114,6 +114,9 @@ OAUTH_STATE_CACHE_PREFIX = "nexora_qbo:oauth_state:"
 # host); the old refresh token is kept encrypted in this hidden field until the revoke job has used it.
 REALM_BINDING_FIELDS = ("environment", "custom_base_url", "client_id")
 PENDING_REVOKE_FIELD = "pending_revoke"
+# Set only by the OAuth flow, the jobs and the reset (never through a form or REST): which QBO company the
+# realm is bound to and whether it is connected.
+REALM_FLOW_FIELDS = ("realm_id", "connection_status", "connected_by", "connected_on")
 # site_config key: only a site that sets it may use the "custom" environment (the local sandbox).
 ALLOW_CUSTOM_BASE_URL_CONF = "nexora_qbo_allow_custom_base_url"
 REFRESH_HARD_EXPIRY_WARNING_DAYS = 30

@@ -456,6 +456,28 @@ class TestF7RebindingNeedsAnExplicitReset(_PageTestCase):
 		self.assertEqual(frappe.local.response.http_status_code, 409)
 		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "realm_id"), self.OLD)
 
+	def test_nobody_sets_the_realm_id_by_hand(self):
+		from frappe.client import insert, set_value
+
+		manager = only_role("qbo-sec-am@example.com", "Accounts Manager")
+		for user in (manager, "Administrator"):
+			with self.set_user(user):
+				with self.assertRaises(frappe.PermissionError):
+					set_value(K.REALM, self.realm.name, "realm_id", self.NEW)
+				with self.assertRaises(frappe.PermissionError):
+					insert(
+						{
+							"doctype": K.REALM,
+							"company": "_Test Nexora QBO 2",
+							"environment": "sandbox",
+							"client_id": "x",
+							"client_secret": "y",
+							"realm_id": self.NEW,
+							"connection_status": K.CONNECTED,
+						}
+					)
+		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "realm_id"), self.OLD)
+
 	def test_audit_rows_keep_the_qbo_realm_id(self):
 		self.assertEqual(frappe.db.get_value(K.SYNC_LOG, self.audit, "qbo_realm_id"), self.OLD)
 

@@ -42,6 +42,7 @@ EXPECTED = {
 	"initial import": row(**MANAGERS),
 	"disconnect": row(**MANAGERS),
 	"reset realm": row(**{"System Manager": Y}),
+	"set realm id by hand": row(),
 	**{f"resolve: {a}": row(**MANAGERS) for a in ACTIONS},
 	"edit entity map": row(),
 	"delete entity map": row(),
@@ -159,6 +160,9 @@ class TestRoleMatrix(QBOTestCase):
 			"initial import": lambda: rest(f"{REALM}.initial_import", realm=realm),
 			"disconnect": lambda: rest(f"{REALM}.disconnect", realm=realm),
 			"reset realm": lambda: rest(f"{REALM}.reset_realm", realm=realm),
+			"set realm id by hand": lambda: rest(
+				set_value, doctype=K.REALM, name=realm, fieldname="realm_id", value="9130000000999"
+			),
 			**{f"resolve: {a}": resolve(a) for a in ACTIONS},
 			"edit entity map": lambda: rest(
 				set_value, doctype=K.ENTITY_MAP, name=self.map, fieldname="qbo_id", value="999"

@@ -40,12 +40,38 @@ class QBORealm(Document):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
 		self.redirect_uri = callback_url()
 		self.webhook_url = webhook_url()
+		self.refuse_flow_field_changes()
 		self.validate_endpoints()
 		self.cut_connection_if_rebound()
 		self.validate_company_accounts()
 		self.check_reference_maps()
 		# NULL, never "": two not-yet-connected realms must not collide on the unique realm_id index
 		self.realm_id = (self.realm_id or "").strip() or None
+
+	def refuse_flow_field_changes(self):
+		"""The realmId and connection state come from the OAuth flow only: read_only is not enforced on the
+		server, so a REST call (even Administrator's) could otherwise bind a realm to another QBO company
+		without Connect or reset. Server code (the Store, tests, the flow) saves with ignore_permissions."""
+		from nexora_qbo.erpnext.guards import engine_is_writing
+
+		if self.flags.ignore_permissions or engine_is_writing():
+			return
+		if self.is_new():
+			changed = [f for f in K.REALM_FLOW_FIELDS if (self.get(f) or None) not in (None, K.NOT_CONNECTED)]
+		else:
+			before = self.get_doc_before_save()
+			changed = [
+				f
+				for f in K.REALM_FLOW_FIELDS
+				if (self.get(f) or before.get(f)) and self.has_value_changed(f)  # "" and None are both unset
+			]
+		if changed:
+			frappe.throw(
+				_("{0} is set by Connect to QuickBooks only.").format(
+					", ".join(self.meta.get_label(f) for f in changed)
+				),
+				frappe.PermissionError,
+			)
 
 	def validate_endpoints(self):
 		from nexora_qbo.qbo.endpoints import resolve_endpoints
