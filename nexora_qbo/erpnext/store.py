@@ -101,6 +101,12 @@ _EVENT_FIELDS = [
 ]
 
 
+def _this_company(realm_id: str) -> list:
+	"""History rows of this QBO company only: a realm document that was reset and bound to another company
+	keeps the old company's rows (rows written before the column existed: unset)."""
+	return [["qbo_realm_id", "=", realm_id], ["qbo_realm_id", "is", "not set"]]
+
+
 def _audit_columns() -> dict[str, str]:
 	"""AuditRow attribute -> QBO Sync Log column: one mapping, owned by the log's module."""
 	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import AUDIT_FIELDS
@@ -510,7 +516,13 @@ class FrappeStore:
 			filters.append(["timestamp", ">=", _naive(since)])
 		if until is not None:
 			filters.append(["timestamp", "<", _naive(until)])
-		rows = frappe.get_all(K.SYNC_EVENT, filters=filters, fields=_EVENT_FIELDS, order_by="name asc")
+		rows = frappe.get_all(
+			K.SYNC_EVENT,
+			filters=filters,
+			or_filters=_this_company(realm_id),
+			fields=_EVENT_FIELDS,
+			order_by="name asc",
+		)
 		return [row_to_event(row, realm_id) for row in rows]
 
 	# ------------------------------------------------------------------------------------- conflicts

@@ -492,9 +492,12 @@ class TestF7RebindingNeedsAnExplicitReset(_PageTestCase):
 	def test_after_a_reset_another_company_may_connect(self):
 		from nexora_qbo.erpnext.store import FrappeStore
 		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import reset_realm
-		from nexora_qbo.sync.ports import Conflict, Cursor, Mapping
+		from nexora_qbo.sync.ports import Conflict, Cursor, Mapping, SyncEvent
 
 		store = FrappeStore()
+		event = store.add_event(
+			SyncEvent(self.OLD, "inbound", "customer", "F7 Customer", "Customer", "58", "imported")
+		).id
 		now = datetime.now(timezone.utc)
 		store.save_mapping(Mapping(self.OLD, "customer", "F7 Customer", "Customer", "58"))
 		store.save_cursor(Cursor(realm_id=self.OLD, changed_since=now, updated_at=now))
@@ -530,3 +533,5 @@ class TestF7RebindingNeedsAnExplicitReset(_PageTestCase):
 		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "realm_id"), self.NEW)
 		# the new company's history does not include the old company's exchanges
 		self.assertNotIn(self.audit, [r.id for r in FrappeStore().list_audit(self.NEW)])
+		self.assertNotIn(event, [e.id for e in FrappeStore().list_events(self.NEW)])
+		self.assertTrue(frappe.db.exists(K.SYNC_EVENT, event))  # history is kept
