@@ -208,7 +208,8 @@ def resolve(conflict: str, action: str, note: str | None = None) -> dict:
 	)
 	label = K.CONFLICT_ACTION_LABELS.get(action, action)
 	doc.add_comment(
-		"Info", _("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {note}" if note else "")
+		"Info",
+		_("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {escape_html(note)}" if note else ""),
 	)
 
 	from nexora_qbo.erpnext import jobs
