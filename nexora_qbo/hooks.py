@@ -65,3 +65,7 @@ ignore_links_on_delete = ["QBO Entity Map", "QBO Sync Log", "QBO Sync Event", "Q
 
 # Log Settings clears these daily; QBO Sync Log.clear_old_logs never goes below QBO Settings' retention.
 default_log_clearing_doctypes = {"QBO Sync Log": 2555}
+
+# Nobody reads a QBO Realm's tokens or client secret back through the API (Frappe lets a System Manager
+# read any Password field with frappe.client.get_password).
+override_whitelisted_methods = {"frappe.client.get_password": "nexora_qbo.erpnext.guards.get_password"}

@@ -39,6 +39,9 @@ SYNCED_DOCTYPES = ("Customer", "Item", "Sales Invoice", "Payment Entry")
 MANAGER_ROLES = ("Accounts Manager", "System Manager")
 # Reading the audit trail and the review queue.
 READER_ROLES = ("Accounts User", "Accounts Manager", "System Manager")
+# Rebinding a realm to another QBO company (reset) and the audit retention outlive any one set of books:
+# only the site's administrators decide them.
+ADMIN_ROLE = "System Manager"
 
 # Connection status (QBO Realm.connection_status) ---------------------------------------------------------
 NOT_CONNECTED = "Not Connected"
@@ -104,10 +107,22 @@ PACER_MAX_SLEEP = 1.0  # re-check at least once a second while waiting (other wo
 CALLBACK_METHOD = "nexora_qbo.erpnext.oauth.callback"
 WEBHOOK_METHOD = "nexora_qbo.erpnext.webhook.receive"
 OAUTH_STATE_TTL_MINUTES = 15
+# Pending authorizations live in the cache only (never in a readable field), keyed by a hash of the state.
+OAUTH_STATE_CACHE_PREFIX = "nexora_qbo:oauth_state:"
+# A realm whose environment, base URL or client id changes loses its tokens (they would be sent to the new
+# host); the old refresh token is kept encrypted in this hidden field until the revoke job has used it.
+REALM_BINDING_FIELDS = ("environment", "custom_base_url", "client_id")
+PENDING_REVOKE_FIELD = "pending_revoke"
+# Set only by the OAuth flow, the jobs and the reset (never through a form or REST): which QBO company the
+# realm is bound to and whether it is connected.
+REALM_FLOW_FIELDS = ("realm_id", "connection_status", "connected_by", "connected_on")
+# site_config key: only a site that sets it may use the "custom" environment (the local sandbox).
+ALLOW_CUSTOM_BASE_URL_CONF = "nexora_qbo_allow_custom_base_url"
 REFRESH_HARD_EXPIRY_WARNING_DAYS = 30
 
 # Retention -----------------------------------------------------------------------------------------------
 DEFAULT_LOG_RETENTION_DAYS = 2555  # ~7 years: the audit trail of the official books is kept like the books
+MIN_LOG_RETENTION_DAYS = 3 * 365  # the floor nobody can go below (and only a System Manager may move it)
 
 # Custom fields on the synced ERPNext documents (display only; the authoritative ids live in QBO Entity Map)
 CF_SECTION = "nexora_qbo_section"
@@ -118,6 +133,20 @@ SYNC_STATUS_OPTIONS = ("", "Queued", "Synced", "Failed", "Needs Review", "Voided
 # Flags (frappe-notes A7): per document and per job echo suppression
 DOC_ORIGIN_FLAG = "nexora_qbo_origin"
 INBOUND_FLAG = "nexora_qbo_inbound"
+# Set (in-process only, never from a request) while the engine writes its bookkeeping DocTypes (guards.py)
+ENGINE_WRITE_FLAG = "nexora_qbo_engine_write"
+# The sync's own state: read-only in the desk, changed only through the engine's actions.
+BOOKKEEPING_DOCTYPES = (ENTITY_MAP, OUTBOX, CURSOR, CONFLICT)
+
+# Webhooks --------------------------------------------------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = (
+	256 * 1024
+)  # a real delivery is a few KB; Intuit batches at most a few hundred events
+WEBHOOK_MAX_EVENT_AGE_HOURS = (
+	24  # older events are refused (a replay); the CDC pull finds real changes anyway
+)
+WEBHOOK_DEDUPE_TTL_SECONDS = 48 * 3600  # an event id seen within this window is a redelivery
+WEBHOOK_DEDUPE_PREFIX = "nexora_qbo:webhook_event:"
 
 
 # QBO Realm fields holding ERPNext defaults the ledger uses when QBO does not say (accounts, groups, UOM…);

@@ -216,8 +216,11 @@ def _record(doc, realm, local_type: str, action: str) -> None:
 			# gone too, so the submit cannot continue either way. Let Frappe report it (jobs retry it).
 			raise
 		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=f"QBO: could not queue {action} of {doc.doctype} {doc.name}",
+		from nexora_qbo.erpnext.errorlog import log_error
+
+		log_error(
+			f"QBO: could not queue {action} of {doc.doctype} {doc.name}",
+			exc,
 			reference_doctype=doc.doctype,
 			reference_name=doc.name,
 		)

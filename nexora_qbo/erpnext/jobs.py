@@ -23,6 +23,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.errorlog import log_error, scrubbed
 
 JOB_METHOD = "nexora_qbo.erpnext.jobs.run"
 KINDS = ("pull", "push", "sync", "import", "export", "companyinfo")
@@ -222,7 +223,8 @@ def run(
 		return {"skipped": "realm busy"}
 	except Exception as exc:
 		_record_failure(realm, realm_id, kind, exc)
-		raise
+		log_error(f"QBO {kind} failed for {realm}", exc)
+		raise scrubbed(exc) from None  # RQ logs the job's failure with locals: none below this frame
 	return result
 
 
@@ -346,7 +348,8 @@ def resolve_conflict(conflict_id: str, action: str, user: str, **_):
 			engine.resolve_conflict(str(conflict_id), action, by=user)
 	except Exception as exc:
 		_record_failure(realm, realm_id, f"resolve {conflict_id}", exc)
-		raise
+		log_error(f"QBO resolve {conflict_id} failed for {realm}", exc)
+		raise scrubbed(exc) from None
 	enqueue_realm(realm_id, "push", after_commit=True)
 
 
@@ -362,12 +365,56 @@ def disconnect_realm(realm: str, user: str | None = None, **_):
 			doc.oauth_app(on_exchange=exchange_hook(realm=realm)).revoke(
 				tokens.refresh_token, realm_id=doc.realm_id
 			)
-		except Exception:
-			frappe.log_error(title=f"QBO revoke failed for {realm} (tokens are forgotten anyway)")
+		except Exception as exc:
+			log_error(f"QBO revoke failed for {realm} (tokens are forgotten anyway)", exc)
 	RealmTokenStore.clear(realm)
 	frappe.db.set_value(K.REALM, realm, {"connection_status": K.DISCONNECTED}, update_modified=False)
 	if user:
 		frappe.publish_realtime("msgprint", f"{realm} is disconnected from QuickBooks.", user=user)
+
+
+def enqueue_revoke_pending(realm: str) -> None:
+	frappe.enqueue(
+		"nexora_qbo.erpnext.jobs.revoke_pending",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-revoke::{realm}",
+		deduplicate=True,
+		realm=realm,
+	)
+
+
+def revoke_pending(realm: str, **_):
+	"""Revoke the refresh token of a connection that was cut (qbo_realm.disconnect_now) at the host and app
+	it came from, outside any document transaction; then forget it. Best effort: a token Intuit no longer
+	knows is as good as revoked, and it is never used again either way."""
+	import json
+
+	from frappe.utils.password import get_decrypted_password, remove_encrypted_password
+
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import callback_url, custom_base_url_allowed
+	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import exchange_hook
+	from nexora_qbo.qbo.endpoints import resolve_endpoints
+	from nexora_qbo.qbo.oauth import OAuthApp
+
+	raw = get_decrypted_password(K.REALM, realm, K.PENDING_REVOKE_FIELD, raise_exception=False)
+	if not raw:
+		return
+	remove_encrypted_password(K.REALM, realm, K.PENDING_REVOKE_FIELD)
+	try:
+		pending = json.loads(raw)
+		if pending.get("environment") == "custom" and not custom_base_url_allowed():
+			return
+		app = OAuthApp(
+			client_id=pending["client_id"],
+			client_secret=pending.get("client_secret") or "",
+			redirect_uri=callback_url(),
+			endpoints=resolve_endpoints(pending["environment"], pending.get("custom_base_url")),
+			on_exchange=exchange_hook(realm=realm),
+		)
+		app.revoke(pending["token"], realm_id=pending.get("realm_id"))
+	except Exception as exc:
+		log_error(f"QBO revoke of a cut connection failed for {realm} (the token is forgotten anyway)", exc)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -1,47 +1,71 @@
 """Connect a QBO Realm: start the Intuit authorization, and the OAuth callback that finishes it.
 
 Security rules (frappe-notes A6, and the mistakes of the apps in D/C):
-- the `state` is random, stored on the realm with an expiry and the user who started it, and compared in
-  constant time (the old ERPNext migrator had no state check at all);
+- the `state` is random and lives only in the cache (keyed by its SHA-256, with a 15-minute expiry, the
+  realm and the user who started it): never in a field that REST or the desk can read;
 - the callback is a GET that guests may reach (Intuit redirects the browser), but a guest is sent to the
   login page first and comes back; the user finishing the flow must be the one who started it and must
   still be an Accounts/System Manager;
+- every value put into the answer page is HTML-escaped: `respond_as_web_page` renders the message raw and
+  Frappe sanitises request parameters only for guests, so `?error=<script>` would run in the desk;
 - one QBO company (realmId) binds to one ERPNext company: a callback for a realmId that another realm
-  document already holds, or that differs from the realm this document synced so far, is refused
-  (invariant 4);
+  document already holds, or that differs from the realmId this document was bound to, is refused
+  (invariant 4) until a System Manager resets the realm explicitly (qbo_realm.reset_realm);
 - tokens go through the RealmTokenStore (durable, see token_store.py); no token ever reaches the browser.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import re
 from urllib.parse import urlencode
 
 import frappe
 from frappe import _
-from frappe.utils import get_url, now_datetime
+from frappe.utils import escape_html, get_url, now_datetime
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.token_store import RealmTokenStore
 
+_REALM_ID = re.compile(r"^[0-9]{1,32}$")  # Intuit realm ids are numeric
+_MAX_STATE_LENGTH = 200
+_MAX_ERROR_LENGTH = 200
+
 
 def start_authorization(realm: str) -> str:
-	"""Store a fresh state on the realm and return the authorization URL (the caller checked the role)."""
+	"""Remember a fresh state for the realm and return the authorization URL (the caller checked the role)."""
 	doc = frappe.get_doc(K.REALM, realm)
 	doc.check_permission("write")
 	app = doc.oauth_app()
 	state = app.new_state()
-	frappe.db.set_value(
-		K.REALM,
-		doc.name,
-		{
-			"oauth_state": state,
-			"oauth_state_expires_at": now_datetime() + timedelta(minutes=K.OAUTH_STATE_TTL_MINUTES),
-			"oauth_state_user": frappe.session.user,
-		},
-		update_modified=False,
-	)
+	remember_state(doc.name, state, frappe.session.user)
 	return app.authorization_url(state)
+
+
+def _state_key(state: str) -> str:
+	return K.OAUTH_STATE_CACHE_PREFIX + hashlib.sha256(state.encode()).hexdigest()
+
+
+def remember_state(realm: str, state: str, user: str) -> None:
+	"""A pending authorization: realm and user, for OAUTH_STATE_TTL_MINUTES, in the cache only."""
+	frappe.cache.set_value(
+		_state_key(state),
+		{"realm": realm, "user": user},
+		expires_in_sec=K.OAUTH_STATE_TTL_MINUTES * 60,
+	)
+
+
+def pending_authorization(state: str | None) -> dict | None:
+	"""{"realm", "user"} of an unexpired state, or None (a lookup by hash: nothing to compare by hand)."""
+	if not state or len(state) > _MAX_STATE_LENGTH:
+		return None
+	pending = frappe.cache.get_value(_state_key(state))
+	return pending if isinstance(pending, dict) and pending.get("realm") else None
+
+
+def forget_state(state: str | None) -> None:
+	if state and len(state) <= _MAX_STATE_LENGTH:
+		frappe.cache.delete_value(_state_key(state))
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
@@ -53,31 +77,38 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 		return _redirect(f"/login?{urlencode({'redirect-to': target})}")
 
 	# A GET request is rolled back at its end unless told otherwise (frappe.app.sync_database): the new
-	# connection state and the cleared state must persist.
+	# connection state must persist.
 	frappe.local.flags.commit = True
 
+	pending = pending_authorization(state)
+	forget_state(state)  # one-time, whatever happens next
 	if kwargs.get("error"):
-		return _fail(_("QuickBooks did not authorize the connection: {0}").format(kwargs.get("error")), 400)
-
-	realm = _realm_for_state(state)
-	if not realm:
+		if not pending:  # a crafted link: say nothing about what it carried
+			return _fail(_("This authorization request is unknown or has expired."), 400)
+		error = str(kwargs.get("error"))[:_MAX_ERROR_LENGTH]
+		return _fail(_("QuickBooks did not authorize the connection: {0}").format(error), 400)
+	if not pending:
 		return _fail(
 			_("This authorization request is unknown or has expired. Start again from the QBO Realm."), 400
 		)
 
 	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import is_manager
 
+	realm = pending["realm"]
+	if not frappe.db.exists(K.REALM, realm):
+		return _fail(_("This authorization request is unknown or has expired."), 400)
 	doc = frappe.get_doc(K.REALM, realm)
-	if doc.oauth_state_user and doc.oauth_state_user != frappe.session.user:
+	if pending.get("user") != frappe.session.user:
 		return _fail(_("This authorization was started by another user."), 403)
 	if not is_manager():
 		return _fail(_("Only an Accounts Manager or a System Manager can connect QuickBooks."), 403)
-	if not realmId:
-		return _fail(_("QuickBooks did not say which company was connected (realmId missing)."), 400)
+	if not realmId or not _REALM_ID.match(str(realmId)):
+		return _fail(
+			_("QuickBooks did not say which company was connected (realmId missing or invalid)."), 400
+		)
 
 	problem = _realm_binding_problem(doc, realmId)
 	if problem:
-		_clear_state(doc.name)
 		return _fail(problem, 409)
 
 	from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import exchange_hook
@@ -85,10 +116,9 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 
 	try:
 		tokens = doc.oauth_app(on_exchange=exchange_hook(realm=doc.name)).exchange_code(
-			code, realmId, state=state, expected_state=doc.oauth_state
+			code, realmId, state=state, expected_state=state
 		)
 	except QBOError as exc:
-		_clear_state(doc.name)
 		frappe.log_error(title=f"QBO connect failed for {doc.name}", message=str(exc))
 		return _fail(_("QuickBooks refused the authorization: {0}").format(exc.message or exc), 400)
 
@@ -103,37 +133,14 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 			"connection_status": K.CONNECTED,
 			"connected_by": frappe.session.user,
 			"connected_on": now_datetime(),
-			"oauth_state": None,
-			"oauth_state_expires_at": None,
-			"oauth_state_user": None,
 			"last_sync_error": None,
 		},
 	)
 	from nexora_qbo.erpnext import jobs
 
 	jobs.enqueue_realm(realmId, "companyinfo", after_commit=True)
-	frappe.msgprint(_("Connected to QuickBooks company {0}.").format(realmId), alert=True)
+	frappe.msgprint(_("Connected to QuickBooks company {0}.").format(escape_html(realmId)), alert=True)
 	return _redirect(get_url(f"/app/qbo-realm/{frappe.utils.quote(doc.name)}"))
-
-
-def _realm_for_state(state: str | None) -> str | None:
-	"""The realm whose pending authorization carries this state (constant-time compare, not expired)."""
-	import hmac
-
-	if not state or len(state) > 200:
-		return None
-	rows = frappe.get_all(
-		K.REALM,
-		filters={"oauth_state": ("is", "set")},
-		fields=["name", "oauth_state", "oauth_state_expires_at"],
-	)
-	now = now_datetime()
-	for row in rows:
-		if hmac.compare_digest(str(row.oauth_state), str(state)):
-			if row.oauth_state_expires_at and row.oauth_state_expires_at < now:
-				return None
-			return row.name
-	return None
 
 
 def _realm_binding_problem(doc, realm_id: str) -> str | None:
@@ -143,21 +150,14 @@ def _realm_binding_problem(doc, realm_id: str) -> str | None:
 			"QuickBooks company {0} is already connected to {1}. "
 			"One QuickBooks company syncs with one ERPNext company."
 		).format(realm_id, other)
-	if doc.realm_id and doc.realm_id != realm_id and frappe.db.exists(K.ENTITY_MAP, {"realm": doc.name}):
+	if doc.realm_id and doc.realm_id != realm_id:
+		# Whatever exists today (maps, a cursor, conflicts, outbox, audit rows) belongs to the first company:
+		# only an explicit reset by a System Manager lets another company take over this realm.
 		return _(
-			"{0} already syncs with QuickBooks company {1}; you chose company {2}. "
-			"Connect the same company, or set up a new realm."
+			"{0} is bound to QuickBooks company {1}; you chose company {2}. Connect the same company, "
+			"or ask a System Manager to reset the realm first."
 		).format(doc.name, doc.realm_id, realm_id)
 	return None
-
-
-def _clear_state(realm: str) -> None:
-	frappe.db.set_value(
-		K.REALM,
-		realm,
-		{"oauth_state": None, "oauth_state_expires_at": None, "oauth_state_user": None},
-		update_modified=False,
-	)
 
 
 def _redirect(location: str):
@@ -166,9 +166,10 @@ def _redirect(location: str):
 
 
 def _fail(message: str, status: int):
+	"""The message page. Escaped as a whole: our messages carry no markup, the values in them may."""
 	frappe.respond_as_web_page(
-		_("QuickBooks Connection"),
-		message,
+		escape_html(_("QuickBooks Connection")),
+		escape_html(message),
 		http_status_code=status,
 		indicator_color="red",
 		primary_action="/app/qbo-realm",

@@ -83,8 +83,11 @@ def make_custom_fields():
 
 
 def set_default_settings():
-	if not cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days")):
+	days = cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days"))
+	if not days:
 		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", K.DEFAULT_LOG_RETENTION_DAYS)
+	elif days < K.MIN_LOG_RETENTION_DAYS:  # set by an older version: the floor applies from now on
+		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", K.MIN_LOG_RETENTION_DAYS)
 	register_log_retention()
 
 
@@ -109,8 +112,17 @@ def before_uninstall():
 # --------------------------------------------------------------------------------------------------------
 
 
+def allow_custom_base_url_for_tests() -> None:
+	"""The app's tests point realms at the local sandbox (environment "custom"): allow it for this process
+	only, as a site running the sandbox would in its site_config."""
+	frappe.local.conf.setdefault(
+		K.ALLOW_CUSTOM_BASE_URL_CONF, 1
+	)  # a test that withdraws it keeps it withdrawn
+
+
 def before_tests():
 	frappe.clear_cache()
+	allow_custom_base_url_for_tests()
 	today = getdate()
 	if not frappe.db.a_row_exists("Company"):
 		from frappe.desk.page.setup_wizard.setup_wizard import setup_complete

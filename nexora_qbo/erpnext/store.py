@@ -46,6 +46,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent
 
 _SAVEPOINT_SEQ = itertools.count(1)
@@ -99,6 +100,12 @@ _EVENT_FIELDS = [
 	"conflict",
 	"timestamp",
 ]
+
+
+def _this_company(realm_id: str) -> list:
+	"""History rows of this QBO company only: a realm document that was reset and bound to another company
+	keeps the old company's rows (rows written before the column existed: unset)."""
+	return [["qbo_realm_id", "=", realm_id], ["qbo_realm_id", "is", "not set"]]
 
 
 def _audit_columns() -> dict[str, str]:
@@ -313,7 +320,8 @@ class FrappeStore:
 		else:
 			doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
 			try:
-				doc.insert(ignore_permissions=True, ignore_links=True)
+				with engine_writes():
+					doc.insert(ignore_permissions=True, ignore_links=True)
 			except (frappe.UniqueValidationError, frappe.DuplicateEntryError) as exc:
 				# the unique indexes caught what the check above could not see (another transaction's row)
 				raise ValueError(
@@ -363,7 +371,10 @@ class FrappeStore:
 			values.pop("realm")
 			frappe.db.set_value(K.CURSOR, name, values, update_modified=True)
 		else:
-			frappe.get_doc({"doctype": K.CURSOR, **values}).insert(ignore_permissions=True, ignore_links=True)
+			with engine_writes():
+				frappe.get_doc({"doctype": K.CURSOR, **values}).insert(
+					ignore_permissions=True, ignore_links=True
+				)
 
 	# ------------------------------------------------------------------------------------- outbox
 	def _outbox(self):
@@ -433,8 +444,12 @@ class FrappeStore:
 			"timestamp",
 			*_audit_columns().values(),
 		]
-		sql = "select {} from `tab{}` where realm=%s".format(", ".join(f"`{c}`" for c in columns), K.SYNC_LOG)
-		params: list[Any] = [realm]
+		# rows of this QBO company only: a realm document reset and bound to another company keeps the old
+		# company's rows, which are not this company's history (rows from before the column: NULL)
+		sql = "select {} from `tab{}` where realm=%s and (qbo_realm_id=%s or qbo_realm_id is null)".format(
+			", ".join(f"`{c}`" for c in columns), K.SYNC_LOG
+		)
+		params: list[Any] = [realm, realm_id]
 		if since is not None:
 			sql += " and `timestamp` >= %s"
 			params.append(_naive(since))
@@ -502,7 +517,13 @@ class FrappeStore:
 			filters.append(["timestamp", ">=", _naive(since)])
 		if until is not None:
 			filters.append(["timestamp", "<", _naive(until)])
-		rows = frappe.get_all(K.SYNC_EVENT, filters=filters, fields=_EVENT_FIELDS, order_by="name asc")
+		rows = frappe.get_all(
+			K.SYNC_EVENT,
+			filters=filters,
+			or_filters=_this_company(realm_id),
+			fields=_EVENT_FIELDS,
+			order_by="name asc",
+		)
 		return [row_to_event(row, realm_id) for row in rows]
 
 	# ------------------------------------------------------------------------------------- conflicts
@@ -511,7 +532,8 @@ class FrappeStore:
 
 		realm = self._require_realm(conflict.realm_id)
 		doc = frappe.get_doc({"doctype": K.CONFLICT, **conflict_to_fields(conflict, realm)})
-		doc.insert(ignore_permissions=True, ignore_links=True)
+		with engine_writes():
+			doc.insert(ignore_permissions=True, ignore_links=True)
 		conflict.id = str(doc.name)
 		return conflict
 

@@ -11,6 +11,7 @@ from frappe.utils.nestedset import get_root_of
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import events, jobs
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	QBOTestCase,
 	make_realm,
@@ -181,17 +182,18 @@ class TestDocEvents(QBOTestCase):
 		self.assertEqual(len(outbox(reference_name=later.name)), 1)  # that realm only
 
 	def test_mapped_customer_update_records_an_update(self):
-		frappe.get_doc(
-			{
-				"doctype": K.ENTITY_MAP,
-				"realm": self.realm.name,
-				"local_type": "customer",
-				"reference_doctype": "Customer",
-				"reference_name": self.customer,
-				"qbo_entity": "Customer",
-				"qbo_id": "58",
-			}
-		).insert(ignore_permissions=True)
+		with engine_writes():
+			frappe.get_doc(
+				{
+					"doctype": K.ENTITY_MAP,
+					"realm": self.realm.name,
+					"local_type": "customer",
+					"reference_doctype": "Customer",
+					"reference_name": self.customer,
+					"qbo_entity": "Customer",
+					"qbo_id": "58",
+				}
+			).insert(ignore_permissions=True)
 		frappe.db.delete(K.OUTBOX, {"realm": self.realm.name})
 		doc = frappe.get_doc("Customer", self.customer)
 		doc.customer_details = "changed"

@@ -10,6 +10,7 @@ from rq.job import JobStatus
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import jobs
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	QBOTestCase,
 	make_realm,
@@ -44,16 +45,17 @@ class TestJobs(QBOTestCase):
 		self.assertEqual((call.kwargs["queue"], call.kwargs["deduplicate"]), ("long", True))
 
 	def test_tick_adds_a_push_where_intents_wait(self):
-		frappe.get_doc(
-			{
-				"doctype": K.OUTBOX,
-				"realm": self.a.name,
-				"local_type": "invoice",
-				"reference_name": "SINV-X",
-				"action": "create",
-				"state": "pending",
-			}
-		).insert(ignore_permissions=True, ignore_links=True)
+		with engine_writes():
+			frappe.get_doc(
+				{
+					"doctype": K.OUTBOX,
+					"realm": self.a.name,
+					"local_type": "invoice",
+					"reference_name": "SINV-X",
+					"action": "create",
+					"state": "pending",
+				}
+			).insert(ignore_permissions=True, ignore_links=True)
 		jobs.scheduler_tick()
 		self.assertIn(K.job_id("push", "9130000001001"), self._job_ids())
 		self.assertNotIn(K.job_id("push", "9130000001002"), self._job_ids())
@@ -124,20 +126,27 @@ class TestJobs(QBOTestCase):
 	def test_status_command_counts_queue_and_review_items(self):
 		from nexora_qbo.commands import realm_status
 
-		for state in ("pending", "failed", "parked"):
+		with engine_writes():
+			for state in ("pending", "failed", "parked"):
+				frappe.get_doc(
+					{
+						"doctype": K.OUTBOX,
+						"realm": self.a.name,
+						"local_type": "invoice",
+						"reference_name": f"SINV-{state}",
+						"action": "create",
+						"state": state,
+					}
+				).insert(ignore_permissions=True, ignore_links=True)
 			frappe.get_doc(
 				{
-					"doctype": K.OUTBOX,
+					"doctype": K.CONFLICT,
 					"realm": self.a.name,
-					"local_type": "invoice",
-					"reference_name": f"SINV-{state}",
-					"action": "create",
-					"state": state,
+					"kind": "rejected",
+					"reason": "x",
+					"status": "Open",
 				}
-			).insert(ignore_permissions=True, ignore_links=True)
-		frappe.get_doc(
-			{"doctype": K.CONFLICT, "realm": self.a.name, "kind": "rejected", "reason": "x", "status": "Open"}
-		).insert(ignore_permissions=True)
+			).insert(ignore_permissions=True)
 		(row,) = realm_status(frappe, "9130000001001")  # by realmId; the realm name works too
 		self.assertEqual(
 			(row["outbox_pending"], row["outbox_failed"], row["outbox_parked"], row["open_conflicts"]),

@@ -3,13 +3,11 @@ path against the local QBO sandbox over real HTTP (tokens stored, realm Connecte
 
 from __future__ import annotations
 
-from datetime import timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 import frappe
 import requests
-from frappe.utils import now_datetime
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import jobs, oauth
@@ -27,15 +25,8 @@ class TestOAuthCallback(QBOTestCase):
 		super().setUp()
 		frappe.local.response = frappe._dict()
 		self.realm = make_realm(realm_id=None, connected=False)
-		frappe.db.set_value(
-			K.REALM,
-			self.realm.name,
-			{
-				"oauth_state": "the-right-state",
-				"oauth_state_expires_at": now_datetime() + timedelta(minutes=10),
-				"oauth_state_user": "Administrator",
-			},
-		)
+		oauth.remember_state(self.realm.name, "the-right-state", "Administrator")
+		self.addCleanup(oauth.forget_state, "the-right-state")
 
 	def test_wrong_state_is_refused_without_exchanging_the_code(self):
 		with patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code") as exchange:
@@ -45,9 +36,7 @@ class TestOAuthCallback(QBOTestCase):
 		self.assertEqual(frappe.db.get_value(K.REALM, self.realm.name, "connection_status"), K.NOT_CONNECTED)
 
 	def test_expired_state_is_refused(self):
-		frappe.db.set_value(
-			K.REALM, self.realm.name, "oauth_state_expires_at", now_datetime() - timedelta(minutes=1)
-		)
+		oauth.forget_state("the-right-state")  # what the cache's expiry does after 15 minutes
 		with patch("nexora_qbo.qbo.oauth.OAuthApp.exchange_code") as exchange:
 			oauth.callback(code="c", state="the-right-state", realmId="9130000000601")
 		exchange.assert_not_called()
@@ -87,8 +76,8 @@ class TestOAuthCallback(QBOTestCase):
 			).save(ignore_permissions=True)
 
 			authorize_url = oauth.start_authorization(self.realm.name)
-			state = frappe.db.get_value(K.REALM, self.realm.name, "oauth_state")
-			self.assertIn(f"state={state}", authorize_url)
+			state = parse_qs(urlsplit(authorize_url).query)["state"][0]
+			self.assertEqual(oauth.pending_authorization(state)["realm"], self.realm.name)
 			consent = requests.get(authorize_url, allow_redirects=False, timeout=10)
 			self.assertEqual(consent.status_code, 302)
 			query = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["Location"]).query).items()}
@@ -99,7 +88,7 @@ class TestOAuthCallback(QBOTestCase):
 		self.assertEqual(frappe.local.response["type"], "redirect")
 		doc = frappe.get_doc(K.REALM, self.realm.name)
 		self.assertEqual((doc.realm_id, doc.connection_status), (realm_id, K.CONNECTED))
-		self.assertFalse(doc.oauth_state)  # one-time
+		self.assertIsNone(oauth.pending_authorization(state))  # one-time
 		tokens = RealmTokenStore(realm=doc.name).load(realm_id)
 		self.assertTrue(tokens.access_token and tokens.refresh_token)
 		self.assertIsNotNone(doc.access_token_expires_at)

@@ -9,6 +9,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.erpnext.setup import make_custom_fields
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm
 
@@ -51,17 +52,18 @@ class TestDeletingSyncedDocuments(QBOTestCase):
 
 		realm = make_realm(realm_id="9130000001501")
 		customer = make_customer("QBO Deletable Customer").name
-		frappe.get_doc(
-			{
-				"doctype": K.ENTITY_MAP,
-				"realm": realm.name,
-				"local_type": "customer",
-				"reference_doctype": "Customer",
-				"reference_name": customer,
-				"qbo_entity": "Customer",
-				"qbo_id": "77",
-			}
-		).insert(ignore_permissions=True)
+		with engine_writes():
+			frappe.get_doc(
+				{
+					"doctype": K.ENTITY_MAP,
+					"realm": realm.name,
+					"local_type": "customer",
+					"reference_doctype": "Customer",
+					"reference_name": customer,
+					"qbo_entity": "Customer",
+					"qbo_id": "77",
+				}
+			).insert(ignore_permissions=True)
 		with patch.object(frappe, "enqueue"):
 			frappe.delete_doc("Customer", customer, ignore_permissions=True)
 		self.assertFalse(frappe.db.exists("Customer", customer))

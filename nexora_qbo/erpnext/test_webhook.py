@@ -7,6 +7,8 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
@@ -28,12 +30,18 @@ def sign(body: bytes, token: str) -> str:
 	return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def legacy(*pairs) -> bytes:
-	"""pairs of (realm_id, entity, id, operation) -> legacy eventNotifications body (raw bytes, as sent)."""
+def _now(**delta) -> str:
+	return (datetime.now(timezone.utc) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def legacy(*pairs, at: str | None = None) -> bytes:
+	"""pairs of (realm_id, entity, id, operation) -> legacy eventNotifications body (raw bytes, as sent).
+	Events are dated now (older ones are refused), to the millisecond (the dedupe key of a legacy event)."""
+	at = at or _now()
 	notes: dict[str, list] = {}
 	for realm_id, entity, entity_id, op in pairs:
 		notes.setdefault(realm_id, []).append(
-			{"name": entity, "id": entity_id, "operation": op, "lastUpdated": "2026-11-24T12:00:00.000Z"}
+			{"name": entity, "id": entity_id, "operation": op, "lastUpdated": at}
 		)
 	body = {
 		"eventNotifications": [{"realmId": r, "dataChangeEvent": {"entities": e}} for r, e in notes.items()]
@@ -46,11 +54,11 @@ def cloudevents(realm_id: str, entity: str, entity_id: str, verb: str) -> bytes:
 		[
 			{
 				"specversion": "1.0",
-				"id": "0f1e2d3c-4b5a",
+				"id": str(uuid.uuid4()),
 				"source": "intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",
 				"type": f"qbo.{entity.lower()}.{verb}.v1",
 				"datacontenttype": "application/json",
-				"time": "2026-11-24T12:00:00Z",
+				"time": _now()[:19] + "Z",
 				"intuitentityid": entity_id,
 				"intuitaccountid": realm_id,
 				"data": {},
@@ -73,6 +81,7 @@ class TestWebhook(QBOTestCase):
 		)
 		patcher.start()
 		self.addCleanup(patcher.stop)
+		frappe.cache.delete_keys(K.WEBHOOK_DEDUPE_PREFIX)
 
 	def test_bad_signature_is_401_and_enqueues_nothing(self):
 		body = legacy((REALM_A, "Customer", "1", "Create"))
@@ -123,9 +132,42 @@ class TestWebhook(QBOTestCase):
 		self.assertEqual((status, set(accepted)), (200, {REALM_A, REALM_B}))
 		self.assertEqual(sorted(e[0] for e in self.enqueued), [REALM_A, REALM_B])
 
-	def test_unknown_realm_is_unverifiable(self):
+	def test_unknown_realm_is_ignored(self):
 		body = legacy(("999", "Customer", "1", "Create"))
-		self.assertEqual(webhook.handle(body, sign(body, "verifier-a"))[0], 401)
+		self.assertEqual(webhook.handle(body, sign(body, "verifier-a")), (200, {}))
+		self.assertEqual(self.enqueued, [])
+
+	def test_signature_is_checked_before_the_body_is_read(self):
+		body = legacy(*[(str(900000 + i), "Customer", "1", "Create") for i in range(500)])
+		with (
+			patch("nexora_qbo.qbo.webhooks.parse_events") as parse,
+			patch.object(frappe, "get_all", wraps=frappe.get_all) as get_all,
+		):
+			self.assertEqual(webhook.handle(body, sign(body, "forged"))[0], 401)
+		parse.assert_not_called()
+		for call in get_all.call_args_list:  # only the site's own realms were read, nothing the body named
+			self.assertNotIn("900000", json.dumps(call.kwargs.get("filters"), default=str))
+
+	def test_a_redelivery_is_taken_once(self):
+		body = legacy((REALM_A, "Customer", "1", "Create"))
+		self.assertEqual(set(webhook.handle(body, sign(body, "verifier-a"))[1]), {REALM_A})
+		self.assertEqual(webhook.handle(body, sign(body, "verifier-a")), (200, {}))
+		self.assertEqual(len(self.enqueued), 1)
+		event = cloudevents(REALM_B, "invoice", "130", "updated")
+		self.assertEqual(set(webhook.handle(event, sign(event, "verifier-b"))[1]), {REALM_B})
+		self.assertEqual(webhook.handle(event, sign(event, "verifier-b")), (200, {}))
+
+	def test_old_events_are_refused(self):
+		body = legacy((REALM_A, "Customer", "1", "Create"), at=_now(hours=K.WEBHOOK_MAX_EVENT_AGE_HOURS + 1))
+		self.assertEqual(webhook.handle(body, sign(body, "verifier-a")), (200, {}))
+		self.assertEqual(self.enqueued, [])
+
+	def test_oversized_body_is_refused_before_anything_else(self):
+		body = b" " * (K.WEBHOOK_MAX_BODY_BYTES + 1)
+		self.assertEqual(webhook.handle(body, sign(body, "verifier-a"))[0], 413)
+		self._request(body, sign(body, "verifier-a"))
+		webhook.receive()
+		self.assertEqual(frappe.local.response.http_status_code, 413)
 
 	def test_endpoint_reads_raw_body_and_sets_status(self):
 		body = legacy((REALM_A, "Customer", "1", "Create"))

@@ -84,7 +84,8 @@ HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 INTUIT_TID_HEADERS = ("intuit-tid", "intuit_tid")
 
 REDACTED = "[REDACTED]"
-# Keys whose values never reach an audit row (token bodies, form bodies, client credentials).
+# Keys whose values never reach an audit row (token bodies, form bodies, client credentials). Kept for
+# callers that name secrets explicitly; the audit redaction itself is an allow-list (below).
 SECRET_KEYS = frozenset(
 	{
 		"access_token",
@@ -97,6 +98,70 @@ SECRET_KEYS = frozenset(
 		"password",
 	}
 )
+
+# What an audit row may store (exchange.redact_*): an allow-list, so a secret under a name nobody thought of
+# (camelCase, another provider's spelling, a malformed body) is dropped rather than kept.
+# - JSON: QBO's entity fields are PascalCase and pass unless their name looks like a credential
+#   (SECRET_NAME_MARKERS; SyncToken is QBO's optimistic-lock counter, not a credential); other keys pass only
+#   if listed here (QBO's own lower/camelCase keys and the token endpoint's non-secret fields).
+# - Form bodies (token endpoint requests): only FORM_ALLOWED_KEYS keep their values.
+JSON_ALLOWED_KEYS = frozenset(
+	{
+		"value",
+		"name",
+		"type",
+		"time",
+		"element",
+		"status",
+		"domain",
+		"sparse",
+		"bId",
+		"operation",
+		"startPosition",
+		"maxResults",
+		"totalCount",
+		"error",
+		"error_description",
+		"token_type",
+		"expires_in",
+		"x_refresh_token_expires_in",
+		"x_refresh_token_hard_expires_in",
+		"realmId",
+		"id",
+		"lastUpdated",
+		"deletedId",
+		"entities",
+		"eventNotifications",
+		"dataChangeEvent",
+		"message",
+		"detail",
+		"intuit_tid",
+		"minorversion",
+		"changedSince",
+		"client_id",
+		"grant_type",
+		"redirect_uri",
+		"scope",
+	}
+)
+# "code" is a QBO error code in a Fault (short, e.g. "6240") but an authorization code in a token request
+JSON_SHORT_CODE_KEY, JSON_SHORT_CODE_MAX = "code", 12
+PASCAL_ALLOWED_TOKENISH = frozenset({"SyncToken"})
+SECRET_NAME_MARKERS = (
+	"token",
+	"secret",
+	"password",
+	"passwd",
+	"authorization",
+	"credential",
+	"apikey",
+	"cookie",
+)
+FORM_ALLOWED_KEYS = frozenset(
+	{"grant_type", "redirect_uri", "scope", "client_id", "minorversion", "requestid"}
+)
+# query strings of the API URLs we call (CDC, query, void/batch operations, requestid)
+URL_QUERY_ALLOWED_KEYS = FORM_ALLOWED_KEYS | {"query", "entities", "changedSince", "operation", "include"}
 
 # Webhook CloudEvents type suffix -> legacy operation name.
 CLOUDEVENT_OPERATIONS = {

@@ -33,8 +33,15 @@ from .timeutil import parse_qbo_datetime, utcnow
 from .transport import connection_failed, elapsed_ms, mount_loopback, tunnel_url, untunnel_url
 
 
-@dataclass
+def _masked(secret: str | None) -> str:
+	"""How a secret shows in a repr: whether it is set, never any of its characters."""
+	return C.REDACTED if secret else repr(secret)
+
+
+@dataclass(repr=False)
 class OAuthTokens:
+	"""A realm's tokens. The repr is redacted: tracebacks with locals (Frappe's Error Log) print it."""
+
 	access_token: str
 	refresh_token: str
 	expires_at: datetime
@@ -42,6 +49,13 @@ class OAuthTokens:
 	refresh_hard_expires_at: datetime | None = None
 	realm_id: str | None = None
 	token_type: str = "bearer"
+
+	def __repr__(self) -> str:
+		return (
+			f"OAuthTokens(access_token={_masked(self.access_token)}, refresh_token={_masked(self.refresh_token)}, "
+			f"expires_at={self.expires_at!r}, refresh_expires_at={self.refresh_expires_at!r}, "
+			f"refresh_hard_expires_at={self.refresh_hard_expires_at!r}, realm_id={self.realm_id!r})"
+		)
 
 	def to_dict(self) -> dict[str, Any]:
 		"""Plain JSON-able dict (ISO datetimes) for a password field / DocType."""
@@ -199,6 +213,12 @@ class OAuthApp:
 		self._session = session
 		self.on_exchange = on_exchange
 		self.clock = clock
+
+	def __repr__(self) -> str:
+		return (
+			f"OAuthApp(client_id={self.client_id!r}, client_secret={_masked(self.client_secret)}, "
+			f"token_url={self.endpoints.token_url!r})"
+		)
 
 	# -- authorize ---------------------------------------------------------------------------------
 	@staticmethod
@@ -469,6 +489,9 @@ class TokenManager:
 		self.leeway = timedelta(seconds=leeway)
 		self._cached: OAuthTokens | None = None
 		self._cache_lock = threading.Lock()
+
+	def __repr__(self) -> str:
+		return f"TokenManager(realm_id={self.realm_id!r}, app={self.app!r})"
 
 	@property
 	def lock_name(self) -> str:

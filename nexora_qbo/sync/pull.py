@@ -213,13 +213,15 @@ class PullMixin:
 					counts["ignored"] = counts.get("ignored", 0) + 1
 					continue
 				with audit.operation(C.INBOUND, spec.local_type, None):
-					if ev.operation == "Delete":
-						obj = {"Id": ev.deleted_id or ev.entity_id, "status": "Deleted"}
-					else:
-						try:
-							obj = ctx.client.read(spec.qbo_entity, ev.entity_id)
-						except QE.ObjectNotFoundError:
-							obj = {"Id": ev.entity_id, "status": "Deleted"}
+					# A "Delete" is confirmed by a read like any other event: a webhook is a hint, and a
+					# record that still exists in QBO is applied as it is, never deleted on the event's word.
+					entity_id = (ev.deleted_id or ev.entity_id) if ev.operation == "Delete" else ev.entity_id
+					try:
+						obj = ctx.client.read(spec.qbo_entity, entity_id)
+					except QE.ObjectNotFoundError:
+						obj = {"Id": entity_id, "status": "Deleted"}
+					if ev.operation == "Delete" and not spec.is_deleted_stub(obj):
+						counts["delete_not_confirmed"] = counts.get("delete_not_confirmed", 0) + 1
 					self._apply_or_park(ctx, spec, obj, counts)
 		return counts
 

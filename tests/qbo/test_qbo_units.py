@@ -129,11 +129,11 @@ def test_redaction():
 	form = "grant_type=refresh_token&refresh_token=rt-secret&client_secret=s3"
 	assert "rt-secret" not in redact_text(form) and "s3" not in redact_text(form)
 	assert "grant_type=refresh_token" in redact_text(form)
-	body = json.dumps({"access_token": "a", "nested": [{"refresh_token": "r"}], "keep": "k"})
+	body = json.dumps({"access_token": "a", "Nested": [{"refresh_token": "r"}], "Keep": "k"})
 	assert json.loads(redact_text(body)) == {
 		"access_token": "[REDACTED]",
-		"nested": [{"refresh_token": "[REDACTED]"}],
-		"keep": "k",
+		"Nested": [{"refresh_token": "[REDACTED]"}],
+		"Keep": "k",
 	}
 	assert "abc" not in redact_text("Authorization: Bearer abc.def")
 	assert (

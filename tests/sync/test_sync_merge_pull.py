@@ -213,6 +213,17 @@ def test_webhook_events_pull_the_named_records_of_their_realm_only(harness, real
 	assert h.ledger.get(CO, C.CUSTOMER, cust)["notes"] == "Prefers ACH"
 
 
+def test_a_webhook_delete_is_confirmed_by_a_read(harness, realm):
+	"""A Delete event for a record that still exists in QBO (forged, or out of order) deletes nothing."""
+	h = harness
+	cust, qid = _pushed_customer(h, realm, name="Still Here Co")
+	now = datetime.now(timezone.utc)
+	counts = h.engine.pull_events(realm, [WebhookEvent(realm, "Customer", qid, "Delete", now, deleted_id=qid)])
+	assert counts.get("delete_not_confirmed") == 1
+	assert h.store.get_mapping(realm, C.CUSTOMER, cust).status == "active"
+	assert h.ledger.get(CO, C.CUSTOMER, cust) is not None
+
+
 def test_cursor_older_than_30_days_falls_back_to_queries_and_an_id_sweep_finds_deletions(harness, realm, sandbox):
 	h = harness
 	cust, item, [inv] = _pushed_invoices(h, realm)

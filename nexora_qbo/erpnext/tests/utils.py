@@ -66,6 +66,9 @@ def make_realm(
 	**values,
 ) -> str:
 	"""A connected QBO Realm for `company` in the custom (local sandbox) environment."""
+	from nexora_qbo.erpnext.setup import allow_custom_base_url_for_tests
+
+	allow_custom_base_url_for_tests()
 	abbr = frappe.get_cached_value("Company", company, "abbr")
 	doc = frappe.get_doc(
 		{

@@ -11,13 +11,13 @@ import json
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import escape_html, now_datetime
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, refuse_unless_engine
 
 
-class QBOConflict(Document):
+class QBOConflict(EngineOwnedDocument):
 	def onload(self):
 		self.set_onload("diff_html", self.render_diff())
 		self.set_onload("actions", self.action_buttons())
@@ -26,8 +26,13 @@ class QBOConflict(Document):
 		self.set_onload("can_resolve", is_manager() and self.status == "Open")
 
 	def validate(self):
+		refuse_unless_engine(self, "created or edited")
 		if self.local_type:
 			self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
+
+	def on_trash(self):
+		# deleting a conflict would strand the outbox entries parked on it
+		refuse_unless_engine(self, "deleted")
 
 	def action_buttons(self) -> list[dict]:
 		# the engine says what it can do for this item; closing it without action is always possible
@@ -203,7 +208,8 @@ def resolve(conflict: str, action: str, note: str | None = None) -> dict:
 	)
 	label = K.CONFLICT_ACTION_LABELS.get(action, action)
 	doc.add_comment(
-		"Info", _("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {note}" if note else "")
+		"Info",
+		_("{0} chose \u201c{1}\u201d{2}").format(user, label, f": {escape_html(note)}" if note else ""),
 	)
 
 	from nexora_qbo.erpnext import jobs

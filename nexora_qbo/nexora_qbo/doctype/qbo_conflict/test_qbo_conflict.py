@@ -11,6 +11,7 @@ from unittest.mock import patch
 import frappe
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import (
 	conflict_to_fields,
 	resolve,
@@ -58,7 +59,8 @@ def engine_conflict(**kw) -> Conflict:
 
 def insert_conflict(realm, **kw):
 	doc = frappe.get_doc({"doctype": K.CONFLICT, **conflict_to_fields(engine_conflict(**kw), realm.name)})
-	doc.insert(ignore_permissions=True, ignore_links=True)
+	with engine_writes():
+		doc.insert(ignore_permissions=True, ignore_links=True)
 	return doc
 
 

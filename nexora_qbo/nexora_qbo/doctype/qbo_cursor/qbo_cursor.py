@@ -8,11 +8,11 @@ would make token writes (token_store.py) wait for the job's commit.
 
 from __future__ import annotations
 
-from frappe.model.document import Document
+from nexora_qbo.erpnext.guards import EngineOwnedDocument
 
 
-class QBOCursor(Document):
-	pass
+class QBOCursor(EngineOwnedDocument):
+	"""Written only by the engine (FrappeStore.save_cursor); nobody edits or deletes it by hand."""
 
 
 def cursor_to_fields(cursor, realm: str) -> dict:

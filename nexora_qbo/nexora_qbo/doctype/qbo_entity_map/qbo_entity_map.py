@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, refuse_unless_engine
 
 
-class QBOEntityMap(Document):
+class QBOEntityMap(EngineOwnedDocument):
 	def validate(self):
+		refuse_unless_engine(self, "created or edited")
 		self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
 		for fields in (("reference_doctype", "reference_name"), ("qbo_entity", "qbo_id")):
 			filters = {
@@ -33,6 +34,9 @@ class QBOEntityMap(Document):
 					),
 					frappe.UniqueValidationError,
 				)
+
+	def on_trash(self):
+		refuse_unless_engine(self, "deleted")
 
 
 def on_doctype_update():

@@ -9,6 +9,7 @@ from decimal import Decimal
 import frappe
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import mapping_to_fields, row_to_mapping
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import (
 	TEST_IGNORE,
@@ -33,7 +34,8 @@ def insert_mapping(realm, local_id: str, qbo_id: str, realm_id: str, local_type:
 		last_sent_hash="abc",
 	)
 	doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **mapping_to_fields(mapping, realm.name)})
-	return doc.insert(ignore_permissions=True, ignore_links=True)
+	with engine_writes():
+		return doc.insert(ignore_permissions=True, ignore_links=True)
 
 
 class TestQBOEntityMap(QBOTestCase):
@@ -77,7 +79,7 @@ class TestQBOEntityMap(QBOTestCase):
 			}
 		)
 		doc.flags.ignore_validate = True
-		with self.assertRaises(frappe.UniqueValidationError):
+		with self.assertRaises(frappe.UniqueValidationError), engine_writes():
 			doc.insert(ignore_permissions=True, ignore_links=True)
 
 	def test_same_ids_in_two_realms_are_independent(self):

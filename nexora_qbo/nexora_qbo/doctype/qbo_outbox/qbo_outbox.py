@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 import frappe
-from frappe.model.document import Document
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, engine_writes, refuse_unless_engine
 
 _FIELDS = [
 	"name",
@@ -37,9 +37,13 @@ _FIELDS = [
 ]
 
 
-class QBOOutbox(Document):
+class QBOOutbox(EngineOwnedDocument):
 	def validate(self):
+		refuse_unless_engine(self, "created or edited")
 		self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
+
+	def on_trash(self):
+		refuse_unless_engine(self, "deleted")
 
 
 def entry_to_fields(entry, realm: str) -> dict:
@@ -111,7 +115,8 @@ class OutboxRows:
 
 	def add_outbox(self, entry):
 		doc = frappe.get_doc({"doctype": K.OUTBOX, **entry_to_fields(entry, self.realm_name(entry.realm_id))})
-		doc.insert(ignore_permissions=True, ignore_links=True)
+		with engine_writes():
+			doc.insert(ignore_permissions=True, ignore_links=True)
 		entry.id = str(doc.name)
 		return entry
 

@@ -60,6 +60,19 @@ frappe.ui.form.on("QBO Realm", {
 				__("Sync")
 			);
 		}
+		if (frm.doc.__onload && frm.doc.__onload.can_reset && frm.doc.realm_id) {
+			frm.add_custom_button(
+				__("Reset (to connect another QuickBooks company)"),
+				() =>
+					frappe.confirm(
+						__(
+							"Remove this realm's mappings, pull cursor and outbox, close its open review items and disconnect it, so that another QuickBooks company can be connected? The audit trail is kept."
+						),
+						() => call(frm, "reset_realm", __("Realm reset"))
+					),
+				__("Sync")
+			);
+		}
 		frm.add_custom_button(__("Review Queue"), () =>
 			frappe.set_route("List", "QBO Conflict", { realm: frm.doc.name, status: "Open" })
 		);

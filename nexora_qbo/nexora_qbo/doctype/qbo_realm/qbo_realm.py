@@ -12,12 +12,13 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import get_datetime, get_url, getdate, now_datetime
+from frappe.utils.password import get_decrypted_password
 
 from nexora_qbo.erpnext import constants as K
 
-# Password fields only the TokenStore writes: a form save (masked "*****" or empty values) must never
-# overwrite or delete them.
-TOKEN_FIELDS = ("access_token", "refresh_token", "token_state")
+# Password fields only the TokenStore (and the cut/revoke path) writes: a form save (masked "*****" or empty
+# values) must never overwrite or delete them.
+TOKEN_FIELDS = ("access_token", "refresh_token", "token_state", K.PENDING_REVOKE_FIELD)
 
 
 class QBORealm(Document):
@@ -33,26 +34,89 @@ class QBORealm(Document):
 			),
 		)
 		self.set_onload("can_manage", is_manager())
+		self.set_onload("can_reset", K.ADMIN_ROLE in frappe.get_roles())
 
 	def validate(self):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
 		self.redirect_uri = callback_url()
 		self.webhook_url = webhook_url()
+		self.refuse_flow_field_changes()
 		self.validate_endpoints()
+		self.cut_connection_if_rebound()
 		self.validate_company_accounts()
 		self.check_reference_maps()
 		# NULL, never "": two not-yet-connected realms must not collide on the unique realm_id index
 		self.realm_id = (self.realm_id or "").strip() or None
+
+	def refuse_flow_field_changes(self):
+		"""The realmId and connection state come from the OAuth flow only: read_only is not enforced on the
+		server, so a REST call (even Administrator's) could otherwise bind a realm to another QBO company
+		without Connect or reset. Server code (the Store, tests, the flow) saves with ignore_permissions."""
+		from nexora_qbo.erpnext.guards import engine_is_writing
+
+		if self.flags.ignore_permissions or engine_is_writing():
+			return
+		if self.is_new():
+			changed = [f for f in K.REALM_FLOW_FIELDS if (self.get(f) or None) not in (None, K.NOT_CONNECTED)]
+		else:
+			before = self.get_doc_before_save()
+			changed = [
+				f
+				for f in K.REALM_FLOW_FIELDS
+				if (self.get(f) or before.get(f)) and self.has_value_changed(f)  # "" and None are both unset
+			]
+		if changed:
+			frappe.throw(
+				_("{0} is set by Connect to QuickBooks only.").format(
+					", ".join(self.meta.get_label(f) for f in changed)
+				),
+				frappe.PermissionError,
+			)
 
 	def validate_endpoints(self):
 		from nexora_qbo.qbo.endpoints import resolve_endpoints
 
 		if self.environment != "custom":
 			self.custom_base_url = None
+		elif not custom_base_url_allowed():
+			frappe.throw(
+				_("This site does not allow a custom QuickBooks base URL (site config {0}).").format(
+					K.ALLOW_CUSTOM_BASE_URL_CONF
+				),
+				title=_("QuickBooks Environment"),
+			)
 		try:
 			resolve_endpoints(self.environment, self.custom_base_url)
 		except ValueError as exc:
 			frappe.throw(str(exc), title=_("QuickBooks Environment"))
+
+	def cut_connection_if_rebound(self):
+		"""A connected realm whose environment, base URL or client id changes would send its Bearer token (and,
+		on a 401, the refresh token and client credentials) to the new host: the connection is cut instead.
+		The old refresh token is revoked later at the OLD host (on_update -> jobs.revoke_pending)."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		if before is None:
+			return
+		old = {
+			"environment": before.environment,
+			"custom_base_url": before.custom_base_url if before.environment == "custom" else None,
+			"client_id": before.client_id,
+		}
+		changed = [f for f in K.REALM_BINDING_FIELDS if (self.get(f) or None) != (old[f] or None)]
+		connected = before.connection_status in (K.CONNECTED, K.NEEDS_RECONNECT)
+		if not changed or not (connected or has_tokens(self.name)):
+			return
+		# the stored secret is still the old one here: Frappe saves a form's new password after validate
+		old["client_secret"] = get_decrypted_password(
+			K.REALM, self.name, "client_secret", raise_exception=False
+		)
+		self.flags.nexora_qbo_cut = {"changed": changed, "old": old}
+		self.connection_status = K.DISCONNECTED
+
+	def on_update(self):
+		cut = self.flags.pop("nexora_qbo_cut", None)
+		if cut:
+			disconnect_now(self.name, cut["old"], reason=_("{0} changed").format(", ".join(cut["changed"])))
 
 	def validate_company_accounts(self):
 		for fieldname in ("receivable_account", "income_account", "tax_account", "payment_account"):
@@ -103,8 +167,12 @@ class QBORealm(Document):
 		return days is not None and days <= K.REFRESH_HARD_EXPIRY_WARNING_DAYS
 
 	def endpoints(self):
+		"""Where the realm's requests (and tokens) go; checked again here, not only on save, so a site that
+		withdrew its permission for a custom host sends nothing there."""
 		from nexora_qbo.qbo.endpoints import resolve_endpoints
 
+		if self.environment == "custom" and not custom_base_url_allowed():
+			frappe.throw(_("This site does not allow a custom QuickBooks base URL."), frappe.PermissionError)
 		return resolve_endpoints(self.environment, self.custom_base_url)
 
 	def oauth_app(self, on_exchange=None):
@@ -195,6 +263,52 @@ class QBORealm(Document):
 # --------------------------------------------------------------------------------------------------------
 # module helpers (used by the Frappe layer)
 # --------------------------------------------------------------------------------------------------------
+
+
+def custom_base_url_allowed() -> bool:
+	"""The "custom" environment (a local sandbox) only where the site's config says so."""
+	return bool(frappe.conf.get(K.ALLOW_CUSTOM_BASE_URL_CONF))
+
+
+def has_tokens(realm: str) -> bool:
+	return bool(get_decrypted_password(K.REALM, realm, "token_state", raise_exception=False))
+
+
+def disconnect_now(realm: str, old_app: dict | None = None, reason: str | None = None) -> None:
+	"""Cut the connection in the current transaction: keep the refresh token only encrypted for the revoke
+	job (which runs after commit, at the host the token came from), forget the tokens, mark Disconnected.
+
+	`old_app` is the Intuit app the tokens belong to (environment, base URL, client id/secret) when the
+	realm's own fields were just changed; otherwise the realm's current app."""
+	import json
+
+	from frappe.utils.password import set_encrypted_password
+
+	from nexora_qbo.erpnext import jobs
+	from nexora_qbo.erpnext.token_store import RealmTokenStore
+
+	row = frappe.db.get_value(
+		K.REALM, realm, ["realm_id", "environment", "custom_base_url", "client_id"], as_dict=True
+	)
+	tokens = RealmTokenStore(realm=realm).load(row.realm_id) if row.realm_id else None
+	if tokens:
+		app = old_app or {
+			"environment": row.environment,
+			"custom_base_url": row.custom_base_url,
+			"client_id": row.client_id,
+			"client_secret": get_decrypted_password(K.REALM, realm, "client_secret", raise_exception=False),
+		}
+		pending = {**app, "realm_id": row.realm_id, "token": tokens.refresh_token}
+		set_encrypted_password(K.REALM, realm, json.dumps(pending), K.PENDING_REVOKE_FIELD)
+		jobs.enqueue_revoke_pending(realm)
+	RealmTokenStore.clear(realm)
+	frappe.db.set_value(K.REALM, realm, "connection_status", K.DISCONNECTED, update_modified=False)
+	frappe.get_doc(K.REALM, realm).add_comment(
+		"Info",
+		_("{0}: the QuickBooks connection was cut ({1}); connect again to resume syncing.").format(
+			frappe.session.user, reason or _("disconnected")
+		),
+	)
 
 
 def callback_url() -> str:
@@ -301,6 +415,57 @@ def disconnect(realm: str) -> dict:
 	doc.check_permission("write")
 	jobs.enqueue_disconnect(doc.name)
 	return {"queued": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def reset_realm(realm: str) -> dict:
+	"""The explicit reset that lets this realm connect to ANOTHER QuickBooks company. System Manager only.
+
+	Clears what belonged to the old company (maps, cursor, outbox; open conflicts are closed as "realm
+	reset", never deleted), cuts and revokes the connection, unbinds the realmId, and records who did it.
+	Audit rows are never touched: each keeps the realmId of its exchange (QBO Sync Log.qbo_realm_id)."""
+	if K.ADMIN_ROLE not in frappe.get_roles():
+		frappe.throw(_("Only a System Manager can reset a QBO Realm."), frappe.PermissionError)
+	from nexora_qbo.erpnext.guards import engine_writes
+
+	doc = frappe.get_doc(K.REALM, realm)
+	doc.check_permission("write")
+	old_realm_id = doc.realm_id
+	counts = {}
+	with engine_writes():
+		for doctype in (K.ENTITY_MAP, K.CURSOR, K.OUTBOX):
+			counts[doctype] = frappe.db.count(doctype, {"realm": doc.name})
+			frappe.db.delete(doctype, {"realm": doc.name})
+		counts[K.CONFLICT] = frappe.db.count(K.CONFLICT, {"realm": doc.name, "status": "Open"})
+		if counts[K.CONFLICT]:
+			frappe.db.set_value(
+				K.CONFLICT,
+				{"realm": doc.name, "status": "Open"},
+				{
+					"status": "Resolved",
+					"resolution": "realm_reset",
+					"resolved_by": frappe.session.user,
+					"resolved_on": now_datetime(),
+				},
+			)
+	disconnect_now(doc.name, reason=_("realm reset"))
+	frappe.db.set_value(
+		K.REALM,
+		doc.name,
+		{
+			"realm_id": None,
+			"connection_status": K.NOT_CONNECTED,
+			"initial_import_status": K.IMPORT_NOT_STARTED,
+		},
+	)
+	summary = ", ".join(f"{n} {dt}" for dt, n in counts.items())
+	doc.add_comment(
+		"Info",
+		_("{0} reset this realm (was QuickBooks company {1}); removed {2}. The audit trail is kept.").format(
+			frappe.session.user, old_realm_id or "-", summary
+		),
+	)
+	return {"reset": True, "previous_realm_id": old_realm_id, "removed": counts}
 
 
 def _connected(realm: str):

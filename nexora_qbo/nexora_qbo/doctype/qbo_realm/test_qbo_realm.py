@@ -55,6 +55,9 @@ def make_realm(
 	**fields,
 ):
 	"""A QBO Realm in the current (uncommitted) transaction."""
+	from nexora_qbo.erpnext.setup import allow_custom_base_url_for_tests
+
+	allow_custom_base_url_for_tests()
 	doc = frappe.get_doc(
 		{
 			"doctype": K.REALM,

@@ -38,6 +38,7 @@ def event_to_fields(event, realm: str) -> dict:
 	direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
 	return {
 		"realm": realm,
+		"qbo_realm_id": event.realm_id,
 		"direction": direction.get(event.direction, event.direction),
 		"local_type": event.local_type,
 		"reference_doctype": K.LOCAL_DOCTYPE.get(event.local_type) if event.local_type else None,

@@ -77,8 +77,10 @@ class QBOSyncLog(Document):
 
 
 def retention_days() -> int:
+	"""The stored retention, never below the floor: a value written around the form (db.set_single_value, an
+	older version of the app) cannot make the daily purge delete the trail."""
 	value = cint(frappe.db.get_single_value(K.SETTINGS, "log_retention_days"))
-	return value if value > 0 else K.DEFAULT_LOG_RETENTION_DAYS
+	return max(value if value > 0 else K.DEFAULT_LOG_RETENTION_DAYS, K.MIN_LOG_RETENTION_DAYS)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -119,6 +121,10 @@ def audit_row_to_fields(row, realm: str | None = None) -> dict:
 	direction = {v: k for k, v in K.DIRECTION_LABELS.items()}
 	values["direction"] = direction.get(row.direction, row.direction)
 	values["realm"] = realm or (realm_doc_name(row.realm_id) if row.realm_id else None)
+	# the QBO company itself: the realm document may later be reset and bound to another company
+	values["qbo_realm_id"] = row.realm_id or (
+		frappe.db.get_value(K.REALM, values["realm"], "realm_id") if values["realm"] else None
+	)
 	values["timestamp"] = to_db_datetime(row.timestamp) or now_datetime()
 	if row.local_type and row.local_id:
 		values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
@@ -243,8 +249,10 @@ def exchange_hook(realm: str | None = None, direction: str = "outbound"):
 	def hook(exchange) -> None:
 		try:
 			append_audit_row(exchange_to_audit_row(exchange, direction), realm=realm)
-		except Exception:
+		except Exception as exc:
 			# the audit writer must never turn a successful exchange into a failure of the caller
-			frappe.log_error(title="QBO audit row could not be written")
+			from nexora_qbo.erpnext.errorlog import log_error
+
+			log_error("QBO audit row could not be written", exc)
 
 	return hook

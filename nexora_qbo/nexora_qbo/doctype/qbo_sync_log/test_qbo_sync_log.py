@@ -10,6 +10,7 @@ import frappe
 from frappe.utils import add_days, now_datetime
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import TEST_IGNORE, QBOTestCase, make_realm
 from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import (
 	QBOSyncLog,
@@ -109,21 +110,22 @@ class TestQBOSyncLog(QBOTestCase):
 		self.assertFalse(frappe.db.exists(K.SYNC_LOG, ancient))
 
 	def test_retention_keeps_rows_of_open_conflicts(self):
-		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", 30)
-		conflict = frappe.get_doc(
-			{
-				"doctype": K.CONFLICT,
-				"realm": self.realm.name,
-				"kind": "rejected",
-				"reason": "QuickBooks rejected it",
-				"status": "Open",
-			}
-		).insert(ignore_permissions=True)
+		frappe.db.set_single_value(K.SETTINGS, "log_retention_days", K.MIN_LOG_RETENTION_DAYS)
+		with engine_writes():
+			conflict = frappe.get_doc(
+				{
+					"doctype": K.CONFLICT,
+					"realm": self.realm.name,
+					"kind": "rejected",
+					"reason": "QuickBooks rejected it",
+					"status": "Open",
+				}
+			).insert(ignore_permissions=True)
 		linked = append_audit_row(audit_row(conflict_id=str(conflict.name)))
 		plain = append_audit_row(audit_row())
 		for name in (linked, plain):
 			frappe.db.set_value(
-				K.SYNC_LOG, name, "creation", add_days(now_datetime(), -100), update_modified=False
+				K.SYNC_LOG, name, "creation", add_days(now_datetime(), -1200), update_modified=False
 			)
 		QBOSyncLog.clear_old_logs(days=30)
 		self.assertTrue(frappe.db.exists(K.SYNC_LOG, linked))

@@ -292,7 +292,11 @@ class ReportStore:
 
 		self._check(realm_id)
 		rows = frappe.get_all(
-			K.SYNC_EVENT, filters=self._period(since, until), fields=["*"], order_by="timestamp asc"
+			K.SYNC_EVENT,
+			filters=self._period(since, until),
+			or_filters=self._this_company(),
+			fields=["*"],
+			order_by="timestamp asc",
 		)
 		return [row_to_event(r, realm_id) for r in rows]
 
@@ -301,7 +305,11 @@ class ReportStore:
 
 		self._check(realm_id)
 		rows = frappe.get_all(
-			K.SYNC_LOG, filters=self._period(since, until), fields=["*"], order_by="timestamp asc"
+			K.SYNC_LOG,
+			filters=self._period(since, until),
+			or_filters=self._this_company(),
+			fields=["*"],
+			order_by="timestamp asc",
 		)
 		return [fields_to_audit_row(frappe._dict(r)) for r in rows]
 
@@ -330,6 +338,10 @@ class ReportStore:
 
 		self._check(realm_id)
 		return FrappeStore().list_tie_outs(realm_id, since, until)
+
+	def _this_company(self) -> list:
+		"""Rows of the realm's current QBO company only (a reset realm keeps the old company's history)."""
+		return [["qbo_realm_id", "=", self.realm_id], ["qbo_realm_id", "is", "not set"]]
 
 	def _period(self, since, until) -> list:
 		from nexora_qbo.erpnext.token_store import to_db_datetime

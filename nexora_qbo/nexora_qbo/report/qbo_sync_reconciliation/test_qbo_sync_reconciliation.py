@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import frappe
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.guards import engine_writes
 from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import conflict_to_fields
 from nexora_qbo.nexora_qbo.doctype.qbo_realm.test_qbo_realm import QBOTestCase, make_realm, two_companies
 from nexora_qbo.nexora_qbo.doctype.qbo_sync_event.qbo_sync_event import event_to_fields
@@ -67,9 +68,10 @@ class TestQBOSyncReconciliation(QBOTestCase):
 			actions=["keep_qbo", "dismiss"],
 			created_at=NOV,
 		)
-		frappe.get_doc({"doctype": K.CONFLICT, **conflict_to_fields(open_conflict, self.a.name)}).insert(
-			ignore_permissions=True, ignore_links=True
-		)
+		with engine_writes():
+			frappe.get_doc({"doctype": K.CONFLICT, **conflict_to_fields(open_conflict, self.a.name)}).insert(
+				ignore_permissions=True, ignore_links=True
+			)
 		append_audit_row(
 			AuditRow(
 				realm_id=A,
