@@ -28,6 +28,8 @@ OPEN_STATES = (PENDING, IN_FLIGHT, FAILED)  # still to be worked on by the engin
 RETRY_BACKOFF_BASE = timedelta(seconds=30)
 RETRY_BACKOFF_MAX = timedelta(hours=1)
 STALE_RETRIES = 2  # 5010 → re-read → merge → retry, at most this many times per attempt
+BATCH_SIZE = 30  # items per QBO batch request (qbo-api.md §4: recommended maximum, >30 fails)
+BATCH_REQUEST_ID_MAX = 36  # a batch requestid; each bId ≤ 10 (§4)
 REQUEST_ID_PREFIX = "nx"  # requestid = nx-<local_type initial>-<hash>-g<generation> (≤ 50 chars)
 
 # mapping status

@@ -128,7 +128,7 @@ class SyncEngine:
 				if self.store.get_mapping(realm_id, spec.local_type, local_id) is None:
 					self.record_change(realm_id, spec.local_type, local_id, "create")
 					queued += 1
-		counts = self.push(realm_id)
+		counts = self.pusher.push(realm_id, look_up_existing=True)
 		counts["queued"] = queued
 		return counts
 

@@ -26,6 +26,7 @@ from nexora_qbo.sync.entities import ENTITIES, EntitySpec
 from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.outbox import backoff, record_change, request_id
+from nexora_qbo.sync.batch import Batcher
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.checks import BooksCheck
 from nexora_qbo.sync.edits import BookkeeperEdits
@@ -68,37 +69,55 @@ class Pusher(Collaborator):
 	def __init__(self, services: EngineServices, books: Books, checks: BooksCheck, edits: BookkeeperEdits):
 		super().__init__(services)
 		self.books, self.checks, self.edits = books, checks, edits
+		# creates of transactions look for an existing QBO record first only during an initial export
+		self.look_up_existing = False
+		self.batching = True  # creates of invoices/credit notes go in batch requests (sync/batch.py)
 
-	def push(self, realm_id: str, *, limit: int | None = None) -> dict[str, int]:
-		"""Send the realm's due outbox entries to QBO; returns counts by outcome (done/failed/parked/waiting)."""
+	def push(self, realm_id: str, *, limit: int | None = None, look_up_existing: bool = False) -> dict[str, int]:
+		"""Send the realm's due outbox entries to QBO; returns counts by outcome (done/failed/parked/waiting).
+		`look_up_existing` (initial export): creates of transactions look for the same record in QBO first."""
 		ctx = self.services.context(realm_id)
 		counts = {"done": 0, "failed": 0, "parked": 0}
-		with self.services.hold(realm_id):
-			now = self.clock.now()
-			tried: set[str] = set()
-			held_customers: set[str | None] = set()  # customers whose payment/credit cancel did not go through
-			for _ in range(3):  # later passes pick up intents recorded while merging (e.g. local-only fields)
-				entries = [e for e in self.store.list_outbox(realm_id, states=C.OPEN_STATES)
-					if e.id not in tried and self._due(e, now)]
-				if not entries:
-					break
-				entries.sort(key=_sort_key)
-				for entry in entries:
-					if limit is not None and len(tried) >= limit:
-						return counts
-					tried.add(entry.id)
-					fresh = self.store.get_outbox(entry.id)
-					if fresh is None or fresh.state not in C.OPEN_STATES:
-						continue  # handled as a dependency of an earlier entry
-					if self._waits_for_failed_cancel(ctx, fresh, held_customers):
-						counts["failed"] += 1
-						continue
-					state = self.push_entry(ctx, fresh)
-					self.checkpoint()
-					counts[state] = counts.get(state, 0) + 1
-					if _frees_balances(fresh) and state != C.DONE:
-						held_customers.add(self._customer_of(ctx, fresh))
+		self.look_up_existing = look_up_existing
+		batch = Batcher(self)
+		try:
+			with self.services.hold(realm_id):
+				self._drain(ctx, batch, counts, limit)
+		finally:
+			self.look_up_existing = False
 		return counts
+
+	def _drain(self, ctx: RealmContext, batch: Batcher, counts: dict[str, int], limit: int | None) -> None:
+		now = self.clock.now()
+		tried: set[str] = set()
+		held_customers: set[str | None] = set()  # customers whose payment/credit cancel did not go through
+		for _ in range(3):  # later passes pick up intents recorded while merging (e.g. local-only fields)
+			entries = [e for e in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES)
+				if e.id not in tried and self._due(e, now)]
+			if not entries:
+				break
+			entries.sort(key=_sort_key)
+			for entry in entries:
+				if limit is not None and len(tried) >= limit:
+					batch.flush(ctx, counts)
+					return
+				tried.add(entry.id)
+				fresh = self.store.get_outbox(entry.id)
+				if fresh is None or fresh.state not in C.OPEN_STATES:
+					continue  # handled as a dependency of an earlier entry
+				if self.batching and batch.batchable(fresh):
+					batch.add(ctx, fresh, counts)
+					continue
+				batch.flush(ctx, counts)  # what follows may depend on the batch's documents
+				if self._waits_for_failed_cancel(ctx, fresh, held_customers):
+					counts["failed"] += 1
+					continue
+				state = self.push_entry(ctx, fresh)
+				self.checkpoint()
+				counts[state] = counts.get(state, 0) + 1
+				if _frees_balances(fresh) and state != C.DONE:
+					held_customers.add(self._customer_of(ctx, fresh))
+			batch.flush(ctx, counts)
 
 	def settle_unacknowledged_creates(self, ctx: RealmContext) -> frozenset[str]:
 		"""Before a pull imports anything: re-send the creates QBO may have committed without our hearing back
@@ -140,10 +159,15 @@ class Pusher(Collaborator):
 		return e.next_attempt_at is None or e.next_attempt_at <= now
 
 	def push_entry(self, ctx: RealmContext, e: OutboxEntry) -> str:
+		handler = {"create": self._push_create, "update": self._push_update}.get(e.action, self._push_cancel)
+		return self._guarded(ctx, e, lambda: handler(ctx, e))
+
+	def _guarded(self, ctx: RealmContext, e: OutboxEntry, step) -> str:
+		"""Run one step of an entry and map its failure to the entry's state, the same way whether the request
+		was sent alone or as an item of a batch (a per-item fault is raised here like a single one)."""
 		with audit.operation(C.OUTBOUND, e.local_type, e.local_id):
 			try:
-				handler = {"create": self._push_create, "update": self._push_update}.get(e.action, self._push_cancel)
-				handler(ctx, e)
+				step()
 			except _Handled:
 				pass
 			except DependencyPending as exc:
@@ -251,6 +275,21 @@ class Pusher(Collaborator):
 		return uniq
 
 	def _push_create(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		ready = self._ready_create(ctx, e)
+		if ready is None:
+			return
+		spec, local, payload = ready
+		rid = request_id(ctx.realm_id, e.local_type, e.local_id, "create", e.generation)
+		self._begin(e)
+		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
+		self._finish_create(ctx, e, spec, local, payload, resp)
+
+	def _ready_create(self, ctx: RealmContext, e: OutboxEntry, *, looked_up: bool = False) -> tuple | None:
+		"""Everything a create does before its HTTP call: dependencies first, amendments in place, and the
+		stable-key lookup ONLY where a duplicate is possible (a master at its first export to this realm, an
+		attempt that was interrupted or whose answer was lost, an initial export); a first attempt of a new
+		transaction sends exactly one request. Returns (spec, local, payload) to send, or None when the entry
+		was settled here. `looked_up`: the caller already looked for it (one query per batch)."""
 		spec = ENTITIES[e.local_type]
 		existing = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 		if existing is not None:
@@ -258,7 +297,8 @@ class Pusher(Collaborator):
 				local = self.books.get_local(ctx, e.local_type, e.local_id)
 				if local is not None:
 					self._apply_credit(ctx, e, existing, local)
-			return self._push_update(ctx, e)
+			self._push_update(ctx, e)
+			return None
 		local = self.books.get_local(ctx, e.local_type, e.local_id)
 		if local is None:
 			self._done(e, "the document no longer exists locally")
@@ -271,16 +311,22 @@ class Pusher(Collaborator):
 		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
-		if spec.kind == "master" or e.attempts > 0 or spec.local_type in (C.INVOICE, C.CREDIT_MEMO):
+		if not looked_up and (spec.kind == "master" or e.attempts > 0 or self.look_up_existing):
 			found = self._lookup(ctx, spec, local, e.local_id)
 			if found is not None:
-				self._link_found(ctx, e, spec, local, found)
-				if e.local_type == C.CREDIT_MEMO:  # recovered after lost answers: still owes its application
-					self._apply_credit(ctx, e, self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id), local)
-				return self._push_update(ctx, e)  # send what only the local side has (or park on conflict)
-		rid = request_id(ctx.realm_id, e.local_type, e.local_id, "create", e.generation)
-		self._begin(e)
-		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
+				self._recovered(ctx, e, spec, local, found)
+				return None
+		return spec, local, payload
+
+	def _recovered(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, local: dict, found: dict) -> None:
+		"""The record is already in QBO (our lost write, or the same real-world record): link, don't create."""
+		self._link_found(ctx, e, spec, local, found)
+		if e.local_type == C.CREDIT_MEMO:  # recovered after lost answers: still owes its application
+			self._apply_credit(ctx, e, self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id), local)
+		self._push_update(ctx, e)  # send what only the local side has (or park on conflict)
+
+	def _finish_create(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, local: dict, payload: dict,
+			resp: dict) -> None:
 		m = self._after_write(ctx, e, spec, resp, payload, "created")
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
