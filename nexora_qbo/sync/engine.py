@@ -29,6 +29,9 @@ from nexora_qbo.sync.merge import LABELS, link_differences
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 from nexora_qbo.sync.golive import GoLiveMixin
+from nexora_qbo.sync.numbering import NumberingMixin
+from nexora_qbo.sync.preferences import PreferencesMixin
+from nexora_qbo.sync.references import ReferencesMixin
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
 from nexora_qbo.sync.review import ReviewMixin
@@ -83,7 +86,7 @@ class RealmContext:
 		return m.local_id
 
 
-class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin):
+class SyncEngine(ReviewMixin, PreferencesMixin, ReferencesMixin, NumberingMixin, PushMixin, PullMixin, GoLiveMixin):
 	def __init__(
 		self,
 		store: Store,

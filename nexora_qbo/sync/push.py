@@ -22,6 +22,8 @@ from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.line_changes import describe as describe_lines
+from nexora_qbo.sync.taxes import tax_difference_reason
 from nexora_qbo.sync.entities import ENTITIES, EntitySpec
 from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
 from nexora_qbo.sync.merge import LABELS, link_differences, merge_master, ours, transaction_changes
@@ -270,6 +272,8 @@ class PushMixin:
 		out: list[tuple[str, str]] = []
 		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT) and record.get("customer"):
 			out.append((C.CUSTOMER, record["customer"]))
+		if local_type == C.CUSTOMER and record.get("parent"):  # issue 11: a job needs its parent in QBO first
+			out.append((C.CUSTOMER, record["parent"]))
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			out += [(C.ITEM, line["item"]) for line in record.get("lines") or [] if line.get("item")]
 		if local_type == C.CREDIT_MEMO and record.get("against_invoice"):
@@ -318,6 +322,7 @@ class PushMixin:
 		self._begin(e)
 		resp = ctx.client.create(spec.qbo_entity, payload, request_id=rid)
 		m = self._after_write(ctx, e, spec, resp, payload, "created")
+		self._keep_qbo_number(ctx, spec, e.local_id, local, resp)  # issue 11 (sync/numbering.py)
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
@@ -477,6 +482,11 @@ class PushMixin:
 		if ours == theirs:
 			return
 		label = LABELS[spec.local_type]
+		# issue 11: QBO computed another tax (US automated sales tax): name both tax amounts
+		tax_reason = tax_difference_reason(label, local_id, local, resp)
+		if tax_reason:
+			return self._open_conflict(ctx, spec, local_id, str(resp.get("Id")), C.KIND_TAX_DIFFERS, tax_reason,
+				local, spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS, C.ACTION_ACCEPT_DIFFERENCE])
 		reason = (
 			f"QuickBooks accepted {label} {local_id} but computed a total of {theirs} where ERPNext has {ours} "
 			f"(difference {theirs - ours}). This is usually the rounding of a line (QuickBooks rounds each line "
@@ -672,8 +682,9 @@ class PushMixin:
 			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
 		else:
 			fields = ", ".join(sorted({c["field"] for c in changes}))
-			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}). It was not "
-				f"overwritten and the change was not copied here. ")
+			lines_said = describe_lines((base_c or {}).get("lines"), (remote_c or {}).get("lines"))  # issue 11
+			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}"
+				f"{': ' + lines_said if lines_said else ''}). It was not overwritten and the change was not copied here. ")
 			if (local or {}).get("state") == "cancelled":
 				reason += (f"It is cancelled in ERPNext, so nothing was voided yet: choose "
 					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "
