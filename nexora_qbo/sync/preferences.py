@@ -120,7 +120,3 @@ class PreferencesMixin:
 		self.store.save_settings(settings)
 		return settings.preferences
 
-	def initial_import(self, realm_id: str, *args, **kwargs) -> dict[str, int]:
-		"""Each import first re-reads QBO's preferences (the mapping follows them), then imports."""
-		self.read_preferences(realm_id)
-		return super().initial_import(realm_id, *args, **kwargs)
