@@ -23,6 +23,7 @@ from .model import Realm
 RATES: dict[tuple[str, str], list[tuple[str, Decimal]]] = {
 	("TX", "787"): [("Texas State", Decimal("6.25")), ("Austin City", Decimal("1.00")), ("Austin MTA", Decimal("1.00"))],
 	("TX", "752"): [("Texas State", Decimal("6.25")), ("Dallas City", Decimal("1.00")), ("Dallas MTA", Decimal("1.00"))],
+	("TX", "753"): [("Texas State", Decimal("6.25")), ("Dallas City", Decimal("1.00")), ("Dallas MTA", Decimal("1.00"))],
 	("TX", "770"): [("Texas State", Decimal("6.25")), ("Houston City", Decimal("1.00")), ("Houston MTA", Decimal("1.00"))],
 	("TX", ""): [("Texas State", Decimal("6.25"))],
 	("OK", "741"): [("Oklahoma State", Decimal("4.50")), ("Tulsa City", Decimal("3.65")), ("Tulsa County", Decimal("0.367"))],
