@@ -95,7 +95,8 @@ class TestStaffingBilling(FrappeTestCase):
 		if not frappe.db.exists("Item", code):
 			doc = frappe.get_doc({"doctype": "Item", "item_code": code, "item_group": "Services", "stock_uom": "Nos",
 				"is_stock_item": 0, "standard_rate": rate,
-				"item_defaults": [{"company": COMPANY, "income_account": f"Sales - {ABBR}"}],
+				"item_defaults": [{"company": COMPANY, "income_account": f"Sales - {ABBR}",
+					"default_warehouse": frappe.db.get_value("Warehouse", {"company": COMPANY, "is_group": 0})}],
 				"taxes": [{"item_tax_template": item_tax}] if item_tax else []})
 			doc.insert(ignore_permissions=True)
 		return code
