@@ -35,6 +35,11 @@ doc_events = {
 		"on_update": f"{_EVENTS}.item_on_update",
 		"on_trash": f"{_EVENTS}.item_on_trash",
 	},
+	"Item Price": {
+		# issue 11: the standard selling rate reaches QBO's UnitPrice
+		"after_insert": f"{_EVENTS}.item_price_changed",
+		"on_update": f"{_EVENTS}.item_price_changed",
+	},
 	"Sales Invoice": {
 		# returns (is_return=1) are QBO credit memos; the handler decides
 		"on_submit": f"{_EVENTS}.sales_invoice_on_submit",

@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 	parser.add_argument("--dir", help="where to keep the SQLite files (default: a temporary directory)")
 	parser.add_argument("--seed", type=int, default=7)
 	parser.add_argument("--quiet", action="store_true", help="print only the month's summaries and tie-out")
+	parser.add_argument("--week", action="store_true",
+		help="bill one week from timesheets instead (two clients, one with two job sites; automated sales tax)")
 	args = parser.parse_args(argv)
 
 	from nexora_qbo.sandbox.bookkeeper import Bookkeeper
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 	sandbox = SandboxServer(seed=args.seed)
 	sandbox.state.clock = SandboxClock(start=datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc))
 	try:
+		if args.week:
+			return _run_week(sandbox, workdir, args.quiet)
 		return _run(sandbox, Bookkeeper, workdir, args.quiet)
 	finally:
 		sandbox.stop()
@@ -298,6 +302,30 @@ def _run(sandbox, Bookkeeper, workdir: Path, quiet: bool) -> int:
 		tie_out_section(engine, realm)
 	store.close()
 	return 0
+
+
+# ------------------------------------------------------------------------------------------------------
+# --week: a week billed from timesheets (issue 11), its own section and its own QuickBooks company
+# ------------------------------------------------------------------------------------------------------
+
+
+def _run_week(sandbox, workdir: Path, quiet: bool) -> int:
+	from nexora_qbo.demo.week import run_week
+
+	client_id, _ = sandbox.register_app(redirect_uri="http://127.0.0.1/nexora-demo")
+	tokens: dict[str, _SandboxTokens] = {}
+	clock = _SandboxClock(sandbox)
+
+	def client_for(realm_id, on_exchange):
+		tok = tokens.setdefault(realm_id, _SandboxTokens(sandbox, realm_id, client_id))
+		retry = RetryPolicy(max_attempts=4, sleep=lambda s: sandbox.advance_clock(s), jitter=0.0)
+		return QBOClient(realm_id, base_url=sandbox.base_url, tokens=tok, on_exchange=on_exchange, retry=retry,
+			clock=clock.now)
+
+	store = SqliteStore(str(workdir / "nexora-week.db"))
+	ledger = SqliteLedger(store, clock)
+	engine = SyncEngine(store, ledger, client_for, FileRealmLock(str(workdir / "locks")), clock)
+	return run_week(sandbox, engine, ledger, lambda text: _say(quiet, text))
 
 
 def tie_out_section(engine, realm_id: str):

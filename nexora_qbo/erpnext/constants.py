@@ -13,7 +13,8 @@ APP = "nexora_qbo"
 
 # DocTypes ------------------------------------------------------------------------------------------------
 REALM = "QBO Realm"
-REALM_REFERENCE = "QBO Realm Reference"  # child table of QBO Realm: local value -> QBO Id maps
+REALM_REFERENCE = "QBO Realm Reference"
+QBO_REFERENCE = "QBO Reference"  # QBO's own lists per realm (issue 11), kept current by the pull  # child table of QBO Realm: local value -> QBO Id maps
 ENTITY_MAP = "QBO Entity Map"
 OUTBOX = "QBO Outbox"
 CURSOR = "QBO Cursor"
@@ -175,3 +176,10 @@ TIE_OUT_JOB = "nexora_qbo.erpnext.jobs.tie_out_realm"
 # QBO web app links to a document, per realm environment (custom endpoints: no link)
 QBO_APP_URL = {"production": "https://app.qbo.intuit.com/app", "sandbox": "https://app.sandbox.qbo.intuit.com/app"}
 QBO_APP_PAGE = {"Invoice": "invoice", "CreditMemo": "creditmemo", "Payment": "recvpayment", "Customer": "customerdetail"}
+
+# issue 11: custom fields of the staffing-billing mapping
+CF_QBO_DOC_NUMBER = "qbo_doc_number"  # Sales Invoice: QBO's number (QBO-born, or QBO numbered it)
+CF_PARENT_CUSTOMER = "qbo_parent_customer"  # Customer: the client a job site belongs to (QBO ParentRef)
+CF_BILL_WITH_PARENT = "qbo_bill_with_parent"  # Customer: QBO BillWithParent
+CF_TAX_EXEMPT = "qbo_tax_exempt"  # Customer: exempt from sales tax (QBO Taxable=false)
+CF_EXEMPTION_REASON = "qbo_exemption_reason"  # Customer: QBO TaxExemptionReasonId

@@ -236,3 +236,15 @@ def _set_sync_status(doc, status: str) -> None:
 		return
 	frappe.db.set_value(doc.doctype, doc.name, K.CF_SYNC_STATUS, status, update_modified=False)
 	doc.set(K.CF_SYNC_STATUS, status)
+
+
+def item_price_changed(doc, method=None):
+	"""Issue 11: an Item's standard selling rate is its Item Price on a selling price list; a change of it is
+	a change of the Item for QBO (UnitPrice). Prices written by the sync itself are not sent back."""
+	if not doc.get("selling") or not doc.get("item_code") or is_sync_origin(doc):
+		return
+	if not frappe.db.exists("Item", doc.item_code):
+		return
+	item = frappe.get_doc("Item", doc.item_code)
+	if _item_is_synced(item):
+		_master_changed(item, "item")

@@ -136,6 +136,11 @@ class FrappeLedger:
 			return invoice_mapper.upsert(ctx, local_type, local_id, record)
 		return payment_mapper.upsert(ctx, local_id, record)
 
+	def note_qbo_number(self, company: str, local_type: str, local_id: str, doc_number: str) -> None:
+		"""Issue 11 (sync/numbering.py): QBO numbered a pushed invoice itself; keep its number."""
+		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+			invoice_mapper.note_qbo_number(company_context(company), local_type, local_id, doc_number)
+
 	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
 		_check_type(local_type)
 		ctx = company_context(company)

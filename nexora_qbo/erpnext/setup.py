@@ -65,7 +65,34 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"module": K.MODULE,
 			},
 		]
+	_staffing_fields(fields)
 	return fields
+
+
+def _staffing_fields(fields: dict) -> None:
+	"""Issue 11: QBO's number on the invoice (searchable), client jobs and tax exemption on the customer.
+	ERPNext has no customer hierarchy (Customer Group is a classification, not the bill-to client), so a job
+	site is its own Customer (its invoices, outstanding and address are its own, as in QBO) with a Link to the
+	client it belongs to."""
+	common = {"module": K.MODULE, "print_hide": 1}
+	fields["Sales Invoice"].append({"fieldname": K.CF_QBO_DOC_NUMBER, "label": "QBO Number", "fieldtype": "Data",
+		"insert_after": K.CF_SYNC_STATUS, "read_only": 1, "no_copy": 1, "allow_on_submit": 1, "search_index": 1,
+		"in_standard_filter": 1, "in_global_search": 1, **common,
+		"description": "The invoice's number in QuickBooks (QuickBooks-born, or numbered by QuickBooks)."})
+	fields["Customer"] += [
+		{"fieldname": K.CF_PARENT_CUSTOMER, "label": "Job of Client (QBO parent customer)", "fieldtype": "Link",
+			"options": "Customer", "insert_after": K.CF_SYNC_STATUS, **common,
+			"description": "Set for a job site or department billed as a QuickBooks sub-customer of this client."},
+		{"fieldname": K.CF_BILL_WITH_PARENT, "label": "Bill with Client", "fieldtype": "Check",
+			"insert_after": K.CF_PARENT_CUSTOMER, "depends_on": f"eval:doc.{K.CF_PARENT_CUSTOMER}", **common},
+		{"fieldname": K.CF_TAX_EXEMPT, "label": "Exempt from Sales Tax", "fieldtype": "Check",
+			"insert_after": K.CF_BILL_WITH_PARENT, **common},
+		{"fieldname": K.CF_EXEMPTION_REASON, "label": "Exemption Reason (QBO)", "fieldtype": "Select",
+			"options": "\n" + "\n".join(str(n) for n in range(1, 16)), "insert_after": K.CF_TAX_EXEMPT,
+			"depends_on": f"eval:doc.{K.CF_TAX_EXEMPT}", **common,
+			"description": "QuickBooks' exemption reason number (TaxExemptionReasonId), e.g. 1 Federal government, "
+			"2 State government, 9 Resale; check the list in QuickBooks' customer form."},
+	]
 
 
 def after_install():

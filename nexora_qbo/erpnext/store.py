@@ -376,6 +376,39 @@ class FrappeStore:
 					ignore_permissions=True, ignore_links=True
 				)
 
+	# ------------------------------------------------------------------------- QBO reference lists
+	def save_references(self, realm_id: str, ref_type: str, rows: list[dict]) -> None:
+		realm = self._require_realm(realm_id)
+		existing = {
+			r.qbo_id: r.name
+			for r in frappe.get_all(K.QBO_REFERENCE, filters={"realm": realm, "ref_type": ref_type}, fields=["name", "qbo_id"])
+		}
+		seen = set()
+		with engine_writes():
+			for row in rows:
+				qid = str(row["qbo_id"])
+				seen.add(qid)
+				values = {"qbo_name": row.get("name"), "full_name": row.get("full_name") or row.get("name"),
+					"active": 1 if row.get("active", True) else 0, "detail": row.get("detail")}
+				if qid in existing:
+					frappe.db.set_value(K.QBO_REFERENCE, existing[qid], values, update_modified=True)
+				else:
+					frappe.get_doc({"doctype": K.QBO_REFERENCE, "realm": realm, "ref_type": ref_type, "qbo_id": qid,
+						**values}).insert(ignore_permissions=True, ignore_links=True)
+			for qid, name in existing.items():
+				if qid not in seen:
+					frappe.db.set_value(K.QBO_REFERENCE, name, "active", 0, update_modified=True)
+
+	def list_references(self, realm_id: str, ref_type: str | None = None) -> list[dict]:
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		filters = {"realm": realm, **({"ref_type": ref_type} if ref_type else {})}
+		rows = frappe.get_all(K.QBO_REFERENCE, filters=filters,
+			fields=["ref_type", "qbo_id", "qbo_name", "full_name", "active", "detail"], order_by="ref_type asc, qbo_name asc, qbo_id asc")
+		return [{"ref_type": r.ref_type, "qbo_id": r.qbo_id, "name": r.qbo_name, "full_name": r.full_name,
+			"active": bool(r.active), "detail": r.detail} for r in rows]
+
 	# ------------------------------------------------------------------------------------- outbox
 	def _outbox(self):
 		from nexora_qbo.nexora_qbo.doctype.qbo_outbox.qbo_outbox import OutboxRows

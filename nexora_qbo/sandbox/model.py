@@ -45,6 +45,7 @@ class RealmOptions:
 	class_per_line: bool = False
 	track_departments: bool = True
 	custom_txn_numbers: bool = False
+	automated_sales_tax: bool = False  # US AST (Preferences.TaxPrefs.PartnerTaxEnabled), see ast.py
 	per_second: int = C.DEFAULT_PER_SECOND
 	per_minute: int = C.DEFAULT_PER_MINUTE
 	batch_per_minute: int = C.DEFAULT_BATCH_PER_MINUTE

@@ -71,7 +71,11 @@ def preferences(realm: Realm) -> dict:
 			"WorkWeekStartDate": "Monday",
 			"MarkTimeEntriesBillable": True,
 		},
-		"TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False, "TaxGroupCodeRef": {"value": "2"}},
+		"TaxPrefs": {
+			"UsingSalesTax": True,
+			"PartnerTaxEnabled": bool(o.automated_sales_tax),
+			"TaxGroupCodeRef": {"value": "2"},
+		},
 		"CurrencyPrefs": {
 			"MultiCurrencyEnabled": bool(o.multicurrency),
 			"HomeCurrency": {"value": o.home_currency},

@@ -17,6 +17,7 @@ from nexora_qbo.sync.merge import LABELS, merge_master
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Conflict, Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator
+from nexora_qbo.sync.line_changes import describe as describe_lines
 
 if TYPE_CHECKING:
 	from datetime import datetime
@@ -112,8 +113,9 @@ class Books(Collaborator):
 			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
 		else:
 			fields = ", ".join(sorted({c["field"] for c in changes}))
-			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}). It was not "
-				f"overwritten and the change was not copied here. ")
+			lines_said = describe_lines((base_c or {}).get("lines"), (remote_c or {}).get("lines"))  # issue 11
+			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}"
+				f"{': ' + lines_said if lines_said else ''}). It was not overwritten and the change was not copied here. ")
 			if (local or {}).get("state") == "cancelled":
 				reason += (f"It is cancelled in ERPNext, so nothing was voided yet: choose "
 					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "

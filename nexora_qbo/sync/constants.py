@@ -142,3 +142,9 @@ WAITING_STATES = (PENDING, IN_FLIGHT, FAILED, PARKED)
 # read page by page and filtered here.
 TIE_OUT_OPEN_WHERE = {"Invoice": "Balance > '0'", "CreditMemo": "Balance > '0'"}
 TIE_OUT_ID_CHUNK = 100  # `Id IN (...)` chunk for documents open on the ERPNext side only
+
+# QBO's DocNumber holds at most 21 characters (qbo-api.md §9 Invoice: "DocNumber ... (≤ 21 chars in QBO)")
+QBO_DOC_NUMBER_MAX = 21
+# review item kinds of issue 11
+KIND_TAX_DIFFERS = "tax_differs"
+KIND_LINE_EDITED = "transaction_edited"

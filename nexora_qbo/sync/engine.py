@@ -27,6 +27,8 @@ from nexora_qbo.sync.entities import ordered
 from nexora_qbo.sync.golive import GoLive, GoLivePlan
 from nexora_qbo.sync.merge import LABELS
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
+from nexora_qbo.sync.preferences_reader import Preferences
+from nexora_qbo.sync.references import References
 from nexora_qbo.sync.pull import Puller
 from nexora_qbo.sync.push import Pusher
 from nexora_qbo.sync.review import Reviewer
@@ -83,6 +85,8 @@ class SyncEngine:
 		self.puller = Puller(self.services, self.books, self.pusher)
 		self.reviewer = Reviewer(self.services, self.books, self.checks, self.pusher, self.puller)
 		self.golive = GoLive(self.services, self.books, self.pusher)
+		self.preferences = Preferences(self.services)
+		self.references = References(self.services)
 		self.services.importer = self.puller.apply_remote
 
 	@property
@@ -160,6 +164,19 @@ class SyncEngine:
 
 	def apply_go_live(self, realm_id: str, plan: GoLivePlan | dict) -> dict[str, int]:
 		return self.golive.apply_go_live(realm_id, plan)
+
+	# ------------------------------------------------------------------------- QBO set-up and lists
+	def read_preferences(self, realm_id: str) -> dict:
+		"""QBO's Preferences and CompanyInfo, summarised onto the realm settings (the mapping follows them)."""
+		return self.preferences.read_preferences(realm_id)
+
+	def refresh_references(self, realm_id: str, types: tuple[str, ...] | None = None) -> dict[str, int]:
+		"""Read QBO's reference lists (classes, locations, terms, tax codes, payment methods, accounts)."""
+		return self.references.refresh_references(realm_id, *(() if types is None else (types,)))
+
+	def suggest_mapping(self, realm_id: str, ref_type: str, local_names: list[str]) -> dict[str, str]:
+		"""A suggested local-name → QBO-Id mapping by name (a person confirms it on the realm form)."""
+		return self.references.suggest_mapping(realm_id, ref_type, local_names)
 
 	# ------------------------------------------------------------------------------- masters per realm
 	def export_master(self, realm_id: str, local_type: str, local_id: str) -> OutboxEntry:

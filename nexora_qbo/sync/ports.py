@@ -66,6 +66,9 @@ class RealmSettings:
 	# (void/delete it in QBO too). Never a silent side effect (invariant 10).
 	qbo_born_cancel_policy: str = "ask"
 	extra: dict[str, Any] = field(default_factory=dict)  # room for adapters; the engine ignores it
+	# QBO's own Preferences as last read (sync/preferences.py: read at connect/import). Empty = never read:
+	# the mapping then sends every reference it has, as before preferences were read.
+	preferences: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -333,6 +336,17 @@ class Store(Protocol):
 		"""Events of a realm with since <= timestamp < until, oldest first."""
 		...
 
+	# QBO reference lists (issue 11: sync/references.py) ---------------------------------------------------
+	def save_references(self, realm_id: str, ref_type: str, rows: list[dict]) -> None:
+		"""Replace the realm's list of `ref_type` (Class, Department, Term, TaxCode, PaymentMethod, Account)
+		with `rows` ({ref_type, qbo_id, name, full_name, active, detail}); entries no longer in QBO are
+		kept as inactive (a mapping may still name them)."""
+		...
+
+	def list_references(self, realm_id: str, ref_type: str | None = None) -> list[dict]:
+		"""The realm's stored reference rows (of one type), ordered by type then name."""
+		...
+
 	# conflicts ----------------------------------------------------------------------------------------
 	def add_conflict(self, conflict: Conflict) -> Conflict:
 		"""Insert; assigns and returns `conflict.id`."""
@@ -384,6 +398,10 @@ class Ledger(Protocol):
 		Company's realm, invariant 4), transactions that are submitted (not draft/cancelled), dated on/after
 		`since` when given, oldest first."""
 		...
+
+	# optional (issue 11, sync/numbering.py): engine calls it only when the ledger has it
+	# def note_qbo_number(self, company, local_type, local_id, doc_number) -> None:
+	#     QBO numbered a pushed invoice/credit memo itself: keep that number on the local document.
 
 	def used_by(self, local_type: str, local_id: str) -> set[str]:
 		"""The companies whose transactions refer to the master (customer or item). Masters are global (the

@@ -22,6 +22,8 @@ from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.numbering import keep_qbo_number
+from nexora_qbo.sync.taxes import tax_difference_reason
 from nexora_qbo.sync.entities import ENTITIES, EntitySpec
 from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
@@ -259,6 +261,8 @@ class Pusher(Collaborator):
 		out: list[tuple[str, str]] = []
 		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT) and record.get("customer"):
 			out.append((C.CUSTOMER, record["customer"]))
+		if local_type == C.CUSTOMER and record.get("parent"):  # issue 11: a job needs its parent in QBO first
+			out.append((C.CUSTOMER, record["parent"]))
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			out += [(C.ITEM, line["item"]) for line in record.get("lines") or [] if line.get("item")]
 		if local_type == C.CREDIT_MEMO and record.get("against_invoice"):
@@ -328,6 +332,7 @@ class Pusher(Collaborator):
 	def _finish_create(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, local: dict, payload: dict,
 			resp: dict) -> None:
 		m = self._after_write(ctx, e, spec, resp, payload, "created")
+		keep_qbo_number(self.ledger, ctx, spec, e.local_id, local, resp)  # issue 11 (sync/numbering.py)
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
@@ -486,6 +491,11 @@ class Pusher(Collaborator):
 		if ours == theirs:
 			return
 		label = LABELS[spec.local_type]
+		# issue 11: QBO computed another tax (US automated sales tax): name both tax amounts
+		tax_reason = tax_difference_reason(label, local_id, local, resp)
+		if tax_reason:
+			return self.books.open_conflict(ctx, spec, local_id, str(resp.get("Id")), C.KIND_TAX_DIFFERS, tax_reason,
+				local, spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS, C.ACTION_ACCEPT_DIFFERENCE])
 		reason = (
 			f"QuickBooks accepted {label} {local_id} but computed a total of {theirs} where ERPNext has {ours} "
 			f"(difference {theirs - ours}). This is usually the rounding of a line (QuickBooks rounds each line "

@@ -18,6 +18,11 @@ customer
 	notes: str | None
 	billing_address: dict | None    {line1, line2, city, region, postal_code, country}
 	active: bool
+	parent: str | None              local id of the parent customer: this customer is a QBO sub-customer (Job,
+	                                e.g. a client's job site; QBO ParentRef, FullyQualifiedName "Parent:Job")
+	bill_with_parent: bool          QBO BillWithParent (only with a parent)
+	taxable: bool                   False = exempt from sales tax (QBO Taxable=false)
+	exemption_reason: str | None    QBO TaxExemptionReasonId (only when not taxable)
 
 item
 	name: str                       QBO Name / ERPNext item_code
@@ -37,8 +42,11 @@ invoice / credit_memo
 	terms / class_ / location: str | None     local names (key "class" is spelled "class_")
 	memo: str | None                customer memo / remarks
 	lines: [ {item: str | None, description: str | None, qty: Decimal, rate: Decimal, amount: Decimal,
-	          class_: str | None, service_date: str | None, taxable: bool} ]   (amounts positive, also on
-	                                                                          credit memos)
+	          class_: str | None, service_date: str | None, taxable: bool, tax_code?: str} ]   (amounts
+	                                positive, also on credit memos). Timesheet lines: description names the
+	                                worker, period, hours and regular/overtime; service_date is the week or day
+	                                worked; qty = hours, rate = bill rate; overtime/double time are own items.
+	                                tax_code (optional): the line's local tax template outside the US.
 	tax_total: Decimal              as computed by the side that created the document
 	tax_code: str | None            local tax template name (→ QBO TxnTaxCodeRef via tax_code_map); not compared
 	total: Decimal                  grand total incl. tax
@@ -99,6 +107,10 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"notes",
 		"billing_address",
 		"active",
+		"parent",
+		"bill_with_parent",
+		"taxable",
+		"exemption_reason",
 	),
 	C.ITEM: (
 		"name",
@@ -238,6 +250,10 @@ def normalize(local_type: str, record: dict) -> dict:
 			"notes": _text(r.get("notes")),
 			"billing_address": _address(r.get("billing_address")),
 			"active": bool(r.get("active", True)),
+			"parent": _text(r.get("parent")),
+			"bill_with_parent": bool(r.get("bill_with_parent", False)) and bool(_text(r.get("parent"))),
+			"taxable": bool(r.get("taxable", True)),
+			"exemption_reason": None if r.get("taxable", True) else _text(r.get("exemption_reason")),
 		}
 	elif local_type == C.ITEM:
 		rate = r.get("rate")
@@ -312,7 +328,7 @@ def normalize_line(line: dict) -> dict:
 	qty = decimal(line.get("qty") if line.get("qty") not in (None, "") else 1)
 	rate = decimal(line.get("rate") if line.get("rate") not in (None, "") else 0)
 	amount = line.get("amount")
-	return {
+	out = {
 		"item": _text(line.get("item")),
 		"description": _text(line.get("description")),
 		"qty": qty,
@@ -322,6 +338,11 @@ def normalize_line(line: dict) -> dict:
 		"service_date": iso_date(line.get("service_date")),
 		"taxable": bool(line.get("taxable", False)),
 	}
+	# outside the US a line carries a real tax code (local tax template name); kept only when set, so that
+	# US lines (TAX/NON, said by "taxable") compare as before
+	if _text(line.get("tax_code")):
+		out["tax_code"] = _text(line.get("tax_code"))
+	return out
 
 
 def content(local_type: str, record: dict | None) -> dict | None:

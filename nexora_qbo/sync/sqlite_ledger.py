@@ -141,6 +141,23 @@ class SqliteLedger:
 			data["outstanding"] = self._outstanding(company, local_type, local_id, data)
 		return R.normalize(local_type, data)
 
+	def note_qbo_number(self, company: str, local_type: str, local_id: str, doc_number: str) -> None:
+		"""QBO numbered the document itself (custom transaction numbers off): keep its number, searchable as
+		`qbo_doc_number`, and let the record show it as its doc_number from now on (what QBO shows)."""
+		with self.db.transaction() as conn:
+			row = self._row(company, local_type, local_id)
+			if row is None:
+				return
+			data = R.loads(row["data"])
+			data["qbo_doc_number"] = doc_number
+			data["doc_number"] = doc_number
+			conn.execute("UPDATE ledger_doc SET data=? WHERE company=? AND local_type=? AND local_id=?",
+				(R.dumps(data), _co(company, local_type), local_type, local_id))
+
+	def find_by_qbo_number(self, company: str, local_type: str, doc_number: str) -> list[str]:
+		return [lid for lid, _state, data in self._all(company, local_type) if data.get("qbo_doc_number") == doc_number
+			or data.get("doc_number") == doc_number]
+
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
 		used = self._used_masters(company, local_type) if local_type in MASTER_TYPES else None
 		out = []

@@ -21,6 +21,10 @@ from nexora_qbo.sync import records as R
 from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_reference (
+	realm_id TEXT NOT NULL, ref_type TEXT NOT NULL, qbo_id TEXT NOT NULL, name TEXT, full_name TEXT,
+	active INTEGER NOT NULL DEFAULT 1, detail TEXT, PRIMARY KEY (realm_id, ref_type, qbo_id)
+);
 CREATE TABLE IF NOT EXISTS sync_settings (
 	realm_id TEXT PRIMARY KEY, company TEXT NOT NULL UNIQUE, data TEXT NOT NULL
 );
@@ -190,6 +194,28 @@ class SqliteStore:
 
 	def transaction(self):
 		return _nullyield(self.db.transaction())
+
+	# QBO reference lists -------------------------------------------------------------------------------
+	def save_references(self, realm_id: str, ref_type: str, rows: list[dict]) -> None:
+		with self.db.transaction() as conn:
+			conn.execute("UPDATE sync_reference SET active=0 WHERE realm_id=? AND ref_type=?", (realm_id, ref_type))
+			for r in rows:
+				conn.execute(
+					"INSERT INTO sync_reference (realm_id, ref_type, qbo_id, name, full_name, active, detail) "
+					"VALUES (?,?,?,?,?,?,?) ON CONFLICT(realm_id, ref_type, qbo_id) DO UPDATE SET name=excluded.name, "
+					"full_name=excluded.full_name, active=excluded.active, detail=excluded.detail",
+					(realm_id, ref_type, str(r["qbo_id"]), r.get("name"), r.get("full_name") or r.get("name"),
+						1 if r.get("active", True) else 0, r.get("detail")),
+				)
+
+	def list_references(self, realm_id: str, ref_type: str | None = None) -> list[dict]:
+		sql = "SELECT * FROM sync_reference WHERE realm_id=?"
+		args: tuple = (realm_id,)
+		if ref_type:
+			sql, args = sql + " AND ref_type=?", (realm_id, ref_type)
+		rows = self.db.query(sql + " ORDER BY ref_type, name, qbo_id", args)
+		return [{"ref_type": r["ref_type"], "qbo_id": r["qbo_id"], "name": r["name"], "full_name": r["full_name"],
+			"active": bool(r["active"]), "detail": r["detail"]} for r in rows]
 
 	# settings ---------------------------------------------------------------------------------------------
 	def get_settings(self, realm_id: str) -> RealmSettings | None:

@@ -63,6 +63,23 @@ class StoreContract:
 		assert store.get_settings("nope") is None
 		assert self.REALM_1 in store.list_realms() and self.REALM_2 not in store.list_realms()
 
+	def test_reference_lists_replace_per_realm_and_keep_vanished_rows_inactive(self):
+		store = self.make_store()
+		store.save_settings(RealmSettings(realm_id=self.REALM_1, company=self.COMPANY_1))
+		store.save_settings(RealmSettings(realm_id=self.REALM_2, company=self.COMPANY_2))
+		store.save_references(self.REALM_1, "Class", [
+			{"ref_type": "Class", "qbo_id": "1", "name": "Clerical", "full_name": "Clerical", "active": True},
+			{"ref_type": "Class", "qbo_id": "2", "name": "Healthcare", "full_name": "Healthcare", "active": True},
+		])
+		store.save_references(self.REALM_2, "Class", [{"ref_type": "Class", "qbo_id": "1", "name": "Other", "active": True}])
+		store.save_references(self.REALM_1, "Class", [
+			{"ref_type": "Class", "qbo_id": "1", "name": "Clerical Staff", "full_name": "Clerical Staff", "active": True},
+		])
+		rows = {r["qbo_id"]: r for r in store.list_references(self.REALM_1, "Class")}
+		assert rows["1"]["name"] == "Clerical Staff" and rows["1"]["active"] is True
+		assert rows["2"]["active"] is False  # gone from QBO: kept, inactive
+		assert [r["name"] for r in store.list_references(self.REALM_2)] == ["Other"]
+
 	def test_company_belongs_to_one_realm(self):
 		store = self._store()
 		try:

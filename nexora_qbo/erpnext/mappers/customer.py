@@ -10,6 +10,8 @@ QBO customer. Email and phone live on the primary Contact, the billing address o
 from __future__ import annotations
 
 import frappe
+
+from nexora_qbo.erpnext import constants as K
 from frappe.utils import cint
 
 from nexora_qbo.erpnext.mappers import (
@@ -51,6 +53,11 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 			"notes": text(doc.customer_details),
 			"billing_address": _address_values(doc),
 			"active": not cint(doc.disabled),
+			# issue 11: a client's job site is a QBO sub-customer; exempt customers are QBO Taxable=false
+			"parent": doc.get(K.CF_PARENT_CUSTOMER) or None,
+			"bill_with_parent": bool(cint(doc.get(K.CF_BILL_WITH_PARENT))),
+			"taxable": not cint(doc.get(K.CF_TAX_EXEMPT)),
+			"exemption_reason": doc.get(K.CF_EXEMPTION_REASON) or None,
 		},
 	)
 
@@ -245,6 +252,11 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 			doc.payment_terms = terms
 		doc.customer_details = rec.get("notes")
 		doc.disabled = 0 if rec.get("active", True) else 1
+		if doc.meta.has_field(K.CF_PARENT_CUSTOMER):  # custom fields made at install (erpnext/setup.py)
+			doc.set(K.CF_PARENT_CUSTOMER, rec.get("parent"))
+			doc.set(K.CF_BILL_WITH_PARENT, 1 if rec.get("bill_with_parent") else 0)
+			doc.set(K.CF_TAX_EXEMPT, 0 if rec.get("taxable", True) else 1)
+			doc.set(K.CF_EXEMPTION_REASON, rec.get("exemption_reason"))
 		mark_origin(doc)
 		doc.save() if not doc.is_new() else doc.insert()
 		_sync_contact(doc, rec.get("email"), rec.get("phone"))

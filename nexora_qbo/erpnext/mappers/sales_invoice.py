@@ -43,10 +43,55 @@ _DEFAULT_REMARKS = ("No Remarks",)
 
 
 def doc_number_field() -> str | None:
-	field = frappe.conf.get("nexora_qbo_doc_number_field")
-	if field and frappe.get_meta(DOCTYPE).has_field(field):
-		return field
+	"""Where QBO's number is kept: the site config's field, else the `qbo_doc_number` field made at install."""
+	for field in (frappe.conf.get("nexora_qbo_doc_number_field"), K.CF_QBO_DOC_NUMBER):
+		if field and frappe.get_meta(DOCTYPE).has_field(field):
+			return field
 	return None
+
+
+def note_qbo_number(ctx: CompanyContext, local_type: str, local_id: str, doc_number: str) -> None:
+	"""QBO numbered a pushed invoice itself (custom transaction numbers off): keep that number (allowed on a
+	submitted invoice: the field is allow_on_submit)."""
+	field = doc_number_field()
+	if field and frappe.db.exists(DOCTYPE, local_id):
+		frappe.db.set_value(DOCTYPE, local_id, field, doc_number, update_modified=False)
+
+
+def _taxable_rows(doc) -> list[bool]:
+	"""Taxability per line from ERPNext's item tax: a row whose item tax template sets every tax account of
+	the invoice to 0 % (per diem, mileage, reimbursements) is non-taxable; without any tax on the invoice,
+	nothing is taxable."""
+	import json
+
+	accounts = {t.account_head for t in doc.get("taxes") or [] if t.charge_type != "Actual" or t.tax_amount}
+	if not accounts or not dec(doc.total_taxes_and_charges):
+		return [False] * len(doc.items)
+	out = []
+	for it in doc.items:
+		try:
+			rates = json.loads(it.item_tax_rate or "{}") or {}
+		except ValueError:
+			rates = {}
+		mine = [float(rates[a]) for a in accounts if a in rates]
+		out.append(not (mine and all(r == 0 for r in mine)))
+	return out
+
+
+def _service_dates(doc) -> list:
+	"""The week or day worked, per line: the row's service start date, else the first day of the timesheet
+	rows billed on this invoice (ERPNext's Sales Invoice Timesheet)."""
+	by_activity: dict = {}
+	for ts in doc.get("timesheets") or []:
+		if ts.from_time:
+			day = getdate(ts.from_time)
+			key = ts.activity_type or None
+			by_activity[key] = min(by_activity.get(key, day), day)
+	first = min(by_activity.values()) if by_activity else None
+	out = []
+	for it in doc.items:
+		out.append(it.get("service_start_date") or first)
+	return out
 
 
 def location_field() -> str | None:
@@ -76,7 +121,8 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 		return None
 	tax_total = abs(dec(doc.total_taxes_and_charges))
 	lines = []
-	for it in doc.items:
+	taxable_rows, service_dates = _taxable_rows(doc), _service_dates(doc)
+	for n, it in enumerate(doc.items):
 		description = text(it.description)
 		if description in (it.item_name, it.item_code):
 			description = None
@@ -90,8 +136,8 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 				"class_": ctx.mapped("class_map", it.cost_center)
 				if it.cost_center != doc.cost_center
 				else None,
-				"service_date": None,
-				"taxable": bool(tax_total),
+				"service_date": service_dates[n],
+				"taxable": taxable_rows[n],
 			}
 		)
 	field = doc_number_field()

@@ -106,6 +106,11 @@ class CustomerSpec(PartySpec):
 				raise F.business(
 					"You can't change the currency of a customer after it was created.", "CurrencyRef"
 				)
+		from .. import ast
+
+		ast.check_customer(realm, data)
+		if data.get("Taxable") is not False:
+			data.pop("TaxExemptionReasonId", None)
 		if isinstance(data.get("ParentRef"), dict) and data["ParentRef"].get("value"):
 			data["Job"] = True
 			parent = realm.get("Customer", data["ParentRef"]["value"])

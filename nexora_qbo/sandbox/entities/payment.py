@@ -98,7 +98,7 @@ class PaymentSpec(EntitySpec):
 				target = realm.get(txn_type, txn_id)
 				if target is None:
 					raise F.not_found()
-				if target.data.get("CustomerRef", {}).get("value") != customer.id:
+				if not _pays_for(realm, customer.id, target.data.get("CustomerRef", {}).get("value")):
 					raise F.business(f"{txn_type} {txn_id} belongs to another customer.", "Line.LinkedTxn")
 				if target.data.get("CurrencyRef", {}).get("value") != cur:
 					raise F.business(f"{txn_type} {txn_id} is in another currency.", "Line.LinkedTxn")
@@ -160,3 +160,16 @@ def touch_targets(realm, targets, ctx) -> None:
 		rec = realm.get(txn_type, txn_id)
 		if rec is not None and refresh_balance(realm, rec):
 			ctx.bump(rec)
+
+
+def _pays_for(realm, payer_id: str, owner_id: str | None) -> bool:
+	"""A customer pays its own transactions and those of its jobs (sub-customers, any level): QBO's receive
+	payment for a parent lists the jobs' open invoices (assumed from §9 Customer sub-customers; no capture)."""
+	seen = set()
+	while owner_id and owner_id not in seen:
+		if owner_id == payer_id:
+			return True
+		seen.add(owner_id)
+		owner = realm.get("Customer", owner_id)
+		owner_id = ((owner.data.get("ParentRef") or {}).get("value") if owner else None)
+	return False

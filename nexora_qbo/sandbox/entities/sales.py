@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .. import ast
 from .. import faults as F
 from ..model import Realm, Record
 from ..util import money, pacific_date, to_decimal
@@ -156,7 +157,11 @@ class SalesTxnSpec(EntitySpec):
 		extras = {"voided": voided}
 		tax_override = self.tax_override(body, old)
 		extras["tax_override"] = tax_override
-		txd = self.tax_detail(realm, data, body, old, taxable, tax_override)
+		if ast.enabled(realm):
+			txd = self.ast_tax_detail(realm, data, body, old, taxable, customer, now)
+			extras["tax_override"] = bool(txd.pop("_override", False))
+		else:
+			txd = self.tax_detail(realm, data, body, old, taxable, tax_override)
 		discount = sum(
 			(
 				to_decimal(ln.get("Amount"), ZERO)
@@ -230,6 +235,8 @@ class SalesTxnSpec(EntitySpec):
 				amount = money(amount) if not voided else money(ZERO)
 				tax_ref = det.get("TaxCodeRef") or {"value": "NON"}
 				det["TaxCodeRef"] = {"value": str(tax_ref.get("value", "NON"))}
+				if ast.enabled(realm):
+					ast.check_line_code(det["TaxCodeRef"]["value"])
 				ln["SalesItemLineDetail"] = det
 				ln["Amount"] = amount
 				subtotal += amount
@@ -323,6 +330,54 @@ class SalesTxnSpec(EntitySpec):
 				for (rid, pct), amt in zip(rates, amounts, strict=True)
 			]
 		return out
+
+	def ast_tax_detail(self, realm, data, body, old, taxable, customer, now) -> dict:
+		"""§9 AST: the tax of the ship-to jurisdiction on the TAX lines; client codes are ignored; only
+		TxnTaxCodeRef + TotalTax together override the amount (prorated over the AST code's rates). An exempt
+		customer (Taxable=false) gets none (assumed, see ast.py)."""
+		state, zip3 = ast.jurisdiction(realm, data)
+		code_id = ast.code_for(realm, state, zip3, now)
+		if code_id is None:
+			return {"TotalTax": money(ZERO)}
+		code = realm.get("TaxCode", code_id)
+		rates = []
+		for det in code.data["SalesTaxRateList"]["TaxRateDetail"]:
+			rate_rec = realm.get("TaxRate", det["TaxRateRef"]["value"])
+			rates.append((rate_rec.id, to_decimal(rate_rec.data.get("RateValue"), ZERO)))
+		if customer.data.get("Taxable") is False:
+			taxable = money(ZERO)
+		txd_in = body.get("TxnTaxDetail") if isinstance(body.get("TxnTaxDetail"), dict) else None
+		override = bool(txd_in and txd_in.get("TxnTaxCodeRef") and txd_in.get("TotalTax") is not None)
+		if txd_in is None and old is not None and body.get("sparse") is True:
+			override = bool(old.extra.get("tax_override"))
+			txd_in = old.data.get("TxnTaxDetail") if override else None
+		if override:
+			total = money(to_decimal(txd_in.get("TotalTax"), ZERO))
+			weights = sum((pct for _, pct in rates), ZERO)
+			amounts, remaining = [], total
+			for i, (_, pct) in enumerate(rates):
+				share = remaining if i == len(rates) - 1 else (money(total * pct / weights) if weights else money(ZERO))
+				amounts.append(share)
+				remaining -= share
+		else:
+			# each rate on the taxable amount, then the total; the last rate takes the rounding so that the
+			# total is the combined rate on the taxable amount, half-up (assumed; Intuit does not document it)
+			total = money(taxable * sum((pct for _, pct in rates), ZERO) / 100)
+			amounts, remaining = [], total
+			for i, (_, pct) in enumerate(rates):
+				share = remaining if i == len(rates) - 1 else money(taxable * pct / 100)
+				amounts.append(share)
+				remaining -= share
+		return {
+			"TxnTaxCodeRef": {"value": code_id},
+			"TotalTax": total,
+			"TaxLine": [
+				{"Amount": amt, "DetailType": "TaxLineDetail", "TaxLineDetail": {"TaxRateRef": {"value": rid},
+					"PercentBased": True, "TaxPercent": pct, "NetAmountTaxable": taxable}}
+				for (rid, pct), amt in zip(rates, amounts, strict=True)
+			],
+			"_override": override,
+		}
 
 	def due_date(self, realm, data, customer) -> None:
 		"""DueDate from SalesTermRef, else the customer's term, else Preferences DefaultTerms, else TxnDate"""

@@ -35,6 +35,10 @@ class CustomerSpec(EntitySpec):
 		"notes": ("Notes",),
 		"billing_address": ("BillAddr",),
 		"active": ("Active",),
+		"parent": ("ParentRef", "Job"),
+		"bill_with_parent": ("BillWithParent",),
+		"taxable": ("Taxable",),
+		"exemption_reason": ("TaxExemptionReasonId",),
 	}
 
 	def to_qbo(self, record: dict, r: Resolver) -> dict:
@@ -51,6 +55,12 @@ class CustomerSpec(EntitySpec):
 			"Notes": rec.get("notes"),
 			"BillAddr": drop_none({q: addr.get(c) for c, q in _ADDR}) if addr else None,
 			"Active": rec.get("active", True),
+			# a job (sub-customer): its parent must be in QBO first (push resolves the dependency)
+			"Job": True if rec.get("parent") else None,
+			"ParentRef": ref(r.qbo_ref(C.CUSTOMER, rec["parent"])) if rec.get("parent") else None,
+			"BillWithParent": True if rec.get("bill_with_parent") else (False if rec.get("parent") else None),
+			"Taxable": rec.get("taxable", True),
+			"TaxExemptionReasonId": rec.get("exemption_reason") if not rec.get("taxable", True) else None,
 		}
 		return drop_none(body)
 
@@ -70,6 +80,11 @@ class CustomerSpec(EntitySpec):
 				"notes": obj.get("Notes"),
 				"billing_address": {c: addr.get(q) for c, q in _ADDR} if addr else None,
 				"active": obj.get("Active", True),
+				# the parent is imported first when it is not in ERPNext yet (local_ref reads it)
+				"parent": r.local_ref("Customer", ref_value(obj, "ParentRef")) if obj.get("Job") and ref_value(obj, "ParentRef") else None,
+				"bill_with_parent": bool(obj.get("BillWithParent")),
+				"taxable": obj.get("Taxable", True) is not False,
+				"exemption_reason": None if obj.get("TaxExemptionReasonId") in (None, "") else str(obj["TaxExemptionReasonId"]),
 			},
 		)
 

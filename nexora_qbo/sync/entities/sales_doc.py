@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from nexora_qbo.sync import preferences as P
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.identity import check_doc_number, mapped
 from nexora_qbo.sync.entities.base import (
 	EntitySpec,
 	Resolver,
@@ -33,16 +35,17 @@ class SalesDocSpec(EntitySpec):
 		"tax_total": ("TxnTaxDetail",),
 	}
 
-	def _line_to_qbo(self, line: dict, r: Resolver) -> dict:
+	def _line_to_qbo(self, line: dict, r: Resolver, header_class: str | None = None) -> dict:
 		s = r.settings
+		line_class = line.get("class_") or (header_class if P.known(s) else None)
 		detail = drop_none(
 			{
 				"ItemRef": ref(r.qbo_ref("item", line["item"])) if line.get("item") else None,
 				"Qty": line["qty"],
 				"UnitPrice": line["rate"],
-				"ClassRef": ref(list_to_qbo(s.class_map, line.get("class_"))),
+				"ClassRef": ref(mapped(s, "class_map", line_class, "class")) if P.sends_line_class(s) else None,
 				"ServiceDate": line.get("service_date"),
-				"TaxCodeRef": {"value": "TAX" if line.get("taxable") else "NON"},
+				"TaxCodeRef": self._line_tax_code(line, r),
 			}
 		)
 		return drop_none(
@@ -55,19 +58,39 @@ class SalesDocSpec(EntitySpec):
 			}
 		)
 
+	@staticmethod
+	def _line_tax_code(line: dict, r: Resolver) -> dict | None:
+		"""Taxability per line: the US pseudo codes TAX/NON (AST and classic US tax alike), the line's mapped
+		TaxCode elsewhere; nothing when sales tax is off in QBO."""
+		s = r.settings
+		if not P.sales_tax(s):
+			return None
+		if P.us_tax_model(s):
+			return {"value": "TAX" if line.get("taxable") else "NON"}
+		code = list_to_qbo(s.tax_code_map, line.get("tax_code"), s.tax_code_map.get("default"))
+		return ref(code)
+
 	def _header_to_qbo(self, rec: dict, r: Resolver) -> dict:
 		s = r.settings
+		header_class = rec.get("class_")
 		body = {
-			"DocNumber": rec.get("doc_number"),
+			"DocNumber": check_doc_number(self.local_type, rec.get("doc_number")) if P.sends_doc_number(s) else None,
 			"CustomerRef": ref(r.qbo_ref("customer", rec["customer"])),
 			"TxnDate": rec.get("txn_date"),
 			"CurrencyRef": ref(rec.get("currency")),
 			"ExchangeRate": rec.get("exchange_rate") if rec.get("currency") and rec.get("currency") != s.home_currency else None,
-			"ClassRef": ref(list_to_qbo(s.class_map, rec.get("class_"))),
-			"DepartmentRef": ref(list_to_qbo(s.location_map, rec.get("location"))),
+			"ClassRef": ref(mapped(s, "class_map", header_class, "class")) if P.sends_header_class(s) else None,
+			"DepartmentRef": ref(mapped(s, "location_map", rec.get("location"), "location")) if P.sends_location(s) else None,
 			"CustomerMemo": {"value": rec["memo"]} if rec.get("memo") else None,
-			"Line": [self._line_to_qbo(line, r) for line in rec["lines"]],
+			"Line": [self._line_to_qbo(line, r, header_class) for line in rec["lines"]],
 		}
+		if not P.sales_tax(s):
+			return body
+		if P.automated_sales_tax(s):
+			# US automated sales tax: QBO computes the tax from the ship-to address and ignores our codes; an
+			# override would hide a difference. Lines say TAX/NON; push compares QBO's tax with ERPNext's and a
+			# difference is a review item naming both amounts (sync/taxes.py), never a silent override.
+			return body
 		# always send the total tax as an override: totals are carried, never recomputed (invariant 7). With US
 		# automated sales tax only TxnTaxCodeRef + TotalTax together stick (qbo-api.md §9), so the document's
 		# tax template is mapped to its QBO TaxCode (or the realm's "default" entry).
@@ -105,6 +128,8 @@ class SalesDocSpec(EntitySpec):
 					"class_": list_from_qbo(s.class_map, ref_value(d, "ClassRef")),
 					"service_date": d.get("ServiceDate"),
 					"taxable": ref_value(d, "TaxCodeRef") not in (None, "NON"),
+					**({"tax_code": list_from_qbo(s.tax_code_map, ref_value(d, "TaxCodeRef"))}
+						if not P.us_tax_model(s) and ref_value(d, "TaxCodeRef") else {}),
 				}
 			)
 		return lines

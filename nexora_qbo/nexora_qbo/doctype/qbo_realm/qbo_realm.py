@@ -155,6 +155,7 @@ class QBORealm(Document):
 					frappe.LinkExistsError,
 				)
 		frappe.db.delete(K.CURSOR, {"realm": self.name})
+		frappe.db.delete(K.QBO_REFERENCE, {"realm": self.name})
 
 	# helpers ------------------------------------------------------------------------------------------
 	def hard_expiry_days_left(self) -> int | None:
@@ -208,6 +209,7 @@ class QBORealm(Document):
 			default_asset_account_id=self.default_asset_account_id or None,
 			default_deposit_account_id=self.default_deposit_account_id or None,
 			sync_start_date=getdate(self.sync_start_date) if self.sync_start_date else None,
+			preferences=_loads_preferences(self.get("qbo_preferences")),
 			extra={
 				"realm": self.name,
 				"receivable_account": self.receivable_account,
@@ -246,6 +248,13 @@ class QBORealm(Document):
 		):
 			self.set(fieldname, getattr(settings, fieldname))
 		self.sync_start_date = settings.sync_start_date
+		prefs = getattr(settings, "preferences", None) or {}
+		if prefs:
+			from nexora_qbo.sync import preferences as P
+			from nexora_qbo.sync.records import dumps
+
+			self.qbo_preferences = dumps(prefs)
+			self.qbo_preferences_summary = "\n".join(P.describe(settings))
 		extra = settings.extra or {}
 		for fieldname in K.REALM_ERPNEXT_DEFAULTS:
 			if fieldname in extra:
@@ -258,6 +267,15 @@ class QBORealm(Document):
 				self.append(
 					"reference_maps", {"map_type": map_type, "local_value": local_value, "qbo_id": qbo_id}
 				)
+
+
+def _loads_preferences(text) -> dict:
+	from nexora_qbo.sync.records import loads
+
+	try:
+		return loads(text) or {}
+	except ValueError:
+		return {}
 
 
 # --------------------------------------------------------------------------------------------------------
