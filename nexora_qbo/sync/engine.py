@@ -29,6 +29,7 @@ from nexora_qbo.sync.merge import LABELS, link_differences
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.ports import Clock, Ledger, OutboxEntry, RealmLock, RealmSettings, Store
 from nexora_qbo.sync.golive import GoLiveMixin
+from nexora_qbo.sync.opening_payment import OpeningPaymentMixin
 from nexora_qbo.sync.pull import PullMixin
 from nexora_qbo.sync.push import PushMixin
 from nexora_qbo.sync.review import ReviewMixin
@@ -83,7 +84,7 @@ class RealmContext:
 		return m.local_id
 
 
-class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin):
+class SyncEngine(ReviewMixin, PushMixin, PullMixin, GoLiveMixin, OpeningPaymentMixin):
 	def __init__(
 		self,
 		store: Store,

@@ -22,6 +22,7 @@ from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.ports import Cursor, Mapping
+from nexora_qbo.sync.opening_payment import is_opening_payment
 
 if TYPE_CHECKING:
 	from nexora_qbo.sync.engine import RealmContext
@@ -258,6 +259,13 @@ class PullMixin:
 			# decided by the go-live (opening balance or left out): never read its references (a payment of
 			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
 			return "ignored"
+		if m is not None and spec.local_type == C.PAYMENT and m.status == C.ACTIVE:
+			local = self._get_local(ctx, spec.local_type, m.local_id)
+			if is_opening_payment(spec, local):
+				# only what changed since go-live is booked (sync/opening_payment.py)
+				if spec.is_voided(obj):
+					return self._remote_gone(ctx, spec, m, obj, deleted=False)
+				return self._apply_opening_payment(ctx, spec, m, local, obj)
 		with audit.operation(C.INBOUND, spec.local_type, m.local_id if m else None):
 			remote_c = spec.from_qbo(obj, ctx)
 		rhash = R.content_hash(spec.local_type, remote_c)
