@@ -140,3 +140,6 @@ WAITING_STATES = (PENDING, IN_FLIGHT, FAILED, PARKED)
 # read page by page and filtered here.
 TIE_OUT_OPEN_WHERE = {"Invoice": "Balance > '0'", "CreditMemo": "Balance > '0'"}
 TIE_OUT_ID_CHUNK = 100  # `Id IN (...)` chunk for documents open on the ERPNext side only
+
+# QBO keeps a company's books on Pacific time (qbo-api.md §2): "today" in QBO is the Pacific date
+QBO_TIMEZONE = "America/Los_Angeles"

@@ -407,6 +407,19 @@ def initial_import(realm: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+def preview_go_live(realm: str) -> dict:
+	"""The desk's way into the first import/export: a go-live plan is built in the background (QBO is only
+	read; nothing but the plan is written). A person corrects it, then "Confirm and run" runs exactly it."""
+	check_manager()
+	from nexora_qbo.erpnext import golive_plan
+
+	doc = _connected(realm)
+	doc.check_permission("write")
+	golive_plan.enqueue_preview(doc.name, frappe.session.user)
+	return {"queued": True}
+
+
+@frappe.whitelist(methods=["POST"])
 def disconnect(realm: str) -> dict:
 	check_manager()
 	from nexora_qbo.erpnext import jobs
