@@ -21,7 +21,7 @@ from decimal import Decimal
 import frappe
 from frappe.utils import cint
 
-from nexora_qbo.erpnext.mappers import LedgerError, MissingMasterData, dec, inbound_write, mark_origin
+from nexora_qbo.erpnext.mappers import RETRY_STEP, LedgerError, MissingMasterData, dec, inbound_write, mark_origin
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 
@@ -148,7 +148,7 @@ def apply(ctx, name: str, rec: dict, label: str) -> str:
 	if any(v < 0 for v in adds.values()) or set(have) - set(wanted):
 		raise LedgerError(
 			f"{label}: QuickBooks removed part of an application of the opening credit {name}; ERPNext does not undo a "
-			f"reconciliation by itself. Unreconcile it in ERPNext (Unreconcile Payment), then choose \u201cRetry\u201d."
+			f"reconciliation by itself. Unreconcile it in ERPNext (Unreconcile Payment), {RETRY_STEP}."
 		)
 	with inbound_write(label):
 		for invoice, amount in sorted(adds.items()):

@@ -20,6 +20,7 @@ import frappe
 from frappe.utils import cint, getdate
 
 from nexora_qbo.erpnext.mappers import (
+	RETRY_STEP,
 	CannotCancel,
 	CompanyContext,
 	LedgerError,
@@ -124,7 +125,10 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		return local_id
 	customer = rec.get("customer")
 	if not customer or not frappe.db.exists("Customer", customer):
-		raise MissingMasterData(f"{label}: the customer is not in ERPNext yet. Import it, then retry.")
+		raise MissingMasterData(
+			f"{label}: the customer is not in ERPNext yet. Bring it in from QuickBooks (Sync Now on the QBO Realm) "
+			f"or create it, {RETRY_STEP}."
+		)
 	if not rec["total"]:
 		return apply_credit(ctx, rec, label)
 	for app in rec["applications"]:
@@ -144,7 +148,7 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 	if not paid_to:
 		raise MissingMasterData(
 			f"{label}: no bank/cash account to deposit to. Set the Payment Account on the QBO Realm of "
-			f"{ctx.company} (or map QuickBooks' deposit account), then retry."
+			f"{ctx.company} (or map QuickBooks' deposit account), {RETRY_STEP}."
 		)
 	with inbound_write(label):
 		pe = frappe.new_doc(DOCTYPE)
