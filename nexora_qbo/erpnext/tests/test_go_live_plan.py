@@ -190,3 +190,22 @@ class TestGoLivePlan(FrappeTestCase):
 			if qbo["DisplayName"] == skip:
 				continue
 			self.assertEqual(_money(ours.get(m.local_id, 0)), _money(qbo["Balance"]), qbo["DisplayName"])
+
+
+class TestGoLivePlanRoles(FrappeTestCase):
+	def test_the_plan_buttons_need_accounts_or_system_manager(self):
+		from nexora_qbo.nexora_qbo.doctype.qbo_go_live_plan.qbo_go_live_plan import confirm_and_run
+		from nexora_qbo.nexora_qbo.doctype.qbo_realm import qbo_realm
+
+		if not frappe.db.exists("User", "qbo-golive-clerk@example.com"):
+			user = frappe.get_doc({"doctype": "User", "email": "qbo-golive-clerk@example.com", "first_name": "Clerk",
+				"send_welcome_email": 0})
+			user.insert(ignore_permissions=True)
+			user.add_roles("Accounts User")
+		with self.set_user("qbo-golive-clerk@example.com"):
+			for call in (lambda: qbo_realm.preview_go_live("any"), lambda: qbo_realm.initial_import("any"),
+					lambda: confirm_and_run("any")):
+				with self.assertRaises(frappe.PermissionError):
+					call()
+		meta = frappe.get_meta(P.PLAN)
+		self.assertEqual({p.role for p in meta.permissions}, {"Accounts Manager", "System Manager"})
