@@ -127,7 +127,7 @@ def validate(doc) -> None:
 	if before.status != DRAFT:
 		frappe.throw(_("This go-live plan is {0}: it can no longer be changed.").format(_(before.status)))
 	for field in ("realm", "company", "status", "go_live_date", "date_chosen", "opening_ar", "plan_json", "result"):
-		if str(doc.get(field) or "") != str(before.get(field) or ""):
+		if not _same(doc.get(field), before.get(field)):
 			frappe.throw(_("Only a row's Action and Local Record can be changed on a go-live plan."))
 	old = {r.name: r for r in before.rows}
 	if sorted(r.name for r in doc.rows if r.name) != sorted(old) or any(not r.name for r in doc.rows):
@@ -137,9 +137,18 @@ def validate(doc) -> None:
 		for field in row.as_dict():
 			if field in EDITABLE or field in ("modified", "modified_by", "creation", "owner", "idx", "docstatus"):
 				continue
-			if str(row.get(field) or "") != str(prev.get(field) or ""):
+			if not _same(row.get(field), prev.get(field)):
 				frappe.throw(_("Row {0}: only its Action and Local Record can be changed.").format(row.idx))
 		_validate_row(row)
+
+
+def _same(a, b) -> bool:
+	"""Equal as the form and the database carry them (200 vs 200.0, a date vs its ISO text, None vs "")."""
+	from frappe.utils import flt
+
+	if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+		return flt(a) == flt(b)
+	return str(a or "") == str(b or "")
 
 
 def _validate_row(row) -> None:

@@ -127,7 +127,7 @@ class TestGoLivePlan(FrappeTestCase):
 		self.assertEqual((plan.status, plan.company, getdate(plan.go_live_date)), (P.DRAFT, COMPANY, self.today))
 		openings = {r.qbo_name: _money(r.amount) for r in plan.rows if r.action == G.OPENING}
 		self.assertEqual(openings["GLP-1002"], Decimal("200.00"))
-		self.assertEqual(openings[self.docs["acme_unapplied"]["Id"]], Decimal("30.00"))
+		self.assertEqual(openings["CHK-30"], Decimal("30.00"))
 		self.assertIn("Bluebonnet Health: 200.00", plan.opening_ar)
 		self.assertIn("Lone Star Manufacturing: 50.00", plan.opening_ar)
 		# a person may not add a row, change what QBO said, or create a plan by hand
