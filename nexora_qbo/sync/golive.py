@@ -282,7 +282,8 @@ class GoLiveMixin:
 			local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, record)
 			self.store.save_mapping(Mapping(realm_id=ctx.realm_id, local_type=spec.local_type, local_id=local_id,
 				qbo_entity=spec.qbo_entity, qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj,
-				remote_hash=remote_hash, status=C.ACTIVE, updated_at=self.clock.now()))
+				remote_hash=remote_hash, status=C.ACTIVE, updated_at=self.clock.now(),
+				origin=C.ORIGIN_QBO))  # born in QBO: an ERPNext cancel never voids it there by itself
 			self._event(ctx, C.INBOUND, spec, local_id, str(obj["Id"]), "imported", f"opening balance {balance}")
 		return "opening"
 

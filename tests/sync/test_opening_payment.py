@@ -30,6 +30,7 @@ def test_a_later_qbo_application_of_the_opening_credit_books_it_against_the_invo
 	pay = h.store.get_mapping_by_qbo(realm, "Payment", docs["acme_unapplied"]["Id"])
 	credit = h.ledger.get(CO, C.PAYMENT, pay.local_id)
 	assert credit["opening"] is True and credit["unapplied"] == Decimal("30.00") and credit["applications"] == []
+	assert pay.origin == C.ORIGIN_QBO  # born in QBO: an ERPNext cancel asks before voiding it there
 	_assert_first_tie_out_is_zero(h, realm)
 	# the bookkeeper applies the 30.00 credit to Acme's open invoice 1001 in QBO
 	_apply(h.bk(realm), docs["acme_unapplied"]["Id"], [(docs["acme_inv"]["Id"], "Invoice", "30.00")])
