@@ -119,7 +119,8 @@ class TestGoLivePlan(FrappeTestCase):
 		with inbound():
 			return P.build_preview(self.realm)
 
-	def test_the_preview_builds_the_plan_and_writes_nothing_else(self):
+	def test_a_preview_builds_the_plan_and_writes_nothing_else(self):
+		"""Runs first (tests run by name): the confirm test below maps the same QBO documents."""
 		before = _counts()
 		name = self._plan()
 		self.assertEqual(_counts(), before)  # no document, map, outbox or cursor row
