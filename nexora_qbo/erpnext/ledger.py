@@ -190,6 +190,13 @@ class FrappeLedger:
 		):
 			out.append(_open_row(C.PAYMENT, pe.name, pe.party, pe.paid_from_account_currency, pe.posting_date,
 				-R.money(pe.unallocated_amount), _rate(pe.source_exchange_rate)))
+		# opening credits (an unapplied QBO payment at go-live) and other unreconciled Journal Entry credits on
+		# a customer: open credit, negative, like a payment's unallocated amount
+		from nexora_qbo.erpnext.mappers.opening_credit import open_credits
+
+		for je in open_credits(company, as_of):
+			out.append(_open_row(C.PAYMENT, je.name, je.party, je.account_currency, je.posting_date,
+				-R.money(je.open_credit), _rate(je.exchange_rate)))
 		return out
 
 

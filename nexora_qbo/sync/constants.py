@@ -148,3 +148,5 @@ QBO_DOC_NUMBER_MAX = 21
 # review item kinds of issue 11
 KIND_TAX_DIFFERS = "tax_differs"
 KIND_LINE_EDITED = "transaction_edited"
+# QBO keeps a company's books on Pacific time (qbo-api.md §2): "today" in QBO is the Pacific date
+QBO_TIMEZONE = "America/Los_Angeles"

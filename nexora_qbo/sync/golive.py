@@ -18,9 +18,10 @@ plan is what runs:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
@@ -125,7 +126,7 @@ class GoLive(Collaborator):
 			qbo = {e: list(ctx.client.query_all(e, include_inactive=False,
 				on_page=lambda p: p.server_time and seen_time.append(p.server_time))) for e in ("Customer", "Item")}
 			chosen = ctx.settings.sync_start_date
-			start = chosen or (min(seen_time).date() if seen_time else self.clock.now().date())
+			start = chosen or qbo_date(min(seen_time) if seen_time else self.clock.now())
 			plan = GoLivePlan(realm_id=realm_id, company=ctx.company, go_live_date=start, date_chosen=chosen is not None)
 			names: dict[str, str] = {}
 			for entity in ("Customer", "Item"):
@@ -288,9 +289,19 @@ class GoLive(Collaborator):
 			local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, record)
 			self.store.save_mapping(Mapping(realm_id=ctx.realm_id, local_type=spec.local_type, local_id=local_id,
 				qbo_entity=spec.qbo_entity, qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj,
-				remote_hash=remote_hash, status=C.ACTIVE, updated_at=self.clock.now()))
+				remote_hash=remote_hash, status=C.ACTIVE, updated_at=self.clock.now(),
+				origin=C.ORIGIN_QBO))  # born in QBO: an ERPNext cancel never voids it there by itself
 			self.books.event(ctx, C.INBOUND, spec, local_id, str(obj["Id"]), "imported", f"opening balance {balance}")
 		return "opening"
+
+
+def qbo_date(moment: datetime) -> date:
+	"""QBO's own date at `moment`: the company's books run on Pacific time (qbo-api.md: QBO's times carry the
+	Pacific offset), so at 01:00 UTC it is still yesterday in QBO. A go-live date taken from UTC would put
+	that evening's QBO invoices after the go-live (never opened) and before the first pull (never pulled)."""
+	if moment.tzinfo is None:
+		moment = moment.replace(tzinfo=timezone.utc)
+	return moment.astimezone(ZoneInfo(C.QBO_TIMEZONE)).date()
 
 
 def match_reason(local_type: str, remote: dict, local: dict) -> str:

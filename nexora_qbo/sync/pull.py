@@ -24,6 +24,7 @@ from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_ch
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.ports import Cursor, Mapping
 from nexora_qbo.sync.services import Collaborator, EngineServices
+from nexora_qbo.sync.opening_payment import OpeningPayments, is_opening_payment
 
 if TYPE_CHECKING:
 	from nexora_qbo.sync.push import Pusher
@@ -88,6 +89,7 @@ class Puller(Collaborator):
 	def __init__(self, services: EngineServices, books: Books, pusher: Pusher):
 		super().__init__(services)
 		self.books, self.pusher = books, pusher
+		self.opening = OpeningPayments(services, books)
 		self._last_pull_error: Exception | None = None
 
 	def pull(self, realm_id: str) -> dict[str, int]:
@@ -265,6 +267,13 @@ class Puller(Collaborator):
 			# decided by the go-live (opening balance or left out): never read its references (a payment of
 			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
 			return "ignored"
+		if m is not None and spec.local_type == C.PAYMENT and m.status == C.ACTIVE:
+			local = self.books.get_local(ctx, spec.local_type, m.local_id)
+			if is_opening_payment(spec, local):
+				# only what changed since go-live is booked (sync/opening_payment.py)
+				if spec.is_voided(obj):
+					return self._remote_gone(ctx, spec, m, obj, deleted=False)
+				return self.opening.apply(ctx, spec, m, local, obj)
 		with audit.operation(C.INBOUND, spec.local_type, m.local_id if m else None):
 			remote_c = spec.from_qbo(obj, ctx)
 		rhash = R.content_hash(spec.local_type, remote_c)

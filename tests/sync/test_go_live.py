@@ -148,3 +148,19 @@ def _assert_first_tie_out_is_zero(h, realm):
 	for m in h.store.list_mappings(realm, C.CUSTOMER):
 		theirs = Decimal(str(bk.read("Customer", m.qbo_id)["Balance"])).quantize(Decimal("0.01"))
 		assert per_customer.get(m.local_id, Decimal("0.00")) == theirs, m.local_id
+
+
+def test_the_default_go_live_date_is_qbo_s_pacific_date_not_utc():
+	"""At 03:00 UTC on 10 March it is still 9 March in QBO (Pacific): that is the day the go-live takes."""
+	from datetime import date, datetime, timezone
+
+	assert G.qbo_date(datetime(2026, 3, 10, 3, 0, tzinfo=timezone.utc)) == date(2026, 3, 9)
+	assert G.qbo_date(datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)) == date(2026, 3, 10)
+	assert G.qbo_date(datetime(2026, 1, 10, 7, 59)) == date(2026, 1, 9)  # naive = UTC (the engine clock)
+
+
+def test_the_preview_without_a_chosen_date_takes_qbo_s_date(harness, sandbox):
+	h = harness
+	realm = h.new_realm()
+	plan = h.engine.go_live_preview(realm)
+	assert plan.date_chosen is False and plan.go_live_date == G.qbo_date(sandbox.clock.now())

@@ -28,9 +28,12 @@ import frappe
 from frappe.utils import strip_html_tags
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.sync import constants as C
 from nexora_qbo.sync.errors import SyncError
 
 ORIGIN = "qbo"
+# the next step a refusal names: the review item's own button (its label, as the review form shows it)
+RETRY_STEP = f"then choose \u201c{C.ACTION_LABELS[C.ACTION_RETRY]}\u201d on its review item"
 _SAVEPOINT = "nexora_qbo_ledger"
 
 
@@ -215,6 +218,7 @@ def account_of(company: str, value: Any, *, account_type: str | None = None) -> 
 
 
 __all__ = [
+	"RETRY_STEP",
 	"AmountMismatch",
 	"CannotCancel",
 	"CompanyContext",

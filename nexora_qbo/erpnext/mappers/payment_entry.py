@@ -20,6 +20,7 @@ import frappe
 from frappe.utils import cint, getdate
 
 from nexora_qbo.erpnext.mappers import (
+	RETRY_STEP,
 	CannotCancel,
 	CompanyContext,
 	LedgerError,
@@ -30,6 +31,7 @@ from nexora_qbo.erpnext.mappers import (
 	local_value,
 	mark_origin,
 )
+from nexora_qbo.erpnext.mappers import opening_credit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 
@@ -42,6 +44,8 @@ NO_REFERENCE = "QBO"  # reference_no ERPNext requires for bank accounts when QBO
 def to_record(ctx: CompanyContext, name: str) -> dict | None:
 	if not frappe.db.exists(DOCTYPE, name):
 		if frappe.db.exists(JE, name):
+			if opening_credit.is_opening_credit(name):
+				return opening_credit.to_record(ctx, name)
 			return _credit_record(ctx, name)
 		return None
 	doc = frappe.get_doc(DOCTYPE, name)
@@ -106,6 +110,10 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 	label = (
 		f"the QuickBooks payment of {rec.get('total')} from {rec.get('customer')} on {rec.get('txn_date')}"
 	)
+	if local_id is not None and frappe.db.exists(JE, local_id) and opening_credit.is_opening_credit(local_id):
+		return opening_credit.apply(ctx, local_id, rec, label)
+	if local_id is None and rec.get("opening"):
+		return opening_credit.insert(ctx, rec, label)
 	if local_id is not None:
 		current = to_record(ctx, local_id)
 		if current is None:
@@ -117,7 +125,10 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		return local_id
 	customer = rec.get("customer")
 	if not customer or not frappe.db.exists("Customer", customer):
-		raise MissingMasterData(f"{label}: the customer is not in ERPNext yet. Import it, then retry.")
+		raise MissingMasterData(
+			f"{label}: the customer is not in ERPNext yet. Bring it in from QuickBooks (Sync Now on the QBO Realm) "
+			f"or create it, {RETRY_STEP}."
+		)
 	if not rec["total"]:
 		return apply_credit(ctx, rec, label)
 	for app in rec["applications"]:
@@ -137,7 +148,7 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 	if not paid_to:
 		raise MissingMasterData(
 			f"{label}: no bank/cash account to deposit to. Set the Payment Account on the QBO Realm of "
-			f"{ctx.company} (or map QuickBooks' deposit account), then retry."
+			f"{ctx.company} (or map QuickBooks' deposit account), {RETRY_STEP}."
 		)
 	with inbound_write(label):
 		pe = frappe.new_doc(DOCTYPE)

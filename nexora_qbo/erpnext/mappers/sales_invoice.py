@@ -22,6 +22,7 @@ from frappe.utils import cint, getdate
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.mappers import (
+	RETRY_STEP,
 	AmountMismatch,
 	CannotCancel,
 	CompanyContext,
@@ -256,7 +257,7 @@ def _check_masters(ctx: CompanyContext, rec: dict, label: str) -> None:
 	if not rec.get("customer") or not frappe.db.exists("Customer", rec["customer"]):
 		raise MissingMasterData(
 			f"{label} is for customer {rec.get('customer')!r}, which is not in ERPNext yet. Import or create "
-			f"the customer, then retry."
+			f"the customer, {RETRY_STEP}."
 		)
 	if not rec.get("lines"):
 		raise LedgerError(f"{label} has no item lines; ERPNext cannot book an invoice without items.")
@@ -264,12 +265,12 @@ def _check_masters(ctx: CompanyContext, rec: dict, label: str) -> None:
 		if not line.get("item"):
 			raise MissingMasterData(
 				f"{label}, line {n} ({line.get('description') or line.get('amount')}) has no product/service; "
-				f"ERPNext needs an item on every line. Set one in QuickBooks, then retry."
+				f"ERPNext needs an item on every line. Set one in QuickBooks, {RETRY_STEP}."
 			)
 		if not frappe.db.exists("Item", line["item"]):
 			raise MissingMasterData(
 				f"{label}, line {n} uses the item {line['item']!r}, which is not in ERPNext yet. Import or "
-				f"create it, then retry."
+				f"create it, {RETRY_STEP}."
 			)
 
 
@@ -289,7 +290,7 @@ def _income_account(ctx: CompanyContext, item_code: str, label: str) -> str:
 	if not account:
 		raise MissingMasterData(
 			f"{label}: no income account for item {item_code!r} in company {ctx.company}. Set one on the item "
-			f"(Item Defaults), on the QBO Realm or as the company's default income account, then retry."
+			f"(Item Defaults), on the QBO Realm or as the company's default income account, {RETRY_STEP}."
 		)
 	return account
 
@@ -367,7 +368,7 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 		if not account:
 			raise MissingMasterData(
 				f"{label} carries sales tax of {tax_total}, but the QBO Realm of {ctx.company} has no Tax Account. "
-				f"Set the Tax Account on the QBO Realm, then retry."
+				f"Set the Tax Account on the QBO Realm, {RETRY_STEP}."
 			)
 		doc.append(
 			"taxes",

@@ -92,3 +92,37 @@ class TestGoLiveOnERPNext(FrappeTestCase):
 		note.insert(ignore_permissions=True)
 		note.submit()
 		self.assertEqual(note.docstatus, 1)
+
+	def test_an_unapplied_qbo_payment_becomes_an_opening_credit_that_a_later_application_reconciles(self):
+		"""The opening credit is a Journal Entry (is_opening Yes) crediting the customer against Temporary Opening
+		(no bank account: the money is already in the bank's opening balance); open_balances counts it negative;
+		a later application is reconciled against the invoice the way Payment Reconciliation does."""
+		customer = self.ledger.upsert_from_qbo(
+			COMPANY, C.CUSTOMER, None, {"display_name": "Go-Live Credit Customer", "email": "ap@golive-credit.example"}
+		)
+		obj = {"Id": "GL-P-9", "TxnDate": str(add_days(self.today, -20)), "PaymentRefNum": "CHK-9",
+			"UnappliedAmt": "30.00", "TotalAmt": "130.00"}
+		name = self.ledger.upsert_from_qbo(
+			COMPANY, C.PAYMENT, None, G.opening_record(C.PAYMENT, obj, customer, Decimal("30.00"), "USD")
+		)
+		je = frappe.get_doc("Journal Entry", name)
+		self.assertEqual((je.docstatus, je.is_opening), (1, "Yes"))
+		banks = [a for a in je.accounts if frappe.db.get_value("Account", a.account, "account_type") in ("Bank", "Cash")]
+		self.assertEqual(banks, [])
+		record = self.ledger.get(COMPANY, C.PAYMENT, name)
+		self.assertEqual((record["opening"], record["unapplied"], record["applications"]), (True, Decimal("30.00"), []))
+		rows = {r["local_id"]: r for r in self.ledger.open_balances(COMPANY)}
+		self.assertEqual(rows[name]["outstanding"], Decimal("-30.00"))
+		self.assertEqual(rows[name]["customer"], customer)
+		inv = self.ledger.upsert_from_qbo(
+			COMPANY, C.INVOICE, None,
+			G.opening_record(C.INVOICE, self._qbo_invoice("GL-3001", "100.00", "100.00"), customer, Decimal("100.00"), "USD"),
+		)
+		applied = dict(record, applications=[{"doc_type": C.INVOICE, "doc_key": inv, "amount": Decimal("30.00")}],
+			unapplied=Decimal("0"))
+		self.assertEqual(self.ledger.upsert_from_qbo(COMPANY, C.PAYMENT, name, applied), name)
+		self.assertEqual(Decimal(str(frappe.db.get_value("Sales Invoice", inv, "outstanding_amount"))), Decimal("70.00"))
+		after = self.ledger.get(COMPANY, C.PAYMENT, name)
+		self.assertEqual((after["unapplied"], after["total"]), (Decimal("0.00"), Decimal("30.00")))
+		self.assertEqual(after["applications"], [{"doc_type": C.INVOICE, "doc_key": inv, "amount": Decimal("30.00")}])
+		self.assertNotIn(name, {r["local_id"] for r in self.ledger.open_balances(COMPANY)})

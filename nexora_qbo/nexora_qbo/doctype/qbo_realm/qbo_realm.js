@@ -16,6 +16,10 @@ frappe.ui.form.on("QBO Realm", {
 	},
 
 	onload(frm) {
+		frappe.realtime.on("nexora_qbo_go_live_plan", (data) => {
+			if (data.realm !== frm.doc.name) return;
+			frappe.set_route("Form", "QBO Go-Live Plan", data.plan);
+		});
 		frappe.realtime.on("nexora_qbo_import_progress", (data) => {
 			if (data.realm !== frm.doc.name) return;
 			frappe.show_progress(__("Initial import from QuickBooks"), data.done, data.total, data.message);
@@ -39,15 +43,18 @@ frappe.ui.form.on("QBO Realm", {
 		);
 		if (connected) {
 			frm.add_custom_button(__("Sync Now"), () => call(frm, "sync_now", __("Sync queued")), __("Sync"));
+			// the first import/export goes through a go-live plan a person checks and confirms
+			const preview = () =>
+				frappe.confirm(
+					__("Preview what the go-live of {0} would link, import, create and open? Nothing is written until you confirm the plan.", [
+						frm.doc.company,
+					]),
+					() => call(frm, "preview_go_live", __("Go-live preview queued: the plan opens when it is ready"))
+				);
+			frm.add_custom_button(__("Preview go-live"), preview, __("Sync"));
 			frm.add_custom_button(
 				__("Initial Import"),
-				() =>
-					frappe.confirm(
-						__("Import customers, items, invoices, credit memos and payments from QuickBooks into {0}?", [
-							frm.doc.company,
-						]),
-						() => call(frm, "initial_import", __("Initial import queued"))
-					),
+				preview,
 				__("Sync")
 			);
 			frm.add_custom_button(

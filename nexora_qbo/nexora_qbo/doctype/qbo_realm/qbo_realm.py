@@ -415,12 +415,23 @@ def sync_now(realm: str) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def initial_import(realm: str) -> dict:
+	"""The desk's Initial Import leads through the go-live plan (preview, correct, confirm): nothing is linked,
+	imported, opened or sent before a person confirmed what will happen. The unattended engine path
+	(`bench nexora-qbo` commands, the "import" job kind) stays for scripted set-ups."""
 	check_manager()
-	from nexora_qbo.erpnext import jobs
+	return preview_go_live(realm)
+
+
+@frappe.whitelist(methods=["POST"])
+def preview_go_live(realm: str) -> dict:
+	"""The desk's way into the first import/export: a go-live plan is built in the background (QBO is only
+	read; nothing but the plan is written). A person corrects it, then "Confirm and run" runs exactly it."""
+	check_manager()
+	from nexora_qbo.erpnext import golive_plan
 
 	doc = _connected(realm)
-	frappe.db.set_value(K.REALM, doc.name, "initial_import_status", K.IMPORT_QUEUED, update_modified=False)
-	jobs.enqueue_realm(doc.realm_id, "import", after_commit=True, user=frappe.session.user)
+	doc.check_permission("write")
+	golive_plan.enqueue_preview(doc.name, frappe.session.user)
 	return {"queued": True}
 
 

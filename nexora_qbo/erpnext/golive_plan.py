@@ -1,0 +1,258 @@
+"""The go-live plan on ERPNext: the engine's GoLivePlan (nexora_qbo.sync.golive) kept as a QBO Go-Live Plan
+document that a person reads, corrects and confirms, and the two jobs around it.
+
+Why a document: the first import/export decides which ERPNext customer IS which QBO customer and what each one
+owes, so a person must see it before anything is written, and what runs must be exactly what that person
+confirmed. The preview job only reads QBO and writes this one document (no ledger, map, cursor or outbox row).
+While the plan is a Draft, its rows' Action and Local Record can be changed through its form (correct a match,
+exclude a record); "Confirm and run" freezes the rows (plan_json) and enqueues the apply job, which runs
+that frozen copy and nothing else. After Confirm the plan is read only.
+"""
+
+from __future__ import annotations
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime
+
+from nexora_qbo.erpnext import constants as K
+from nexora_qbo.sync import golive as G
+from nexora_qbo.sync import records as R
+
+PLAN = "QBO Go-Live Plan"
+DRAFT, CONFIRMED, APPLIED, FAILED = "Draft", "Confirmed", "Applied", "Failed"
+SYSTEM_FLAG = "nexora_qbo_plan_system"  # set only by this module's own writes (status, rows, results)
+EDITABLE = ("action", "local_id")  # what a person may change on a Draft row
+MASTER_ENTITIES = ("Customer", "Item")
+LOCAL_DOCTYPE = {"Customer": "Customer", "Item": "Item"}
+
+
+def system_writes():
+	"""Context of this module's own writes of a plan (status, rows built by the preview, the result)."""
+	from contextlib import contextmanager
+
+	@contextmanager
+	def _cm():
+		previous = frappe.flags.get(SYSTEM_FLAG)
+		frappe.flags[SYSTEM_FLAG] = True
+		try:
+			yield
+		finally:
+			frappe.flags[SYSTEM_FLAG] = previous
+
+	return _cm()
+
+
+# --------------------------------------------------------------------------------------------------------
+# plan <-> document
+# --------------------------------------------------------------------------------------------------------
+
+
+def format_opening_ar(opening_ar: dict) -> str:
+	return "\n".join(f"{name}: {amount}" for name, amount in opening_ar.items()) or _("Nothing is open.")
+
+
+def insert_plan(realm: str, plan: G.GoLivePlan) -> str:
+	doc = frappe.new_doc(PLAN)
+	doc.realm = realm
+	doc.company = plan.company
+	doc.status = DRAFT
+	doc.go_live_date = plan.go_live_date
+	doc.date_chosen = int(plan.date_chosen)
+	doc.previewed_on = now_datetime()
+	doc.opening_ar = format_opening_ar(plan.opening_ar)
+	doc.opening_ar_total = float(sum(plan.opening_ar.values(), R.money(0)))
+	for row in plan.rows:
+		doc.append(
+			"rows",
+			{
+				"entity": row.entity,
+				"local_type": row.local_type,
+				"action": row.action,
+				"planned_action": row.action,
+				"qbo_id": row.qbo_id,
+				"qbo_name": row.qbo_name,
+				"local_id": row.local_id,
+				"reason": row.reason,
+				"amount": None if row.amount is None else float(row.amount),
+				"customer": row.customer,
+				"txn_date": row.txn_date,
+			},
+		)
+	with system_writes():
+		doc.insert(ignore_permissions=True)
+	return doc.name
+
+
+def plan_of(doc) -> dict:
+	"""The engine's plan as the document's rows say now (GoLivePlan.to_dict form)."""
+	realm_id = frappe.db.get_value(K.REALM, doc.realm, "realm_id")
+	return {
+		"realm_id": realm_id,
+		"company": doc.company,
+		"go_live_date": str(doc.go_live_date),
+		"date_chosen": bool(doc.date_chosen),
+		"opening_ar": {},
+		"rows": [
+			{
+				"entity": r.entity,
+				"local_type": r.local_type,
+				"action": r.action,
+				"qbo_id": r.qbo_id or None,
+				"qbo_name": r.qbo_name or None,
+				"local_id": r.local_id or None,
+				"reason": r.reason or "",
+				"amount": None if r.amount is None or r.action not in (G.OPENING, G.CREATE) else str(R.money(r.amount)),
+				"customer": r.customer or None,
+				"txn_date": str(r.txn_date) if r.txn_date else None,
+			}
+			for r in doc.rows
+		],
+	}
+
+
+# --------------------------------------------------------------------------------------------------------
+# validation of a person's edits (called by the DocType controller)
+# --------------------------------------------------------------------------------------------------------
+
+
+def validate(doc) -> None:
+	if frappe.flags.get(SYSTEM_FLAG):
+		return
+	if doc.is_new():
+		frappe.throw(_("A go-live plan is made by the Preview go-live button on the QBO Realm."), frappe.PermissionError)
+	before = doc.get_doc_before_save() or frappe.get_doc(PLAN, doc.name)
+	if before.status != DRAFT:
+		frappe.throw(_("This go-live plan is {0}: it can no longer be changed.").format(_(before.status)))
+	for field in ("realm", "company", "status", "go_live_date", "date_chosen", "opening_ar", "plan_json", "result"):
+		if not _same(doc.get(field), before.get(field)):
+			frappe.throw(_("Only a row's Action and Local Record can be changed on a go-live plan."))
+	old = {r.name: r for r in before.rows}
+	if sorted(r.name for r in doc.rows if r.name) != sorted(old) or any(not r.name for r in doc.rows):
+		frappe.throw(_("Rows cannot be added to or removed from a go-live plan; set a row's Action to exclude instead."))
+	for row in doc.rows:
+		prev = old[row.name]
+		for field in row.as_dict():
+			if field in EDITABLE or field in ("modified", "modified_by", "creation", "owner", "idx", "docstatus"):
+				continue
+			if not _same(row.get(field), prev.get(field)):
+				frappe.throw(_("Row {0}: only its Action and Local Record can be changed.").format(row.idx))
+		_validate_row(row)
+
+
+def _same(a, b) -> bool:
+	"""Equal as the form and the database carry them (200 vs 200.0, a date vs its ISO text, None vs "")."""
+	from frappe.utils import flt
+
+	if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+		return flt(a) == flt(b)
+	return str(a or "") == str(b or "")
+
+
+def _validate_row(row) -> None:
+	planned = row.planned_action
+	allowed = {planned, G.EXCLUDE}
+	if row.entity in MASTER_ENTITIES and row.qbo_id:
+		allowed |= {G.LINK, G.IMPORT}
+	if row.action not in allowed:
+		frappe.throw(
+			_("Row {0} ({1} {2}): the action can be {3}.").format(
+				row.idx, row.entity, row.qbo_name or row.local_id, ", ".join(sorted(allowed))
+			)
+		)
+	if row.action == G.LINK:
+		doctype = LOCAL_DOCTYPE.get(row.entity)
+		if not row.local_id or not doctype or not frappe.db.exists(doctype, row.local_id):
+			frappe.throw(
+				_("Row {0}: choose the ERPNext {1} to link {2} to (Local Record).").format(
+					row.idx, _(doctype or row.entity), row.qbo_name
+				)
+			)
+	if row.action == G.IMPORT:
+		row.local_id = None
+
+
+# --------------------------------------------------------------------------------------------------------
+# the two jobs
+# --------------------------------------------------------------------------------------------------------
+
+
+def enqueue_preview(realm: str, user: str) -> None:
+	frappe.enqueue(
+		"nexora_qbo.erpnext.golive_plan.build_preview",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-golive-preview::{realm}",
+		deduplicate=True,
+		realm=realm,
+		user=user,
+	)
+
+
+def build_preview(realm: str, user: str | None = None, **_) -> str:
+	"""Job: read QBO and the books, write only the plan document."""
+	from nexora_qbo.erpnext.jobs import build_engine
+
+	realm_id = frappe.db.get_value(K.REALM, realm, "realm_id")
+	plan = build_engine().go_live_preview(realm_id)
+	name = insert_plan(realm, plan)
+	if user:
+		frappe.publish_realtime("nexora_qbo_go_live_plan", {"realm": realm, "plan": name}, user=user)
+	return name
+
+
+def confirm(name: str, user: str) -> None:
+	"""Freeze the rows as they are now and enqueue exactly that plan."""
+	doc = frappe.get_doc(PLAN, name)
+	if doc.status != DRAFT:
+		frappe.throw(_("This go-live plan is {0}: it was confirmed already.").format(_(doc.status)))
+	open_plans = frappe.get_all(PLAN, filters={"realm": doc.realm, "status": CONFIRMED, "name": ("!=", name)}, limit=1)
+	if open_plans:
+		frappe.throw(_("Another go-live plan of this realm ({0}) is running; wait for it to finish.").format(open_plans[0].name))
+	with system_writes():
+		doc.plan_json = json.dumps(plan_of(doc), sort_keys=True)
+		doc.status = CONFIRMED
+		doc.confirmed_by = user
+		doc.confirmed_on = now_datetime()
+		doc.save(ignore_permissions=True)
+	frappe.enqueue(
+		"nexora_qbo.erpnext.golive_plan.apply_plan",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-golive-apply::{name}",
+		deduplicate=True,
+		name=name,
+		user=user,
+	)
+
+
+def apply_plan(name: str, user: str | None = None, **_) -> dict:
+	"""Job: run the frozen plan (plan_json) and record the outcome on the plan."""
+	from nexora_qbo.erpnext.events import inbound
+	from nexora_qbo.erpnext.jobs import build_engine
+
+	doc = frappe.get_doc(PLAN, name)
+	if doc.status != CONFIRMED:
+		return {"skipped": f"plan is {doc.status}"}
+	plan = json.loads(doc.plan_json)
+	try:
+		with inbound():
+			counts = build_engine().apply_go_live(plan["realm_id"], plan)
+	except Exception as exc:
+		frappe.db.rollback()
+		from nexora_qbo.erpnext.mappers import plain_error
+
+		_finish(name, FAILED, _("The go-live stopped: {0}. Correct the cause, then preview the go-live again.").format(plain_error(exc)))
+		raise
+	_finish(name, APPLIED, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+	return counts
+
+
+def _finish(name: str, status: str, result: str) -> None:
+	doc = frappe.get_doc(PLAN, name)
+	with system_writes():
+		doc.status = status
+		doc.result = result
+		doc.save(ignore_permissions=True)
