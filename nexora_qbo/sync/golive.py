@@ -28,10 +28,13 @@ from nexora_qbo.sync import records as R
 from nexora_qbo.sync.entities import BY_QBO, ENTITIES
 from nexora_qbo.sync.errors import SyncError
 from nexora_qbo.sync.merge import LABELS
+from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.ports import Cursor, Mapping
+from nexora_qbo.sync.services import Collaborator, EngineServices
 
 if TYPE_CHECKING:
-	from nexora_qbo.sync.engine import RealmContext
+	from nexora_qbo.sync.push import Pusher
+	from nexora_qbo.sync.services import RealmContext
 
 # plan row actions
 LINK, IMPORT, CREATE, OPENING, EXCLUDE = "link", "import", "create", "opening", "exclude"
@@ -107,12 +110,17 @@ def open_balance(entity: str, obj: dict) -> Decimal:
 	return R.money(obj.get("Balance"))
 
 
-class GoLiveMixin:
-	# ------------------------------------------------------------------------------------------ preview
+class GoLive(Collaborator):
+	"""The go-live preview and its application (engine facade: SyncEngine.go_live_preview / apply_go_live)."""
+
+	def __init__(self, services: EngineServices, books: Books, pusher: Pusher):
+		super().__init__(services)
+		self.books, self.pusher = books, pusher
+
 	def go_live_preview(self, realm_id: str) -> GoLivePlan:
 		"""What the first import/export would do, before anything is written (QBO is only read)."""
-		ctx = self.context(realm_id)
-		with self.lock.hold(realm_id, timeout=self.lock_timeout), audit.operation(C.INBOUND):
+		ctx = self.services.context(realm_id)
+		with self.services.hold(realm_id), audit.operation(C.INBOUND):
 			seen_time: list[datetime] = []
 			qbo = {e: list(ctx.client.query_all(e, include_inactive=False,
 				on_page=lambda p: p.server_time and seen_time.append(p.server_time))) for e in ("Customer", "Item")}
@@ -197,16 +205,15 @@ class GoLiveMixin:
 						amount=rec.get("total"), txn_date=rec.get("txn_date")))
 		return out
 
-	# -------------------------------------------------------------------------------------------- apply
 	def apply_go_live(self, realm_id: str, plan: GoLivePlan | dict) -> dict[str, int]:
 		"""Run exactly the confirmed plan (rows as a person left them), then the first push."""
 		if isinstance(plan, dict):
 			plan = GoLivePlan.from_dict(plan)
-		ctx = self.context(realm_id)
+		ctx = self.services.context(realm_id)
 		if plan.realm_id != realm_id or plan.company != ctx.company:
 			raise SyncError("this go-live plan was made for another QuickBooks company")
 		counts: dict[str, int] = {}
-		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+		with self.services.hold(realm_id):
 			seen_time: list[datetime] = []
 			order = {LINK: 0, IMPORT: 0, OPENING: 1, CREATE: 2}
 			for row in sorted((r for r in plan.rows if r.action != EXCLUDE), key=lambda r: (order[r.action],
@@ -221,7 +228,7 @@ class GoLiveMixin:
 			cursor = self.store.get_cursor(realm_id)
 			if (cursor is None or cursor.changed_since is None) and seen_time:
 				self.store.save_cursor(Cursor(realm_id=realm_id, changed_since=min(seen_time), updated_at=self.clock.now()))
-		counts.update({f"push_{k}": v for k, v in self.push(realm_id).items()})
+		counts.update({f"push_{k}": v for k, v in self.pusher.push(realm_id).items()})
 		return counts
 
 	def _read(self, ctx: RealmContext, entity: str, qbo_id: str, seen_time: list[datetime]) -> dict:
@@ -237,9 +244,9 @@ class GoLiveMixin:
 		spec = ENTITIES[row.local_type]
 		if row.action == CREATE:
 			if spec.kind == "master":
-				self.export_master(ctx.realm_id, row.local_type, row.local_id)
+				self.services.export_master(ctx.realm_id, row.local_type, row.local_id)
 			elif self.store.get_mapping(ctx.realm_id, row.local_type, row.local_id) is None:
-				self.record_change(ctx.realm_id, row.local_type, row.local_id, "create")
+				self.services.record_change(ctx.realm_id, row.local_type, row.local_id, "create")
 			return "queued"
 		if self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, str(row.qbo_id)) is not None:
 			return "already_linked"
@@ -252,19 +259,19 @@ class GoLiveMixin:
 			qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj,
 			remote_hash=R.content_hash(spec.local_type, remote_c), status=C.ACTIVE, updated_at=self.clock.now())
 		if row.action == LINK and row.local_id:
-			local = self._get_local(ctx, spec.local_type, row.local_id)
+			local = self.books.get_local(ctx, spec.local_type, row.local_id)
 			if local is None:
 				raise SyncError(f"{LABELS[spec.local_type]} {row.local_id} chosen for {row.qbo_name} does not exist")
 			m.local_id = row.local_id
 			with self.store.transaction():
 				self.store.save_mapping(m)
-				self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "linked", f"go-live: {row.reason}")
-			self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, remote_obj=obj)
+				self.books.event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "linked", f"go-live: {row.reason}")
+			self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, remote_obj=obj)
 			return "linked"
 		with self.store.transaction():
 			m.local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, remote_c)
 			self.store.save_mapping(m)
-			self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "imported", "go-live")
+			self.books.event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "imported", "go-live")
 		return "imported"
 
 	def _book_opening(self, ctx: RealmContext, spec, obj: dict) -> str:
@@ -282,7 +289,7 @@ class GoLiveMixin:
 			self.store.save_mapping(Mapping(realm_id=ctx.realm_id, local_type=spec.local_type, local_id=local_id,
 				qbo_entity=spec.qbo_entity, qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj,
 				remote_hash=remote_hash, status=C.ACTIVE, updated_at=self.clock.now()))
-			self._event(ctx, C.INBOUND, spec, local_id, str(obj["Id"]), "imported", f"opening balance {balance}")
+			self.books.event(ctx, C.INBOUND, spec, local_id, str(obj["Id"]), "imported", f"opening balance {balance}")
 		return "opening"
 
 

@@ -1,5 +1,5 @@
 """Inbound: CDC from the realm cursor, webhook-triggered reads, the >30-day query fallback and the Id sweep
-(mixed into SyncEngine).
+(the Puller collaborator).
 
 Invariant 8 (the cursor never skips a change): the next `changedSince` is the pull's high-water mark only
 when every record up to it was applied or parked in the review queue; a transient failure leaves the cursor
@@ -21,10 +21,13 @@ from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
+from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.ports import Cursor, Mapping
+from nexora_qbo.sync.services import Collaborator, EngineServices
 
 if TYPE_CHECKING:
-	from nexora_qbo.sync.engine import RealmContext
+	from nexora_qbo.sync.push import Pusher
+	from nexora_qbo.sync.services import RealmContext
 
 RETRYABLE = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError,
 	CreatesUnacknowledged)
@@ -78,14 +81,21 @@ class QboTime:
 		return max(stamps, default=since)
 
 
-class PullMixin:
-	# ------------------------------------------------------------------------------------------- CDC
+class Puller(Collaborator):
+	"""Brings QBO changes into the ledger (engine facade: SyncEngine.pull / pull_events / initial_import).
+	Before it imports anything it has the Pusher settle creates whose answers were lost."""
+
+	def __init__(self, services: EngineServices, books: Books, pusher: Pusher):
+		super().__init__(services)
+		self.books, self.pusher = books, pusher
+		self._last_pull_error: Exception | None = None
+
 	def pull(self, realm_id: str) -> dict[str, int]:
 		"""Pull QBO changes since the realm cursor and apply them locally; returns counts by outcome."""
-		ctx = self.context(realm_id)
+		ctx = self.services.context(realm_id)
 		counts: dict[str, int] = {}
-		with self.lock.hold(realm_id, timeout=self.lock_timeout):
-			ctx.unacknowledged = self._settle_unacknowledged_creates(ctx)
+		with self.services.hold(realm_id):
+			ctx.unacknowledged = self.pusher.settle_unacknowledged_creates(ctx)
 			cursor = self.store.get_cursor(realm_id) or Cursor(realm_id=realm_id)
 			now = self.clock.now()
 			if cursor.changed_since is None:
@@ -179,7 +189,7 @@ class PullMixin:
 		ledger's) is parked as a review item, so one bad record never holds the cursor. Retryable errors
 		propagate. Counts the outcome and makes it durable (checkpoint)."""
 		try:
-			outcome = self._apply_remote(ctx, spec, obj)
+			outcome = self.apply_remote(ctx, spec, obj)
 		except RETRYABLE:
 			raise
 		except Exception as exc:  # noqa: BLE001 - any ledger refusal is parked, never a stuck cursor
@@ -194,16 +204,15 @@ class PullMixin:
 		reason = (f"The {what} {obj.get('DocNumber') or obj.get('DisplayName') or obj.get('Name') or obj.get('Id')} "
 			f"changed in QuickBooks but could not be brought into ERPNext: {exc}. Fix the cause, then choose \u201cRetry\u201d.")
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, str(obj.get("Id")))
-		self._open_conflict(ctx, spec, m.local_id if m else None, str(obj.get("Id")), "missing_reference", reason,
+		self.books.open_conflict(ctx, spec, m.local_id if m else None, str(obj.get("Id")), "missing_reference", reason,
 			None, R.plain(obj), None, [C.ACTION_RETRY, C.ACTION_DISMISS], diffs=[])
 
-	# ------------------------------------------------------------------------------------- webhooks
 	def pull_events(self, realm_id: str, events: Iterable) -> dict[str, int]:
 		"""Apply the records named by webhook events (nexora_qbo.qbo.WebhookEvent) of THIS realm only."""
-		ctx = self.context(realm_id)
+		ctx = self.services.context(realm_id)
 		counts: dict[str, int] = {}
-		with self.lock.hold(realm_id, timeout=self.lock_timeout):
-			ctx.unacknowledged = self._settle_unacknowledged_creates(ctx)
+		with self.services.hold(realm_id):
+			ctx.unacknowledged = self.pusher.settle_unacknowledged_creates(ctx)
 			for ev in events:
 				if str(ev.realm_id) != str(realm_id):
 					counts["other_realm"] = counts.get("other_realm", 0) + 1
@@ -225,7 +234,6 @@ class PullMixin:
 					self._apply_or_park(ctx, spec, obj, counts)
 		return counts
 
-	# ------------------------------------------------------------------------------------- Id sweep
 	def _id_sweep(self, ctx: RealmContext, entities: Iterable[str], counts: dict) -> bool:
 		"""Deletions that queries cannot show: mapped records whose Id no longer exists in QBO."""
 		try:
@@ -238,14 +246,13 @@ class PullMixin:
 				for m in self.store.list_mappings(ctx.realm_id, spec.local_type):
 					if m.status in (C.DELETED,) or m.qbo_id in ids:
 						continue
-					outcome = self._apply_remote(ctx, spec, {"Id": m.qbo_id, "status": "Deleted"})
+					outcome = self.apply_remote(ctx, spec, {"Id": m.qbo_id, "status": "Deleted"})
 					counts["swept_" + outcome] = counts.get("swept_" + outcome, 0) + 1
 		except RETRYABLE:
 			return False
 		return True
 
-	# ------------------------------------------------------------------------------ apply one record
-	def _apply_remote(self, ctx: RealmContext, spec: EntitySpec, obj: dict) -> str:
+	def apply_remote(self, ctx: RealmContext, spec: EntitySpec, obj: dict) -> str:
 		"""Bring one QBO record into the ledger. Returns the outcome word (imported, linked, updated, echo…)."""
 		qid = str(obj.get("Id"))
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid)
@@ -275,11 +282,11 @@ class PullMixin:
 			self.store.save_mapping(m)
 			return "unchanged"
 		base_c = spec.from_qbo(m.base, ctx) if m.base else None
-		local = self._get_local(ctx, spec.local_type, m.local_id)
+		local = self.books.get_local(ctx, spec.local_type, m.local_id)
 		if local is None:
 			return "ignored"
 		if spec.kind == "master":
-			merged, _ = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=obj)
+			merged, _ = self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=obj)
 			return "updated" if merged is not None else "held"
 		changes = transaction_changes(spec.local_type, base_c, remote_c)
 		if not changes or ours(spec.local_type, local, remote_c, changes):
@@ -287,7 +294,7 @@ class PullMixin:
 			m.sync_token, m.base, m.remote_hash = token, obj, rhash
 			self.store.save_mapping(m)
 			return "unchanged"
-		self._hold_transaction(ctx, spec, m, local, obj, remote_c, base_c, changes)
+		self.books.hold_transaction(ctx, spec, m, local, obj, remote_c, base_c, changes)
 		return "held"
 
 	def _import_new(self, ctx: RealmContext, spec: EntitySpec, obj: dict, remote_c: dict, rhash: str) -> str:
@@ -310,14 +317,14 @@ class PullMixin:
 			updated_at=self.clock.now(), origin=C.ORIGIN_QBO)  # imported or linked by the pull: born in QBO
 		if local_id is not None:
 			m.local_id = local_id
-			local = self._get_local(ctx, spec.local_type, local_id)
+			local = self.books.get_local(ctx, spec.local_type, local_id)
 			with self.store.transaction():
 				self.store.save_mapping(m)
-				self._event(ctx, C.INBOUND, spec, local_id, qid, "linked", "matched by stable key")
+				self.books.event(ctx, C.INBOUND, spec, local_id, qid, "linked", "matched by stable key")
 			if spec.kind == "master":
-				self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, remote_obj=obj)
+				self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, remote_obj=obj)
 			elif link_differences(spec.local_type, local, remote_c):
-				self._open_conflict(ctx, spec, local_id, qid, "transaction_edited",
+				self.books.open_conflict(ctx, spec, local_id, qid, "transaction_edited",
 					f"QuickBooks has {spec.qbo_entity} {obj.get('DocNumber')} that matches the local {LABELS[spec.local_type]} "
 					f"{local_id} by number and customer, with different content. They were linked; compare and keep one.",
 					local, remote_c, None, [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
@@ -328,7 +335,7 @@ class PullMixin:
 		with self.store.transaction():
 			m.local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, None, remote_c)
 			self.store.save_mapping(m)
-			self._event(ctx, C.INBOUND, spec, m.local_id, qid, "imported")
+			self.books.event(ctx, C.INBOUND, spec, m.local_id, qid, "imported")
 		return "imported"
 
 	def _credit_mirror(self, ctx: RealmContext, payment: dict) -> dict | None:
@@ -363,7 +370,7 @@ class PullMixin:
 			return "ignored"
 		what = LABELS[spec.local_type]
 		verb = "deleted" if deleted else "voided"
-		local = self._get_local(ctx, spec.local_type, m.local_id)
+		local = self.books.get_local(ctx, spec.local_type, m.local_id)
 		kind = "remote_delete" if deleted else "remote_void"
 		with self.store.transaction():
 			m.status = C.DELETED if deleted else C.VOIDED
@@ -373,28 +380,27 @@ class PullMixin:
 			if local is None or local.get("state") == "cancelled" or (spec.kind == "master" and not local.get("active", True)):
 				return "ignored"
 			if ctx.settings.void_policy == C.FOLLOW:
-				c = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
+				c = self.books.open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
 					f"The {what} {m.local_id} was {verb} in QuickBooks; it was cancelled here too (realm policy: follow).",
 					local, None, None, [], diffs=[], status=C.AUTO_RESOLVED, resolution=C.ACTION_ACCEPT_QBO)
 				self.ledger.cancel_from_qbo(ctx.company, spec.local_type, m.local_id, f"{verb} in QuickBooks")
-				self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "cancelled", f"{verb} in QuickBooks")
+				self.books.event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "cancelled", f"{verb} in QuickBooks")
 				_ = c
 				return "followed"
-			self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
+			self.books.open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
 				f"The {what} {m.local_id} was {verb} in QuickBooks but is still active here. Choose "
 				f"\u201c{C.ACTION_LABELS[C.ACTION_ACCEPT_QBO]}\u201d to cancel it here too, or "
 				f"\u201c{C.ACTION_LABELS[C.ACTION_DISMISS]}\u201d if it should stay.",
 				local, None, None, [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS], diffs=[])
 		return "held"
 
-	# ------------------------------------------------------------------------------ initial import
 	def initial_import(self, realm_id: str, entities: Iterable[str] = ("Customer", "Item")) -> dict[str, int]:
 		"""Bring an existing QBO company's master data into the ledger (matching existing local records by
 		stable key instead of duplicating them). Transactions are imported on demand (when a payment needs its
 		invoice) and by the CDC pull. The cursor starts at the time the import began, so nothing is missed."""
-		ctx = self.context(realm_id)
+		ctx = self.services.context(realm_id)
 		counts: dict[str, int] = {}
-		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+		with self.services.hold(realm_id):
 			self._fill_default_accounts(ctx)
 			cursor = self.store.get_cursor(realm_id)
 			qbo_time = QboTime()  # the cursor starts at QBO's time of the first read, never the local clock
@@ -428,4 +434,4 @@ class PullMixin:
 			self.store.save_settings(ctx.settings)
 
 
-__all__ = ["PullMixin"]
+__all__ = ["Puller"]

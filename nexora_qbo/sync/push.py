@@ -1,4 +1,4 @@
-"""Outbound: drain a realm's outbox into QBO (mixed into SyncEngine).
+"""Outbound: drain a realm's outbox into QBO (the Pusher collaborator).
 
 Order of an attempt, and why:
 1. Everything runs under the realm lock, so no two workers send the same entry.
@@ -24,12 +24,16 @@ from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 from nexora_qbo.sync.entities import ENTITIES, EntitySpec
 from nexora_qbo.sync.errors import DependencyPending, LockBusy, Unresolvable
-from nexora_qbo.sync.merge import LABELS, link_differences, merge_master, ours, transaction_changes
+from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.outbox import backoff, record_change, request_id
-from nexora_qbo.sync.ports import Conflict, Mapping, OutboxEntry
+from nexora_qbo.sync.books import Books
+from nexora_qbo.sync.checks import BooksCheck
+from nexora_qbo.sync.edits import BookkeeperEdits
+from nexora_qbo.sync.ports import Mapping, OutboxEntry
+from nexora_qbo.sync.services import Collaborator, EngineServices
 
 if TYPE_CHECKING:
-	from nexora_qbo.sync.engine import RealmContext
+	from nexora_qbo.sync.services import RealmContext
 
 TRANSIENT = (QE.ThrottleError, QE.ServerError, QE.ConnectionFailed, QE.AuthenticationError, QE.OAuthError, QE.StaleObjectError)
 
@@ -58,13 +62,18 @@ class _Handled(Exception):
 	"""Internal: the entry reached a final state inside a helper (parked/done)."""
 
 
-class PushMixin:
-	# ------------------------------------------------------------------------------------------ drain
+class Pusher(Collaborator):
+	"""Drains a realm's outbox into QBO (engine facade: SyncEngine.push)."""
+
+	def __init__(self, services: EngineServices, books: Books, checks: BooksCheck, edits: BookkeeperEdits):
+		super().__init__(services)
+		self.books, self.checks, self.edits = books, checks, edits
+
 	def push(self, realm_id: str, *, limit: int | None = None) -> dict[str, int]:
 		"""Send the realm's due outbox entries to QBO; returns counts by outcome (done/failed/parked/waiting)."""
-		ctx = self.context(realm_id)
+		ctx = self.services.context(realm_id)
 		counts = {"done": 0, "failed": 0, "parked": 0}
-		with self.lock.hold(realm_id, timeout=self.lock_timeout):
+		with self.services.hold(realm_id):
 			now = self.clock.now()
 			tried: set[str] = set()
 			held_customers: set[str | None] = set()  # customers whose payment/credit cancel did not go through
@@ -84,14 +93,14 @@ class PushMixin:
 					if self._waits_for_failed_cancel(ctx, fresh, held_customers):
 						counts["failed"] += 1
 						continue
-					state = self._push_entry(ctx, fresh)
+					state = self.push_entry(ctx, fresh)
 					self.checkpoint()
 					counts[state] = counts.get(state, 0) + 1
 					if _frees_balances(fresh) and state != C.DONE:
 						held_customers.add(self._customer_of(ctx, fresh))
 		return counts
 
-	def _settle_unacknowledged_creates(self, ctx: RealmContext) -> frozenset[str]:
+	def settle_unacknowledged_creates(self, ctx: RealmContext) -> frozenset[str]:
 		"""Before a pull imports anything: re-send the creates QBO may have committed without our hearing back
 		(in_flight after a crash, or failed after lost answers). The same requestid makes QBO replay the
 		original answer, so the record gets its mapping instead of coming back through CDC as a stranger and
@@ -101,7 +110,7 @@ class PushMixin:
 		for entry in sorted(self._unacknowledged_creates(ctx.realm_id), key=_sort_key):
 			fresh = self.store.get_outbox(entry.id)
 			if fresh is not None and fresh.state in (C.IN_FLIGHT, C.FAILED):
-				self._push_entry(ctx, fresh)
+				self.push_entry(ctx, fresh)
 				self.checkpoint()
 		return frozenset(e.local_type for e in self._unacknowledged_creates(ctx.realm_id))
 
@@ -130,7 +139,7 @@ class PushMixin:
 			return True  # interrupted attempt: we hold the lock, so nobody else is sending it
 		return e.next_attempt_at is None or e.next_attempt_at <= now
 
-	def _push_entry(self, ctx: RealmContext, e: OutboxEntry) -> str:
+	def push_entry(self, ctx: RealmContext, e: OutboxEntry) -> str:
 		with audit.operation(C.OUTBOUND, e.local_type, e.local_id):
 			try:
 				handler = {"create": self._push_create, "update": self._push_update}.get(e.action, self._push_cancel)
@@ -146,18 +155,12 @@ class PushMixin:
 			except QE.QBOError as exc:
 				self._park_rejected(ctx, e, exc)
 			except Unresolvable as exc:
-				self._park(ctx, e, "missing_reference", str(exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+				self.books.park(ctx, e, "missing_reference", str(exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
 			except Exception as exc:  # a bug or bad data: keep the intent, show it to a person
-				self._park(ctx, e, "rejected", f"The sync could not process this {LABELS.get(e.local_type)}: {exc}",
+				self.books.park(ctx, e, "rejected", f"The sync could not process this {LABELS.get(e.local_type)}: {exc}",
 					[C.ACTION_RETRY, C.ACTION_DISMISS])
 		return e.state if e.state in (C.DONE, C.FAILED, C.PARKED) else "failed"
 
-	def _get_local(self, ctx: RealmContext, local_type: str, local_id: str) -> dict | None:
-		"""The ledger's canonical record, seen the way QBO would store it (e.g. no currency = home currency)."""
-		record = self.ledger.get(ctx.company, local_type, local_id)
-		return None if record is None else ENTITIES[local_type].local_view(record, ctx)
-
-	# ------------------------------------------------------------------------------- entry states
 	def _begin(self, e: OutboxEntry) -> None:
 		"""Commit in_flight BEFORE the HTTP call (crash safety: a restart retries with the same requestid)."""
 		e.state = C.IN_FLIGHT
@@ -181,45 +184,8 @@ class PushMixin:
 		e.updated_at = now
 		self.store.save_outbox(e)
 
-	def _park(self, ctx: RealmContext, e: OutboxEntry, kind: str, reason: str, actions: list[str],
-			qbo_version: dict | None = None, base_version: dict | None = None, diffs: list | None = None,
-			conflict: Conflict | None = None) -> Conflict:
-		spec = ENTITIES[e.local_type]
-		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
-		if conflict is None and kind == "rejected":
-			conflict = self._refresh_rejected(ctx, e, reason, actions)
-		with self.store.transaction():
-			if conflict is None:
-				conflict = self.store.add_conflict(Conflict(
-					realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
-					qbo_id=m.qbo_id if m else None, kind=kind, reason=reason,
-					local_version=R.plain(self._get_local(ctx, e.local_type, e.local_id)),
-					qbo_version=R.plain(qbo_version), base_version=R.plain(base_version), diffs=R.plain(diffs or []),
-					status=C.OPEN, actions=actions, outbox_id=e.id, created_at=self.clock.now(),
-				))
-			e.state = C.PARKED
-			e.conflict_id = conflict.id
-			e.last_error = reason[:1000]
-			e.updated_at = self.clock.now()
-			self.store.save_outbox(e)
-		return conflict
-
-	def _refresh_rejected(self, ctx: RealmContext, e: OutboxEntry, reason: str, actions: list[str]) -> Conflict | None:
-		"""A document QBO rejects again (after Retry, or a second intent) keeps its ONE review item: the open
-		one, or the one closed by the Retry that led here, is refreshed (and reopened) instead of adding more."""
-		same = [c for c in self.store.list_conflicts(ctx.realm_id, local_type=e.local_type, local_id=e.local_id)
-			if c.kind == "rejected" and (c.status == C.OPEN or c.resolution == C.ACTION_RETRY)]
-		if not same:
-			return None
-		c = next((x for x in same if x.status == C.OPEN), same[-1])
-		c.status, c.resolution, c.resolved_by, c.resolved_at = C.OPEN, None, None, None
-		c.reason, c.actions, c.outbox_id = reason, actions, e.id
-		c.local_version = R.plain(self._get_local(ctx, e.local_type, e.local_id))
-		self.store.save_conflict(c)
-		return c
-
 	def _park_rejected(self, ctx: RealmContext, e: OutboxEntry, exc: QE.QBOError) -> None:
-		self._park(ctx, e, "rejected", self._plain_reason(ctx, e, exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+		self.books.park(ctx, e, "rejected", self._plain_reason(ctx, e, exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
 
 	def _plain_reason(self, ctx: RealmContext, e: OutboxEntry, exc: QE.QBOError) -> str:
 		what = LABELS.get(e.local_type, e.local_type)
@@ -235,7 +201,6 @@ class PushMixin:
 			return f"QuickBooks did not allow this change to the {what} {e.local_id} (permissions or subscription): {detail}"
 		return f"QuickBooks rejected the {what} {e.local_id}: {detail}. Correct it, then choose \u201cRetry\u201d."
 
-	# -------------------------------------------------------------------------------- dependencies
 	def _ensure_deps(self, ctx: RealmContext, local_type: str, record: dict, depth: int = 0) -> None:
 		"""Push referenced documents that are not in QBO yet (customer and items before the invoice)."""
 		for dep_type, dep_id in self._deps(local_type, record):
@@ -243,7 +208,7 @@ class PushMixin:
 				continue
 			if depth > 3:
 				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
-			if self._get_local(ctx, dep_type, dep_id) is None:
+			if self.books.get_local(ctx, dep_type, dep_id) is None:
 				raise Unresolvable(f"The {LABELS[local_type]} refers to {LABELS[dep_type]} {dep_id}, which does not exist locally.")
 			self._wait_for_parked_dependency(ctx, dep_type, dep_id)
 			waiting = [x for x in self.store.list_outbox(ctx.realm_id, states=C.OPEN_STATES, local_type=dep_type,
@@ -252,7 +217,7 @@ class PushMixin:
 				self.clock.now())
 			if dep.state in (C.PENDING, C.FAILED, C.IN_FLIGHT):
 				with audit.operation(C.OUTBOUND, dep_type, dep_id):
-					self._push_entry(ctx, dep)
+					self.push_entry(ctx, dep)
 			if self.store.get_mapping(ctx.realm_id, dep_type, dep_id) is None:
 				raise DependencyPending(f"waiting for {LABELS[dep_type]} {dep_id} to reach QuickBooks", dep_type, dep_id)
 
@@ -285,17 +250,16 @@ class PushMixin:
 				uniq.append(d)
 		return uniq
 
-	# -------------------------------------------------------------------------------------- create
 	def _push_create(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		spec = ENTITIES[e.local_type]
 		existing = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 		if existing is not None:
 			if e.local_type == C.CREDIT_MEMO:  # e.g. interrupted between the create and its application
-				local = self._get_local(ctx, e.local_type, e.local_id)
+				local = self.books.get_local(ctx, e.local_type, e.local_id)
 				if local is not None:
 					self._apply_credit(ctx, e, existing, local)
 			return self._push_update(ctx, e)
-		local = self._get_local(ctx, e.local_type, e.local_id)
+		local = self.books.get_local(ctx, e.local_type, e.local_id)
 		if local is None:
 			self._done(e, "the document no longer exists locally")
 		if spec.kind == "transaction" and local.get("state") != "submitted":
@@ -304,7 +268,7 @@ class PushMixin:
 			if local.get("state") == "draft":
 				self._done(e, "draft documents are not sent")
 		self._ensure_deps(ctx, e.local_type, local)
-		if spec.kind == "transaction" and local.get("amended_from") and self._amend_in_place(ctx, e, spec, local):
+		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
 		if spec.kind == "master" or e.attempts > 0 or spec.local_type in (C.INVOICE, C.CREDIT_MEMO):
@@ -331,16 +295,15 @@ class PushMixin:
 		except _Handled:
 			pass
 		if e.state == C.DONE:
-			self._after_action(ctx, spec, e.local_id, "the amendment was sent")
+			self.checks.after_action(ctx, spec, e.local_id, "the amendment was sent")
 		raise _Handled()
 
-	# ------------------------------------------------------------------------ credit note application
 	def _apply_credit(self, ctx: RealmContext, e: OutboxEntry, cm: Mapping, local: dict) -> None:
 		"""A local credit note against an invoice reduces that invoice's outstanding in ERPNext; in QBO a
 		CreditMemo stays unapplied until a zero Payment links it to the invoice. Create that application so
 		the invoice balance follows on both sides (deterministic requestid; skipped when the credit is already
 		used). It is not mapped to a local document: the pull recognises it as the mirror of the credit
-		note (see PullMixin._credit_mirror) and never books it twice. Failures that need a person open a review
+		note (see Puller._credit_mirror) and never books it twice. Failures that need a person open a review
 		item; the credit memo itself stays synced."""
 		invoice = local.get("against_invoice")
 		if not invoice or cm.status != C.ACTIVE:
@@ -378,10 +341,10 @@ class PushMixin:
 			except QE.QBOError as exc:
 				problem = f"QuickBooks refused the application: {exc.detail or exc.message or exc}"
 			else:
-				self._event(ctx, C.OUTBOUND, ENTITIES[C.PAYMENT], None, str(resp.get("Id")), "created",
+				self.books.event(ctx, C.OUTBOUND, ENTITIES[C.PAYMENT], None, str(resp.get("Id")), "created",
 					f"credit note {e.local_id} applied to {invoice}")
 				return
-		self._open_conflict(ctx, spec, e.local_id, cm.qbo_id, "rejected",
+		self.books.open_conflict(ctx, spec, e.local_id, cm.qbo_id, "rejected",
 			f"The credit note {e.local_id} was sent to QuickBooks but could not be applied to {invoice}: {problem}. "
 			f"Apply the credit to the invoice in QuickBooks (Receive Payment), then choose \u201cDismiss\u201d.",
 			local, None, None, [C.ACTION_DISMISS], diffs=[])
@@ -435,15 +398,15 @@ class PushMixin:
 			origin=C.ORIGIN_LOCAL)
 		with self.store.transaction():
 			self.store.save_mapping(m)
-			self._event(ctx, C.OUTBOUND, spec, e.local_id, m.qbo_id, "linked", "matched by stable key")
+			self.books.event(ctx, C.OUTBOUND, spec, e.local_id, m.qbo_id, "linked", "matched by stable key")
 		if spec.kind == "master":
-			merged, _ = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, entry=e)
+			merged, _ = self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=None, entry=e)
 			if merged is None:
 				raise _Handled()  # both-sided differences held for review
 		else:
 			changes = link_differences(spec.local_type, local, remote_c)
 			if changes:
-				self._open_conflict(ctx, spec, e.local_id, m.qbo_id, "transaction_edited",
+				self.books.open_conflict(ctx, spec, e.local_id, m.qbo_id, "transaction_edited",
 					f"QuickBooks already has {spec.qbo_entity} {found.get('DocNumber')} for this customer, with different "
 					f"content. It was linked, not overwritten: compare both versions and keep one.",
 					local, remote_c, None, [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS])
@@ -462,7 +425,7 @@ class PushMixin:
 			origin=old.origin if old is not None else C.ORIGIN_LOCAL)
 		with self.store.transaction():
 			self.store.save_mapping(m)
-			self._event(ctx, C.OUTBOUND, spec, e.local_id, qid, action)
+			self.books.event(ctx, C.OUTBOUND, spec, e.local_id, qid, action)
 		return m
 
 	def _compare_totals(self, ctx: RealmContext, spec: EntitySpec, local_id: str, local: dict, resp: dict) -> None:
@@ -483,10 +446,9 @@ class PushMixin:
 			"half-up) or a tax computed differently. Correct one side so both books agree, then choose \u201cDismiss\u201d, or "
 			"\u201cAccept the difference\u201d to keep it knowingly."
 		)
-		self._open_conflict(ctx, spec, local_id, str(resp.get("Id")), "totals_differ", reason, local,
+		self.books.open_conflict(ctx, spec, local_id, str(resp.get("Id")), "totals_differ", reason, local,
 			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS, C.ACTION_ACCEPT_DIFFERENCE])
 
-	# -------------------------------------------------------------------------------------- update
 	def _push_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		spec = ENTITIES[e.local_type]
 		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
@@ -501,9 +463,9 @@ class PushMixin:
 			self._done(e, f"the QuickBooks record is {m.status}; not updated")
 		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
 		if blocking:
-			self._park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
+			self.books.park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
 			raise _Handled()
-		local = self._get_local(ctx, e.local_type, e.local_id)
+		local = self.books.get_local(ctx, e.local_type, e.local_id)
 		if local is None:
 			self._done(e, "the document no longer exists locally")
 		self._ensure_deps(ctx, e.local_type, local)
@@ -553,7 +515,7 @@ class PushMixin:
 		"""5010: QBO changed since our snapshot. Merge and return (new body, local record) or None if parked/done."""
 		remote_c = spec.from_qbo(remote, ctx)
 		base_c = spec.from_qbo(m.base, ctx) if m.base else None
-		local = self._get_local(ctx, e.local_type, e.local_id)
+		local = self.books.get_local(ctx, e.local_type, e.local_id)
 		if spec.kind == "transaction":
 			changes = transaction_changes(spec.local_type, base_c, remote_c)
 			if changes and not spec.is_voided(remote) and ours(spec.local_type, local, remote_c, changes):
@@ -563,7 +525,7 @@ class PushMixin:
 				self.store.save_mapping(m)
 				changes = []
 			if changes or spec.is_voided(remote):
-				self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
+				self.books.hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
 				return None
 			# only bookkeeping changed (e.g. a payment applied): refresh the token and send again
 			m.sync_token, m.base = remote.get("SyncToken"), remote
@@ -573,7 +535,7 @@ class PushMixin:
 			if not changed:
 				self._done(e, "QuickBooks already has this content")
 			return spec.sparse_update(local, changed, ctx, m.qbo_id, m.sync_token), local
-		merged_local, to_send = self._merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=remote,
+		merged_local, to_send = self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=remote,
 			entry=e)
 		if merged_local is None:
 			raise _Handled()  # held for review (entry parked)
@@ -584,7 +546,6 @@ class PushMixin:
 			self._done(e, "merged with the QuickBooks changes; nothing left to send")
 		return spec.sparse_update(merged_local, to_send, ctx, m.qbo_id, remote.get("SyncToken")), merged_local
 
-	# -------------------------------------------------------------------------------------- cancel
 	def _push_cancel(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		spec = ENTITIES[e.local_type]
 		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
@@ -609,11 +570,11 @@ class PushMixin:
 					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "
 					f"to keep QuickBooks' version and bring it back into ERPNext as a new document.")
 				self.store.save_conflict(c)
-			self._park(ctx, e, c.kind, c.reason, c.actions, conflict=c)
+			self.books.park(ctx, e, c.kind, c.reason, c.actions, conflict=c)
 			raise _Handled()
 		if (spec.kind == "transaction" and m.origin == C.ORIGIN_QBO and ctx.settings.qbo_born_cancel_policy != C.FOLLOW
-				and not self._void_chosen(ctx, e)):
-			self._ask_before_voiding(ctx, e, spec, m)  # never void the bookkeeper's own document as a side effect
+				and not self.edits.void_chosen(ctx, e)):
+			self.edits.ask_before_voiding(ctx, e, spec, m)  # never void the bookkeeper's own document as a side effect
 			raise _Handled()
 		self._begin(e)
 		if e.local_type == C.CREDIT_MEMO:
@@ -643,9 +604,9 @@ class PushMixin:
 						self.store.save_mapping(m)
 						self._done(e, "already voided in QuickBooks")
 					changes = transaction_changes(spec.local_type, base_c, remote_c)
-					local = self._get_local(ctx, e.local_type, e.local_id)
+					local = self.books.get_local(ctx, e.local_type, e.local_id)
 					if changes and not ours(spec.local_type, local, remote_c, changes):
-						self._hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
+						self.books.hold_transaction(ctx, spec, m, local, remote, remote_c, base_c, changes, e)
 						raise _Handled() from None
 				token = remote.get("SyncToken")
 				m.sync_token = token
@@ -659,118 +620,5 @@ class PushMixin:
 			self._after_write(ctx, e, spec, resp, None, action, status=status)
 			self._done(e)
 
-	# ----------------------------------------------------------------------------- shared merging
-	def _hold_transaction(self, ctx, spec, m, local, remote, remote_c, base_c, changes, entry=None) -> Conflict:
-		"""A bookkeeper edited (or voided) a synced transaction in QBO: never overwrite, never copy silently."""
-		voided = spec.is_voided(remote)
-		what = LABELS[spec.local_type]
-		lbl = C.ACTION_LABELS
-		if voided:
-			reason = (f"The {what} {m.local_id} was voided in QuickBooks. It is still active here: choose "
-				f"\u201c{lbl[C.ACTION_ACCEPT_QBO]}\u201d to cancel it here too, or \u201c{lbl[C.ACTION_DISMISS]}\u201d if it "
-				f"should stay.")
-			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
-		else:
-			fields = ", ".join(sorted({c["field"] for c in changes}))
-			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}). It was not "
-				f"overwritten and the change was not copied here. ")
-			if (local or {}).get("state") == "cancelled":
-				reason += (f"It is cancelled in ERPNext, so nothing was voided yet: choose "
-					f"\u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d to void it in QuickBooks too, or \u201c{lbl[C.ACTION_KEEP_QBO]}\u201d "
-					f"to keep QuickBooks' version and bring it back into ERPNext as a new document.")
-			else:
-				reason += (f"To take the change, cancel and amend the {what} in ERPNext to match (the amendment updates "
-					f"the same QuickBooks {what}); \u201c{lbl[C.ACTION_KEEP_LOCAL]}\u201d sends the ERPNext version back; "
-					f"\u201c{lbl[C.ACTION_KEEP_QBO]}\u201d keeps QuickBooks' version without changing ERPNext.")
-			kind, actions = "transaction_edited", [C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS]
-		with self.store.transaction():
-			m.sync_token = remote.get("SyncToken")  # seen; the last agreed base stays the ancestor
-			if voided:
-				m.status = C.VOIDED
-			self.store.save_mapping(m)
-			conflict = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, kind, reason, local, remote_c, base_c, actions)
-			if entry is not None:
-				self._park(ctx, entry, kind, reason, actions, conflict=conflict)
-		return conflict
 
-	def _open_conflict(self, ctx, spec, local_id, qbo_id, kind, reason, local, remote_c, base_c, actions,
-			diffs: list | None = None, status: str = C.OPEN, resolution: str | None = None) -> Conflict:
-		from nexora_qbo.sync.merge import diffs as all_diffs
-
-		if status == C.OPEN:
-			for c in self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=spec.local_type, local_id=local_id):
-				if c.kind == kind:  # one open review item per document and kind: refresh it
-					c.qbo_version, c.local_version = R.plain(remote_c), R.plain(local)
-					c.diffs = R.plain(diffs if diffs is not None else all_diffs(spec.local_type, base_c, local, remote_c))
-					c.reason = reason
-					self.store.save_conflict(c)
-					return c
-		now = self.clock.now()
-		c = self.store.add_conflict(Conflict(
-			realm_id=ctx.realm_id, local_type=spec.local_type, local_id=local_id, qbo_entity=spec.qbo_entity,
-			qbo_id=qbo_id, kind=kind, reason=reason, local_version=R.plain(local), qbo_version=R.plain(remote_c),
-			base_version=R.plain(base_c),
-			diffs=R.plain(diffs if diffs is not None else all_diffs(spec.local_type, base_c, local, remote_c)),
-			status=status, resolution=resolution, actions=actions, created_at=now,
-			resolved_at=now if status != C.OPEN else None, resolved_by="sync" if status != C.OPEN else None,
-		))
-		audit.set_conflict(c.id)
-		return c
-
-	def _merge_master_remote(self, ctx, spec, m: Mapping, local: dict, remote_c: dict, *, base_c: dict | None,
-			remote_obj: dict | None = None, entry: OutboxEntry | None = None) -> tuple[dict | None, list[str]]:
-		"""Apply a three-way merge of master data. Returns (merged local record, fields QBO still needs) or
-		(None, []) when both-sided conflicts are held for review (policy "review")."""
-		res = merge_master(spec.local_type, base_c, local, remote_c)
-		what = LABELS[spec.local_type]
-		if res.both:
-			fields = ", ".join(d["field"] for d in res.both)
-			if ctx.settings.conflict_policy == C.REVIEW:
-				reason = (f"The {what} {m.local_id} was changed both here and in QuickBooks ({fields}). Nothing was "
-					f"overwritten on either side: choose which values to keep.")
-				c = self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "field_conflict", reason, local, remote_c, base_c,
-					[C.ACTION_KEEP_QBO, C.ACTION_KEEP_LOCAL, C.ACTION_DISMISS], diffs=res.both)
-				with self.store.transaction():
-					if res.remote_only:  # only the conflicting fields are held; one-sided QBO edits still flow
-						held = dict(R.normalize(spec.local_type, local))
-						held.update({f: res.merged[f] for f in res.remote_only})
-						self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, held)
-						self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "updated",
-							"fields from QuickBooks: " + ", ".join(res.remote_only))
-					if remote_obj is not None:
-						m.base, m.sync_token = remote_obj, remote_obj.get("SyncToken")
-						m.remote_hash = R.content_hash(spec.local_type, remote_c)
-						self.store.save_mapping(m)
-				if entry is not None:
-					self._park(ctx, entry, c.kind, reason, c.actions, conflict=c)
-				return None, []
-			reason = (f"The {what} {m.local_id} was changed both here and in QuickBooks ({fields}); QuickBooks' values "
-				f"were kept because QuickBooks holds the official books.")
-			self._open_conflict(ctx, spec, m.local_id, m.qbo_id, "field_conflict", reason, local, remote_c, base_c,
-				[], diffs=res.both, status=C.AUTO_RESOLVED, resolution=C.ACTION_KEEP_QBO)
-		merged_local = dict(R.normalize(spec.local_type, local))
-		merged_local.update({f: res.merged[f] for f in R.CONTENT_FIELDS[spec.local_type]})
-		with self.store.transaction():
-			if res.remote_only or res.both:
-				self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, merged_local)
-				self._event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "updated",
-					"fields from QuickBooks: " + ", ".join(res.remote_only + [d["field"] for d in res.both]))
-			if remote_obj is not None:
-				m.base, m.sync_token = remote_obj, remote_obj.get("SyncToken")
-				m.remote_hash = R.content_hash(spec.local_type, remote_c)
-				self.store.save_mapping(m)
-		to_send = [f for f in res.local_only if spec.field_keys.get(f)]
-		if to_send and entry is None:
-			# local-only changes found while pulling/linking: make sure an update goes out
-			record_change(self.store, ctx.realm_id, spec.local_type, m.local_id, "update", self.clock.now())
-		return merged_local, to_send
-
-	def _event(self, ctx, direction, spec, local_id, qbo_id, action, detail=None) -> None:
-		from nexora_qbo.sync.ports import SyncEvent
-
-		self.store.add_event(SyncEvent(realm_id=ctx.realm_id, direction=direction, local_type=spec.local_type,
-			local_id=local_id, qbo_entity=spec.qbo_entity, qbo_id=qbo_id, action=action, detail=detail,
-			conflict_id=audit.current().conflict_id, timestamp=self.clock.now()))
-
-
-__all__ = ["TRANSIENT", "PushMixin"]
+__all__ = ["TRANSIENT", "Pusher"]

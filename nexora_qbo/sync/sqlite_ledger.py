@@ -429,7 +429,7 @@ class SqliteLedger:
 		of the same original) that carries `amended_from`, with the original's content and `changes` applied.
 		The original must be cancelled first (ERPNext refuses to amend a submitted document). Like a submit,
 		it records a "create" intent; the engine decides whether that updates the original's QBO record (after
-		a bookkeeper edit) or creates a new one (see PushMixin._amend_in_place)."""
+		a bookkeeper edit) or creates a new one (see BookkeeperEdits.amend_in_place)."""
 		if local_type not in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
 			raise LedgerError(f"{local_type} documents are not amended")
 		with self.db.transaction():

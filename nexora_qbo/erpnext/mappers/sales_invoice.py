@@ -125,7 +125,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"state": state,
 			"outstanding": abs(dec(doc.outstanding_amount)),
 			# ERPNext's cancel → amend trail: the engine updates the original's QBO record in place when a
-			# bookkeeper edit is pending on it (PushMixin._amend_in_place)
+			# bookkeeper edit is pending on it (BookkeeperEdits.amend_in_place)
 			"amended_from": doc.get("amended_from") or None,
 			"opening": doc.get("is_opening") == "Yes",
 		},
