@@ -201,3 +201,32 @@ def test_qbo_payment_lands_in_the_mapped_deposit_account_with_reference_and_meth
 		cheque["Id"]: ("Undeposited Funds - NX", "1042", "Cheque")}
 	_ties(h, realm, company)
 	assert check_month_end(bk, h.store, h.ledger, realm, company).uncovered == []
+
+
+# ------------------------------------------------------------------------------------------ customers
+def test_customer_made_inactive_in_qbo_with_open_ar_becomes_one_review_item(harness):
+	"""Anvil still owes 1520 in both books when the bookkeeper makes it inactive in QBO: ERPNext keeps it
+	active (its receivable is still collected) and one review item says so and what to do."""
+	h = harness
+	realm, company, month = _month(h)
+	a = month["customers"][0]
+	h.bk(realm).deactivate("Customer", h.qbo_id(realm, C.CUSTOMER, a))
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	assert h.ledger.get(company, C.CUSTOMER, a)["active"] is True
+	items = _open(h, realm, "inactive_with_open_ar")
+	assert [(c.local_id, c.status) for c in items] == [(a, C.OPEN)]
+	assert "1520.00" in items[0].reason and "Dismiss" in items[0].reason
+	check = check_month_end(h.bk(realm), h.store, h.ledger, realm, company)
+	assert check.uncovered == []
+	# a customer with nothing open follows QBO as before
+	c = h.ledger.create_customer(company, "Cedar Dental NX", email="ap@cedar.example")
+	inv = h.ledger.submit_invoice(company, c, [{"item": month["item"], "qty": "1", "rate": "45.00"}], "2026-11-26")
+	h.engine.sync(realm)
+	h.ledger.record_payment(company, c, "45.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "45.00"}],
+		"2026-11-27")
+	h.engine.sync(realm)
+	h.bk(realm).deactivate("Customer", h.qbo_id(realm, C.CUSTOMER, c))
+	h.engine.sync(realm)
+	assert h.ledger.get(company, C.CUSTOMER, c)["active"] is False
+	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
