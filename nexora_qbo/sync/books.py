@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.customers import hold_deactivation
 from nexora_qbo.sync.entities import ENTITIES
 from nexora_qbo.sync.merge import LABELS, merge_master
 from nexora_qbo.sync.outbox import record_change
@@ -139,6 +140,7 @@ class Books(Collaborator):
 			remote_obj: dict | None = None, entry: OutboxEntry | None = None) -> tuple[dict | None, list[str]]:
 		"""Apply a three-way merge of master data. Returns (merged local record, fields QBO still needs) or
 		(None, []) when both-sided conflicts are held for review (policy "review")."""
+		remote_c = hold_deactivation(self, ctx, spec, m, local, remote_c, base_c)  # open AR: never a silent disable
 		res = merge_master(spec.local_type, base_c, local, remote_c)
 		what = LABELS[spec.local_type]
 		if res.both:

@@ -17,6 +17,7 @@ from nexora_qbo.qbo.timeutil import format_qbo_datetime, parse_qbo_datetime
 from nexora_qbo.sync import audit
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.allocations import allocated_record, is_later_allocation
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
@@ -298,6 +299,14 @@ class Puller(Collaborator):
 			merged, _ = self.books.merge_master_remote(ctx, spec, m, local, remote_c, base_c=base_c, remote_obj=obj)
 			return "updated" if merged is not None else "held"
 		changes = transaction_changes(spec.local_type, base_c, remote_c)
+		if is_later_allocation(spec.local_type, local, base_c, remote_c, changes):
+			# unapplied money applied in QBO later: ERPNext reconciles it the same way (sync/allocations.py)
+			with self.store.transaction():
+				self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, allocated_record(local, remote_c))
+				m.sync_token, m.base, m.remote_hash = token, obj, rhash
+				self.store.save_mapping(m)
+				self.books.event(ctx, C.INBOUND, spec, m.local_id, m.qbo_id, "updated", "allocated in QuickBooks")
+			return "allocated"
 		if not changes or ours(spec.local_type, local, remote_c, changes):
 			# bookkeeping only, or QBO now holds exactly ERPNext's content (our write whose answer was lost)
 			m.sync_token, m.base, m.remote_hash = token, obj, rhash

@@ -31,6 +31,7 @@ from nexora_qbo.sync.outbox import backoff, record_change, request_id
 from nexora_qbo.sync.batch import Batcher
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.checks import BooksCheck
+from nexora_qbo.sync.deductions import ensure_deductions
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
@@ -312,6 +313,8 @@ class Pusher(Collaborator):
 			if local.get("state") == "draft":
 				self._done(e, "draft documents are not sent")
 		self._ensure_deps(ctx, e.local_type, local)
+		if e.local_type == C.PAYMENT:  # short-pay deductions become applied credit memos (sync/deductions.py)
+			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
 		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
@@ -525,6 +528,8 @@ class Pusher(Collaborator):
 		if local is None:
 			self._done(e, "the document no longer exists locally")
 		self._ensure_deps(ctx, e.local_type, local)
+		if e.local_type == C.PAYMENT:
+			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
 		payload = spec.to_qbo(local, ctx)
 		if R.hash_json(payload) == m.last_sent_hash:
 			self._done(e, "unchanged since the last send; nothing sent")

@@ -48,6 +48,9 @@ invoice / credit_memo
 	                                worked; qty = hours, rate = bill rate; overtime/double time are own items.
 	                                tax_code (optional): the line's local tax template outside the US.
 	tax_total: Decimal              as computed by the side that created the document
+	discount_amount: Decimal        invoice-level discount (ERPNext additional discount on the net total ⇄ QBO
+	                                DiscountLineDetail); total = lines - discount + tax. Compared only when set,
+	                                so documents without one keep their content hash
 	tax_code: str | None            local tax template name (→ QBO TxnTaxCodeRef via tax_code_map); not compared
 	total: Decimal                  grand total incl. tax
 	against_invoice: str | None     credit_memo only: local invoice id it returns against
@@ -70,6 +73,10 @@ payment
 	payment_method: str | None      local mode of payment
 	applications: [ {doc_type: "invoice" | "credit_memo", doc_key: str (local id), amount: Decimal} ]
 	unapplied: Decimal
+	deductions: [ {account: str | None, amount: Decimal, doc_key: str | None} ]   short-pay deductions (ERPNext
+	                                Payment Entry Deduction: write-off, bank charge); applications = total +
+	                                deductions. In QBO each is a credit memo (sync/deductions.py) applied by the
+	                                same payment; compared by amount only, and only when present
 	state: "draft" | "submitted" | "cancelled"
 	opening: bool                   True for an unapplied QBO payment brought in at go-live as an opening
 	                                credit (total = unapplied = QBO's UnappliedAmt, no applications)
@@ -137,6 +144,7 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"memo",
 		"lines",
 		"tax_total",
+		"discount_amount",
 		"total",
 	),
 	C.CREDIT_MEMO: (
@@ -150,6 +158,7 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"memo",
 		"lines",
 		"tax_total",
+		"discount_amount",
 		"total",
 		"against_invoice",
 	),
@@ -164,8 +173,12 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"payment_method",
 		"applications",
 		"unapplied",
+		"deductions",
 	),
 }
+
+# compared only when they carry something: records from before these fields keep their content hash
+OPTIONAL_CONTENT = {"discount_amount": Decimal("0.00"), "deductions": []}
 
 # Content that, when edited in QBO on a transaction, is a bookkeeper edit of amounts or lines.
 TRANSACTION_AMOUNT_FIELDS = ("lines", "total", "tax_total", "applications", "unapplied", "customer", "currency")
@@ -285,8 +298,10 @@ def normalize(local_type: str, record: dict) -> dict:
 			"lines": lines,
 			"tax_total": money(r.get("tax_total")),
 			"tax_code": _text(r.get("tax_code")),
+			"discount_amount": money(r.get("discount_amount")),
 			"total": money(r.get("total")) if r.get("total") is not None else money(
-				sum((ln["amount"] for ln in lines), Decimal(0)) + money(r.get("tax_total"))
+				sum((ln["amount"] for ln in lines), Decimal(0)) - money(r.get("discount_amount"))
+				+ money(r.get("tax_total"))
 			),
 			"against_invoice": _text(r.get("against_invoice")) if local_type == C.CREDIT_MEMO else None,
 			"state": r.get("state") or "submitted",
@@ -303,6 +318,11 @@ def normalize(local_type: str, record: dict) -> dict:
 			(a["amount"] for a in apps if a["doc_type"] == C.CREDIT_MEMO), Decimal(0)
 		)
 		unapplied = r.get("unapplied")
+		deductions = [
+			{"account": _text(d.get("account")), "amount": money(d.get("amount")), "doc_key": _text(d.get("doc_key"))}
+			for d in r.get("deductions") or [] if money(d.get("amount"))
+		]
+		applied_cash -= sum((d["amount"] for d in deductions), Decimal(0))
 		out = {
 			"customer": _text(r.get("customer")),
 			"txn_date": iso_date(r.get("txn_date")),
@@ -314,6 +334,7 @@ def normalize(local_type: str, record: dict) -> dict:
 			"payment_method": _text(r.get("payment_method")),
 			"applications": apps,
 			"unapplied": money(unapplied) if unapplied is not None else max(money(total - applied_cash), money(0)),
+			"deductions": deductions,
 			"state": r.get("state") or "submitted",
 		}
 	else:
@@ -350,7 +371,13 @@ def content(local_type: str, record: dict | None) -> dict | None:
 	if record is None:
 		return None
 	n = normalize(local_type, record)
-	return {k: n.get(k) for k in CONTENT_FIELDS[local_type]}
+	out = {k: n.get(k) for k in CONTENT_FIELDS[local_type]}
+	if out.get("deductions"):
+		out["deductions"] = sorted(d["amount"] for d in out["deductions"])  # QBO knows no deduction account
+	for k, empty in OPTIONAL_CONTENT.items():
+		if k in out and out[k] == empty:
+			del out[k]
+	return out
 
 
 def content_hash(local_type: str, record: dict | None) -> str | None:

@@ -424,6 +424,30 @@ class SqliteLedger:
 			self._intent(company, C.PAYMENT, local_id, "create")
 		return local_id
 
+	def reconcile(self, company: str, payment_id: str, applications: list[dict]) -> None:
+		"""ERPNext's Payment Reconciliation of a submitted payment's unallocated amount: the Payment Entry's
+		references gain the new allocations (ERPNext updates the submitted document in place, no cancel), each
+		invoice's outstanding follows, and an update intent carries the new application to QBO."""
+		with self.db.transaction():
+			row = self._row(company, C.PAYMENT, payment_id)
+			if row is None or row["state"] != "submitted":
+				raise LedgerError(f"payment {payment_id} is not submitted")
+			data = R.loads(row["data"])
+			pay = R.normalize(C.PAYMENT, data)
+			extra = R.money(sum((R.money(a["amount"]) for a in applications), Decimal(0)))
+			if extra > pay["unapplied"]:
+				raise LedgerError(f"allocating {extra} exceeds the unallocated {pay['unapplied']} of {payment_id}")
+			for app in applications:
+				doc = self.get(company, app.get("doc_type", C.INVOICE), app["doc_key"])
+				if doc is None or doc["state"] != "submitted" or R.money(app["amount"]) > doc["outstanding"]:
+					raise LedgerError(f"{app['doc_key']} cannot take {app['amount']}")
+			data["applications"] = list(data.get("applications") or []) + [
+				{"doc_type": a.get("doc_type", C.INVOICE), "doc_key": a["doc_key"], "amount": R.money(a["amount"])}
+				for a in applications]
+			data["unapplied"] = R.money(pay["unapplied"] - extra)
+			self._put(company, C.PAYMENT, payment_id, "submitted", data, "local")
+			self._intent(company, C.PAYMENT, payment_id, "update")
+
 	def cancel(self, company: str, local_type: str, local_id: str) -> None:
 		"""Cancel a submitted transaction (ERPNext: a paid invoice needs its payments cancelled first)."""
 		with self.db.transaction():

@@ -78,6 +78,12 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 			"payment_method": ctx.mapped("payment_method_map", doc.mode_of_payment),
 			"applications": apps,
 			"unapplied": dec(doc.unallocated_amount),
+			# short-pay deductions (write-off, bank charge): QBO gets a credit memo each (sync/deductions.py)
+			"deductions": [
+				{"account": d.account, "amount": dec(d.amount)}
+				for d in doc.get("deductions") or []
+				if dec(d.amount)
+			],
 			"state": state,
 			"amended_from": doc.get("amended_from") or None,
 		},

@@ -161,6 +161,8 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"lines": lines,
 			"tax_total": tax_total,
 			"tax_code": doc.get("taxes_and_charges") or None,
+			# additional discount on the net total <-> QBO's DiscountLineDetail (issue 13)
+			"discount_amount": abs(dec(doc.discount_amount)),
 			"total": abs(dec(doc.grand_total)),
 			# "against" in the engine's sense: the note's credit is booked against that invoice's outstanding
 			# (update_outstanding_for_self=0). A note that keeps its own credit (ERPNext's default) is, for
@@ -362,6 +364,10 @@ def _build(ctx: CompanyContext, local_type: str, rec: dict, label: str):
 				**dimension,
 			},
 		)
+	discount = R.money(rec.get("discount_amount"))
+	if discount:  # QBO's invoice-level discount: ERPNext's additional discount on the net total
+		doc.apply_discount_on = "Net Total"
+		doc.discount_amount = float(discount) * sign
 	tax_total = rec.get("tax_total") or Decimal(0)
 	if tax_total:
 		account = ctx.default("tax_account")

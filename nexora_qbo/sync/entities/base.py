@@ -53,6 +53,17 @@ def list_from_qbo(mapping: dict[str, str], qbo_id: str | None, default: str | No
 	return f"qbo:{qbo_id}"
 
 
+def mapped_from_qbo(mapping: dict[str, str], qbo_id: str | None, default: str | None = None) -> str | None:
+	"""Like list_from_qbo, but an Id the realm maps explicitly wins over "it is the default": a payment QBO
+	deposited to Undeposited Funds (its default) lands in the ERPNext account mapped to Undeposited Funds,
+	not in one fixed account (issue 13, where the money sits)."""
+	if qbo_id is not None:
+		for local, qid in mapping.items():
+			if str(qid) == str(qbo_id):
+				return local
+	return list_from_qbo(mapping, qbo_id, default)
+
+
 def quote(value: str) -> str:
 	"""QBO query string literal: single quotes, backslash-escaped."""
 	return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -10,9 +10,21 @@ from nexora_qbo.sync.entities.base import (
 	drop_none,
 	list_from_qbo,
 	list_to_qbo,
+	mapped_from_qbo,
 	ref,
 	ref_value,
 )
+
+DEDUCTION_MARK = "#deduction-"  # local key of a deduction's credit memo: "<payment>#deduction-<n>"
+
+
+def deduction_key(payment_id: str, n: int) -> str:
+	return f"{payment_id}{DEDUCTION_MARK}{n}"
+
+
+def is_deduction_key(local_id: str | None) -> bool:
+	return bool(local_id) and DEDUCTION_MARK in str(local_id)
+
 
 _TXN_TYPE = {C.INVOICE: "Invoice", C.CREDIT_MEMO: "CreditMemo"}
 _DOC_TYPE = {"Invoice": C.INVOICE, "CreditMemo": C.CREDIT_MEMO}
@@ -34,6 +46,7 @@ class PaymentSpec(EntitySpec):
 		"deposit_account": ("DepositToAccountRef",),
 		"payment_method": ("PaymentMethodRef",),
 		"applications": ("Line",),
+		"deductions": ("Line",),
 	}
 
 	def to_qbo(self, record: dict, r: Resolver) -> dict:
@@ -45,6 +58,12 @@ class PaymentSpec(EntitySpec):
 				"LinkedTxn": [{"TxnId": r.qbo_ref(app["doc_type"], app["doc_key"]), "TxnType": _TXN_TYPE[app["doc_type"]]}],
 			}
 			for app in rec["applications"]
+		]
+		# a short-pay deduction is a credit memo (sync/deductions.py created it and set doc_key) applied by
+		# this payment: invoice lines = money received + deductions, as ERPNext's Payment Entry allocates
+		lines += [
+			{"Amount": d["amount"], "LinkedTxn": [{"TxnId": r.qbo_ref(C.CREDIT_MEMO, d["doc_key"]), "TxnType": "CreditMemo"}]}
+			for d in rec.get("deductions") or [] if d.get("doc_key")
 		]
 		body = {
 			"CustomerRef": ref(r.qbo_ref(C.CUSTOMER, rec["customer"])),
@@ -61,19 +80,17 @@ class PaymentSpec(EntitySpec):
 
 	def from_qbo(self, obj: dict, r: Resolver) -> dict:
 		s = r.settings
-		apps = []
+		apps, deductions = [], []
 		for line in obj.get("Line") or []:
 			for linked in line.get("LinkedTxn") or []:
 				doc_type = _DOC_TYPE.get(linked.get("TxnType"))
 				if doc_type is None:
 					continue  # JournalEntry/Deposit links are outside what we sync
-				apps.append(
-					{
-						"doc_type": doc_type,
-						"doc_key": r.local_ref(self._qbo_entity_of(doc_type), str(linked["TxnId"])),
-						"amount": line.get("Amount"),
-					}
-				)
+				doc_key = r.local_ref(self._qbo_entity_of(doc_type), str(linked["TxnId"]))
+				if doc_type == C.CREDIT_MEMO and is_deduction_key(doc_key):
+					deductions.append({"amount": line.get("Amount"), "doc_key": doc_key})
+					continue
+				apps.append({"doc_type": doc_type, "doc_key": doc_key, "amount": line.get("Amount")})
 		customer_id = ref_value(obj, "CustomerRef")
 		return R.normalize(
 			C.PAYMENT,
@@ -84,9 +101,10 @@ class PaymentSpec(EntitySpec):
 				"currency": ref_value(obj, "CurrencyRef") or s.home_currency,
 				"exchange_rate": obj.get("ExchangeRate") or 1,
 				"reference": obj.get("PaymentRefNum"),
-				"deposit_account": list_from_qbo(s.account_map, ref_value(obj, "DepositToAccountRef"), s.default_deposit_account_id),
+				"deposit_account": mapped_from_qbo(s.account_map, ref_value(obj, "DepositToAccountRef"), s.default_deposit_account_id),
 				"payment_method": list_from_qbo(s.payment_method_map, ref_value(obj, "PaymentMethodRef")),
 				"applications": apps,
+				"deductions": deductions,
 				"unapplied": obj.get("UnappliedAmt"),
 				"state": "cancelled" if self.is_voided(obj) else "submitted",
 			},

@@ -32,6 +32,7 @@ class SalesDocSpec(EntitySpec):
 		"location": ("DepartmentRef",),
 		"memo": ("CustomerMemo",),
 		"lines": ("Line",),
+		"discount_amount": ("Line",),
 		"tax_total": ("TxnTaxDetail",),
 	}
 
@@ -82,7 +83,7 @@ class SalesDocSpec(EntitySpec):
 			"ClassRef": ref(mapped(s, "class_map", header_class, "class")) if P.sends_header_class(s) else None,
 			"DepartmentRef": ref(mapped(s, "location_map", rec.get("location"), "location")) if P.sends_location(s) else None,
 			"CustomerMemo": {"value": rec["memo"]} if rec.get("memo") else None,
-			"Line": [self._line_to_qbo(line, r, header_class) for line in rec["lines"]],
+			"Line": [self._line_to_qbo(line, r, header_class) for line in rec["lines"]] + self._discount_to_qbo(rec, r),
 		}
 		if not P.sales_tax(s):
 			return body
@@ -100,6 +101,25 @@ class SalesDocSpec(EntitySpec):
 			tax["TxnTaxCodeRef"] = {"value": code}
 		body["TxnTaxDetail"] = tax
 		return body
+
+	@staticmethod
+	def _discount_to_qbo(rec: dict, r: Resolver) -> list[dict]:
+		"""ERPNext's additional discount (an amount on the net total) is QBO's invoice-level discount line: a
+		fixed amount, not a percent, so both books carry the same cents (QBO would round a percent itself)."""
+		amount = R.money(rec.get("discount_amount"))
+		if not amount:
+			return []
+		detail: dict = {"PercentBased": False}
+		account = list_to_qbo(r.settings.account_map, rec.get("discount_account"))
+		if account:
+			detail["DiscountAccountRef"] = {"value": account}
+		return [{"DetailType": "DiscountLineDetail", "Amount": amount, "DiscountLineDetail": detail}]
+
+	@staticmethod
+	def _discount_from_qbo(obj: dict) -> Decimal:
+		"""QBO's discount lines (a percent is already turned into its Amount by QBO) as one amount."""
+		return R.money(sum((R.money(ln.get("Amount")) for ln in obj.get("Line") or []
+			if ln.get("DetailType") == "DiscountLineDetail"), Decimal(0)))
 
 	def _lines_from_qbo(self, obj: dict, r: Resolver) -> list[dict]:
 		s = r.settings
@@ -148,6 +168,7 @@ class SalesDocSpec(EntitySpec):
 			"memo": (obj.get("CustomerMemo") or {}).get("value"),
 			"lines": self._lines_from_qbo(obj, r),
 			"tax_total": (obj.get("TxnTaxDetail") or {}).get("TotalTax") or Decimal(0),
+			"discount_amount": self._discount_from_qbo(obj),
 			"total": obj.get("TotalAmt"),
 			"outstanding": obj.get("Balance"),
 			"state": "cancelled" if self.is_voided(obj) else "submitted",
