@@ -35,11 +35,17 @@ class QBORealm(Document):
 		)
 		self.set_onload("can_manage", is_manager())
 		self.set_onload("can_reset", K.ADMIN_ROLE in frappe.get_roles())
+		from nexora_qbo.erpnext.realm_health import health, setup_steps
+
+		self.set_onload("health", health(self))
+		self.set_onload("setup_steps", setup_steps(self))
 
 	def validate(self):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
-		self.redirect_uri = callback_url()
-		self.webhook_url = webhook_url()
+		# The addresses registered with Intuit: filled in once, never rewritten by a save. A background job's
+		# get_url() is the worker's host (http://<site>:8000), not the address Intuit knows.
+		self.redirect_uri = (self.redirect_uri or "").strip() or callback_url()
+		self.webhook_url = (self.webhook_url or "").strip() or webhook_url()
 		self.refuse_flow_field_changes()
 		self.validate_endpoints()
 		self.cut_connection_if_rebound()
@@ -181,7 +187,7 @@ class QBORealm(Document):
 		return OAuthApp(
 			client_id=self.client_id,
 			client_secret=self.get_password("client_secret"),
-			redirect_uri=callback_url(),
+			redirect_uri=self.redirect_uri or callback_url(),
 			endpoints=self.endpoints(),
 			on_exchange=on_exchange,
 		)
