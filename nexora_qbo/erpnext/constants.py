@@ -212,3 +212,5 @@ HEALTH_UNREACHABLE = "QuickBooks unreachable since {since}"
 HEALTH_NOT_CONNECTED = "Not connected"
 # Payment Entry reference when QuickBooks' payment has no reference number: its own transaction number
 QBO_PAYMENT_REFERENCE = "QBO Payment {number}"
+# The initial import's last progress message per realm (the realm form polls it when realtime is not there)
+IMPORT_PROGRESS_CACHE_KEY = "nexora_qbo:import_progress:"

@@ -310,9 +310,12 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 def _progress(
 	realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False
 ) -> None:
+	data = {"realm": realm, "done": done, "total": total, "message": message, "finished": finished}
+	# kept in the cache too (not transactional: seen at once) for the form's poll where realtime is not running
+	frappe.cache.set_value(K.IMPORT_PROGRESS_CACHE_KEY + realm, data, expires_in_sec=6 * 3600)
 	frappe.publish_realtime(
 		"nexora_qbo_import_progress",
-		{"realm": realm, "done": done, "total": total, "message": message, "finished": finished},
+		data,
 		user=user,
 		doctype=K.REALM,
 		docname=realm,

@@ -59,6 +59,9 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"options": "\n".join(K.SYNC_STATUS_OPTIONS),
 				"insert_after": K.CF_QBO_ID,
 				"read_only": 1,
+				# the list view's QuickBooks indicator and its "filter by sync status"
+				"in_list_view": 1,
+				"in_standard_filter": 1,
 				"no_copy": 1,
 				"allow_on_submit": 1,
 				"print_hide": 1,

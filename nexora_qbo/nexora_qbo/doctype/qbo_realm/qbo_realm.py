@@ -412,6 +412,17 @@ def initial_import(realm: str) -> dict:
 	return {"queued": True}
 
 
+@frappe.whitelist()
+def import_progress(realm: str) -> dict:
+	"""The initial import's progress for the realm form's bar (the same message the realtime event carries)."""
+	frappe.has_permission(K.REALM, "read", realm, throw=True)
+	status = frappe.db.get_value(K.REALM, realm, "initial_import_status")
+	data = frappe.cache.get_value(K.IMPORT_PROGRESS_CACHE_KEY + realm) or {}
+	if status in (K.IMPORT_DONE, K.IMPORT_FAILED):
+		data = {**data, "finished": True, "done": data.get("total") or 1, "total": data.get("total") or 1}
+	return {"status": status, **data}
+
+
 @frappe.whitelist(methods=["POST"])
 def disconnect(realm: str) -> dict:
 	check_manager()
