@@ -74,11 +74,41 @@ def get_custom_fields() -> dict[str, list[dict]]:
 def after_install():
 	make_custom_fields()
 	set_default_settings()
+	make_workspace_block()
 
 
 def after_migrate():
 	make_custom_fields()
 	set_default_settings()
+	make_workspace_block()
+
+
+WORKSPACE_BLOCK = "QuickBooks Overview"
+_BLOCK_DIR = ("nexora_qbo", "workspace", "quickbooks", "block")
+
+
+def make_workspace_block():
+	"""The workspace's per-realm cards and chart: a Custom HTML Block whose HTML/JS/CSS live in the repo
+	(nexora_qbo/workspace/quickbooks/block/), rewritten on every migrate so the record follows the code."""
+	import os
+
+	base = frappe.get_app_path(K.APP, *_BLOCK_DIR)
+
+	def read(ext):
+		with open(os.path.join(base, f"realm_overview.{ext}")) as f:
+			return f.read()
+
+	if frappe.db.exists("Custom HTML Block", WORKSPACE_BLOCK):
+		doc = frappe.get_doc("Custom HTML Block", WORKSPACE_BLOCK)
+	else:
+		doc = frappe.new_doc("Custom HTML Block")
+	doc.html, doc.script, doc.style, doc.private = read("html"), read("js"), read("css"), 0
+	doc.set("roles", [{"role": r} for r in K.READER_ROLES])
+	doc.flags.ignore_permissions = True
+	if doc.is_new():
+		doc.insert(set_name=WORKSPACE_BLOCK)
+	else:
+		doc.save()
 
 
 def make_custom_fields():
