@@ -42,7 +42,7 @@ def _qbo_number(row) -> str:
 	except ValueError:
 		snap = {}
 	if isinstance(snap, dict):
-		for key in ("doc_number", "display_name", "name"):
+		for key in ("DocNumber", "DisplayName", "Name", "doc_number", "display_name", "name"):
 			if snap.get(key):
 				return str(snap[key])
 	return f"#{row.qbo_id}"
