@@ -104,6 +104,13 @@ def daily_digest() -> int:
 		if not users:
 			continue
 		subject, html = digest
-		frappe.sendmail(recipients=users, subject=subject, message=html, reference_doctype=K.REALM, reference_name=realm)
+		try:
+			frappe.sendmail(
+				recipients=users, subject=subject, message=html, reference_doctype=K.REALM, reference_name=realm
+			)
+		except frappe.OutgoingEmailError:
+			# no outgoing e-mail account on this site: the desk notifications still reach the reviewers
+			frappe.logger("nexora_qbo").warning(f"no outgoing e-mail account: digest for {realm} not sent")
+			continue
 		sent += 1
 	return sent

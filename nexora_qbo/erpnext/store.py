@@ -163,10 +163,11 @@ def _notify_reviewers(conflict_id: str) -> None:
 	"""Tell the realm's reviewers in the desk; a notification problem never stops the sync."""
 	from nexora_qbo.erpnext.notify import notify_new_review_item
 
+	frappe.db.savepoint("nexora_qbo_notify")
 	try:
-		with frappe.db.savepoint("nexora_qbo_notify"):
-			notify_new_review_item(conflict_id)
+		notify_new_review_item(conflict_id)
 	except Exception:
+		frappe.db.rollback(save_point="nexora_qbo_notify")
 		frappe.logger("nexora_qbo").exception(f"could not notify reviewers of review item {conflict_id}")
 
 

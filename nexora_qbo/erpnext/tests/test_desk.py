@@ -40,6 +40,7 @@ class TestDesk(FrappeTestCase):
 		for name in frappe.get_all(K.REALM, filters={"company": COMPANY}, pluck="name"):
 			frappe.db.delete(K.REALM, name)
 		self.realm = make_realm(COMPANY, self.realm_id)
+		self.qbo_id = str(secrets.randbelow(10**9))
 		self.store = FrappeStore()
 		with inbound():
 			self.customer = frappe.get_doc(
@@ -58,9 +59,9 @@ class TestDesk(FrappeTestCase):
 				"customer",
 				self.customer.name,
 				"Customer",
-				"58",
+				self.qbo_id,
 				sync_token="0",
-				base={"Id": "58", "DisplayName": self.customer.customer_name},
+				base={"Id": self.qbo_id, "DisplayName": self.customer.customer_name},
 				status="active",
 				updated_at=datetime.now(timezone.utc),
 			)
@@ -72,7 +73,7 @@ class TestDesk(FrappeTestCase):
 			local_type="customer",
 			local_id=self.customer.name,
 			qbo_entity="Customer",
-			qbo_id="58",
+			qbo_id=self.qbo_id,
 			kind="field_conflict",
 			reason="The e-mail was changed in both books. Pick the one to keep.",
 			actions=["keep_qbo", "keep_local"],
@@ -156,8 +157,9 @@ class TestDesk(FrappeTestCase):
 		self.assertNotIn(manager, reviewers(self.realm))
 
 	def test_the_daily_digest_mails_open_items_with_links(self):
-		from nexora_qbo.erpnext.notify import daily_digest
+		from nexora_qbo.erpnext.notify import daily_digest, digest_for
 
+		_outgoing_email_account()
 		reviewer = self._user("Accounts User")
 		frappe.db.set_value(K.REALM, self.realm, "reviewer_users", reviewer)
 		c = self._conflict()
@@ -172,7 +174,7 @@ class TestDesk(FrappeTestCase):
 		)
 		self.assertGreater(frappe.db.count("Email Queue"), before)
 		self.assertIn(f"/app/qbo-conflict/{c.id}", mails[0].message)
-		self.assertIn("Pick the one to keep", mails[0].message)
+		self.assertIn("Pick the one to keep", digest_for(self.realm)[1])  # the reason, in the mail's HTML
 		self.assertTrue(
 			frappe.db.exists("Email Queue Recipient", {"parent": mails[0].name, "recipient": reviewer})
 		)
@@ -227,3 +229,22 @@ class TestDesk(FrappeTestCase):
 		with inbound():
 			name2 = ledger.upsert_from_qbo(COMPANY, "payment", None, {**record, "reference": "CHK-4411"})
 		self.assertEqual(frappe.db.get_value("Payment Entry", name2, "reference_no"), "CHK-4411")
+
+
+def _outgoing_email_account() -> None:
+	"""A default outgoing account (tests never send: Frappe queues the mail and the queue is not flushed)."""
+	if frappe.db.exists("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": "_Test NQB Outgoing",
+			"email_id": "nqb-outgoing@example.com",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "127.0.0.1",
+			"smtp_port": 2525,
+			"no_smtp_authentication": 1,
+			"awaiting_password": 0,
+		}
+	).insert(ignore_permissions=True)
