@@ -28,13 +28,15 @@ const call = (page, method, args) =>
 
 (async () => {
 	fs.mkdirSync(SHOTS, { recursive: true });
-	const browser = await chromium.launch({
+	// a fresh user data dir per run (playwright passes it as --user-data-dir)
+	const browser = await chromium.launchPersistentContext(`/tmp/i10-chromium-${process.pid}`, {
 		executablePath: "/usr/bin/chromium",
+		headless: true,
 		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			`--user-data-dir=/tmp/i10-chromium-${process.pid}`],
+			"--disable-background-networking", "--disable-component-update", "--disable-sync"],
+		viewport: { width: 1400, height: 1000 },
 	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+	const page = await browser.newPage();
 	page.setDefaultTimeout(30000);
 	let realm;
 
