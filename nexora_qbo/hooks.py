@@ -16,9 +16,19 @@ before_uninstall = "nexora_qbo.erpnext.setup.before_uninstall"
 before_tests = "nexora_qbo.erpnext.setup.before_tests"
 
 # "Send to QuickBooks" on Customer and Item (a person's per-record choice, issue 7 section 4)
+# and the QBO state at the top of every synced document's form (qbo_status.js)
 doctype_js = {
-	"Customer": "public/js/send_master_to_qbo.js",
-	"Item": "public/js/send_master_to_qbo.js",
+	"Customer": ["public/js/send_master_to_qbo.js", "public/js/qbo_status.js"],
+	"Item": ["public/js/send_master_to_qbo.js", "public/js/qbo_status.js"],
+	"Sales Invoice": "public/js/qbo_status.js",
+	"Payment Entry": "public/js/qbo_status.js",
+}
+# the list view's QuickBooks indicator column
+doctype_list_js = {
+	"Customer": "public/js/qbo_status_list.js",
+	"Item": "public/js/qbo_status_list.js",
+	"Sales Invoice": "public/js/qbo_status_list.js",
+	"Payment Entry": "public/js/qbo_status_list.js",
 }
 
 # Document events: record the intent in the outbox (same transaction), enqueue the push after commit.
@@ -62,6 +72,7 @@ scheduler_events = {
 		"nexora_qbo.erpnext.jobs.purge_logs",
 		"nexora_qbo.erpnext.jobs.nightly_tie_out",  # AR tie-out per realm, kept per day (QBO Tie Out)
 	],
+	"daily": ["nexora_qbo.erpnext.notify.daily_digest"],  # e-mail: what is open in each realm's review queue
 }
 
 # Deleting an ERPNext document must not be blocked by our mapping/audit rows pointing at it (Dynamic Links);

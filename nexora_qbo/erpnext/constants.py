@@ -129,7 +129,20 @@ MIN_LOG_RETENTION_DAYS = 3 * 365  # the floor nobody can go below (and only a Sy
 CF_SECTION = "nexora_qbo_section"
 CF_QBO_ID = "nexora_qbo_id"
 CF_SYNC_STATUS = "nexora_qbo_sync_status"
-SYNC_STATUS_OPTIONS = ("", "Queued", "Synced", "Failed", "Needs Review", "Voided in QBO", "Deleted in QBO")
+# "In Review": an open review item on the document (QuickBooks may hold another version); wins over "Synced".
+# "Needs Review" is the older word for the same thing (rows stamped before it), kept so they still load.
+IN_REVIEW = "In Review"
+SYNCED = "Synced"
+SYNC_STATUS_OPTIONS = (
+	"",
+	"Queued",
+	SYNCED,
+	"Failed",
+	IN_REVIEW,
+	"Needs Review",
+	"Voided in QBO",
+	"Deleted in QBO",
+)
 
 # Flags (frappe-notes A7): per document and per job echo suppression
 DOC_ORIGIN_FLAG = "nexora_qbo_origin"
@@ -183,3 +196,29 @@ CF_PARENT_CUSTOMER = "qbo_parent_customer"  # Customer: the client a job site be
 CF_BILL_WITH_PARENT = "qbo_bill_with_parent"  # Customer: QBO BillWithParent
 CF_TAX_EXEMPT = "qbo_tax_exempt"  # Customer: exempt from sales tax (QBO Taxable=false)
 CF_EXEMPTION_REASON = "qbo_exemption_reason"  # Customer: QBO TaxExemptionReasonId
+
+# The desk ---------------------------------------------------------------------------------------------------
+# A document's state in QuickBooks (erpnext/doc_status.py), most urgent first; the form and list colours.
+DOC_STATE_COLORS = {
+	"in_review": "orange",
+	"waiting": "red",
+	"queued": "blue",
+	"synced": "green",
+	"voided": "gray",
+	"deleted": "gray",
+	"not_synced": "gray",
+}
+# Outbox states a person may have to wait for (or act on)
+WAITING_OUTBOX_STATES = ("pending", "in_flight", "failed", "parked")
+# Who is told about a new review item when the realm names nobody: this role's users
+DEFAULT_REVIEWER_ROLE = "Accounts Manager"
+NEW_REVIEW_ITEM_SUBJECT = "New QuickBooks review item for {realm}: {what}"
+# Realm health words (workspace and realm form)
+HEALTH_CONNECTED = "Connected"
+HEALTH_NEEDS_RECONNECT = "Needs reconnect"
+HEALTH_UNREACHABLE = "QuickBooks unreachable since {since}"
+HEALTH_NOT_CONNECTED = "Not connected"
+# Payment Entry reference when QuickBooks' payment has no reference number: its own transaction number
+QBO_PAYMENT_REFERENCE = "QBO Payment {number}"
+# The initial import's last progress message per realm (the realm form polls it when realtime is not there)
+IMPORT_PROGRESS_CACHE_KEY = "nexora_qbo:import_progress:"

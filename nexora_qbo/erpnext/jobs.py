@@ -234,6 +234,8 @@ def _run_kind(engine, realm: str, realm_id: str, kind: str, events, user) -> dic
 	from nexora_qbo.erpnext.events import inbound
 
 	stamp: dict[str, Any] = {"last_sync_error": None}
+	if kind in ("pull", "sync", "import"):
+		stamp["unreachable_since"] = None  # a good exchange with QuickBooks ends an outage
 	with inbound():
 		if kind == "pull":
 			result = {}
@@ -308,9 +310,12 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 def _progress(
 	realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False
 ) -> None:
+	data = {"realm": realm, "done": done, "total": total, "message": message, "finished": finished}
+	# kept in the cache too (not transactional: seen at once) for the form's poll where realtime is not running
+	frappe.cache.set_value(K.IMPORT_PROGRESS_CACHE_KEY + realm, data, expires_in_sec=6 * 3600)
 	frappe.publish_realtime(
 		"nexora_qbo_import_progress",
-		{"realm": realm, "done": done, "total": total, "message": message, "finished": finished},
+		data,
 		user=user,
 		doctype=K.REALM,
 		docname=realm,
@@ -408,7 +413,7 @@ def revoke_pending(realm: str, **_):
 		app = OAuthApp(
 			client_id=pending["client_id"],
 			client_secret=pending.get("client_secret") or "",
-			redirect_uri=callback_url(),
+			redirect_uri=frappe.db.get_value(K.REALM, realm, "redirect_uri") or callback_url(),
 			endpoints=resolve_endpoints(pending["environment"], pending.get("custom_base_url")),
 			on_exchange=exchange_hook(realm=realm),
 		)
@@ -524,7 +529,7 @@ def _set_realm(realm: str, values: dict) -> None:
 def _record_failure(realm: str | None, realm_id: str | None, kind: str, exc: Exception) -> None:
 	if not realm:
 		return
-	from nexora_qbo.qbo.errors import AuthenticationError, InvalidGrantError
+	from nexora_qbo.qbo.errors import AuthenticationError, ConnectionFailed, InvalidGrantError, ServerError
 
 	values: dict[str, Any] = {
 		"last_sync_error": f"{kind}: {type(exc).__name__}: {exc}"[:1000],
@@ -535,6 +540,10 @@ def _record_failure(realm: str | None, realm_id: str | None, kind: str, exc: Exc
 	)
 	if needs_reconnect:
 		values["connection_status"] = K.NEEDS_RECONNECT
+	elif isinstance(exc, (ConnectionFailed, ServerError)) and not frappe.db.get_value(
+		K.REALM, realm, "unreachable_since"
+	):
+		values["unreachable_since"] = values["last_error_on"]  # the outage starts at its first failure
 	try:
 		_set_realm(realm, values)
 		notified = frappe.flags.setdefault("nexora_qbo_reconnect_notified", set())

@@ -59,6 +59,9 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"options": "\n".join(K.SYNC_STATUS_OPTIONS),
 				"insert_after": K.CF_QBO_ID,
 				"read_only": 1,
+				# the list view's QuickBooks indicator and its "filter by sync status"
+				"in_list_view": 1,
+				"in_standard_filter": 1,
 				"no_copy": 1,
 				"allow_on_submit": 1,
 				"print_hide": 1,
@@ -98,11 +101,41 @@ def _staffing_fields(fields: dict) -> None:
 def after_install():
 	make_custom_fields()
 	set_default_settings()
+	make_workspace_block()
 
 
 def after_migrate():
 	make_custom_fields()
 	set_default_settings()
+	make_workspace_block()
+
+
+WORKSPACE_BLOCK = "QuickBooks Overview"
+_BLOCK_DIR = ("nexora_qbo", "workspace", "quickbooks", "block")
+
+
+def make_workspace_block():
+	"""The workspace's per-realm cards and chart: a Custom HTML Block whose HTML/JS/CSS live in the repo
+	(nexora_qbo/workspace/quickbooks/block/), rewritten on every migrate so the record follows the code."""
+	import os
+
+	base = frappe.get_app_path(K.APP, *_BLOCK_DIR)
+
+	def read(ext):
+		with open(os.path.join(base, f"realm_overview.{ext}")) as f:
+			return f.read()
+
+	if frappe.db.exists("Custom HTML Block", WORKSPACE_BLOCK):
+		doc = frappe.get_doc("Custom HTML Block", WORKSPACE_BLOCK)
+	else:
+		doc = frappe.new_doc("Custom HTML Block")
+	doc.html, doc.script, doc.style, doc.private = read("html"), read("js"), read("css"), 0
+	doc.set("roles", [{"role": r} for r in K.READER_ROLES])
+	doc.flags.ignore_permissions = True
+	if doc.is_new():
+		doc.insert(set_name=WORKSPACE_BLOCK)
+	else:
+		doc.save()
 
 
 def make_custom_fields():

@@ -130,19 +130,45 @@ def _aware(value) -> datetime | None:
 # The "QBO Id" / "QBO Sync Status" custom fields on the synced documents are display only (the authority is
 # QBO Entity Map / QBO Outbox), but a user reads them on the form: without these stamps a pushed or imported
 # document kept "Queued" (set by the doc event) forever. None = leave the status as it is.
-_MAPPING_SYNC_STATUS = {"active": "Synced", "voided": "Voided in QBO", "deleted": "Deleted in QBO"}
-_OUTBOX_SYNC_STATUS = {"failed": "Failed", "parked": "Needs Review"}
+_MAPPING_SYNC_STATUS = {"active": K.SYNCED, "voided": "Voided in QBO", "deleted": "Deleted in QBO"}
+_OUTBOX_SYNC_STATUS = {"failed": "Failed", "parked": K.IN_REVIEW}
 
 
 def _stamp_document(local_type: str, local_id: str, status: str | None, qbo_id: str | None = None) -> None:
+	"""Stamp the document. An open review item on it wins over the status the caller saw (a mapping saved
+	as "active" while QuickBooks holds an edited version in review must not say "Synced")."""
 	doctype = K.LOCAL_DOCTYPE.get(local_type)
 	if not doctype or not local_id or not frappe.get_meta(doctype).has_field(K.CF_SYNC_STATUS):
 		return
+	if status and frappe.db.exists(
+		K.CONFLICT, {"reference_doctype": doctype, "reference_name": local_id, "status": "Open"}
+	):
+		status = K.IN_REVIEW
 	values = {K.CF_SYNC_STATUS: status} if status else {}
 	if qbo_id:
 		values[K.CF_QBO_ID] = str(qbo_id)
 	if values:  # no hooks, no modified bump (same as events._set_sync_status)
 		frappe.db.set_value(doctype, local_id, values, update_modified=False)
+
+
+def _restamp_after_review(local_type: str | None, local_id: str | None) -> None:
+	"""A review item opened or closed: the document's status follows (In Review, or back to what it is)."""
+	from nexora_qbo.erpnext.doc_status import restamp
+
+	if local_type and local_id:
+		restamp(K.LOCAL_DOCTYPE.get(local_type), local_id)
+
+
+def _notify_reviewers(conflict_id: str) -> None:
+	"""Tell the realm's reviewers in the desk; a notification problem never stops the sync."""
+	from nexora_qbo.erpnext.notify import notify_new_review_item
+
+	frappe.db.savepoint("nexora_qbo_notify")
+	try:
+		notify_new_review_item(conflict_id)
+	except Exception:
+		frappe.db.rollback(save_point="nexora_qbo_notify")
+		frappe.logger("nexora_qbo").exception(f"could not notify reviewers of review item {conflict_id}")
 
 
 class FrappeStore:
@@ -568,6 +594,9 @@ class FrappeStore:
 		with engine_writes():
 			doc.insert(ignore_permissions=True, ignore_links=True)
 		conflict.id = str(doc.name)
+		_restamp_after_review(conflict.local_type, conflict.local_id)
+		if conflict.status == "open":
+			_notify_reviewers(conflict.id)
 		return conflict
 
 	def save_conflict(self, conflict: Conflict) -> None:
@@ -579,6 +608,7 @@ class FrappeStore:
 		values = conflict_to_fields(conflict, realm)
 		values.pop("realm")
 		frappe.db.set_value(K.CONFLICT, int(conflict.id), values, update_modified=True)
+		_restamp_after_review(conflict.local_type, conflict.local_id)
 
 	def get_conflict(self, conflict_id: str) -> Conflict | None:
 		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import row_to_conflict

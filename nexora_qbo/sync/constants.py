@@ -75,6 +75,52 @@ ACTION_LABELS = {
 	ACTION_VOID_IN_QBO: "Void in QuickBooks too",
 	ACTION_ACCEPT_DIFFERENCE: "Accept the difference",
 }
+# What each button does to each book, said BEFORE it is pressed (the review item form shows these next to the
+# buttons and in the confirmation): (what happens in ERPNext, what happens in QuickBooks).
+ACTION_EFFECTS = {
+	ACTION_RETRY: (
+		"Nothing changes here.",
+		"The waiting change is sent to QuickBooks again, as it is now.",
+	),
+	ACTION_KEEP_QBO: (
+		"ERPNext takes QuickBooks' version (a cancelled document comes back as a new one made from it).",
+		"Nothing changes in QuickBooks.",
+	),
+	ACTION_KEEP_LOCAL: (
+		"Nothing changes here.",
+		"QuickBooks is updated with ERPNext's version (or the cancellation is sent again).",
+	),
+	ACTION_ACCEPT_QBO: (
+		"ERPNext follows QuickBooks: its edit, void or deletion is applied here.",
+		"Nothing changes in QuickBooks.",
+	),
+	ACTION_DISMISS: (
+		"Nothing changes here; the item is closed.",
+		"Nothing changes in QuickBooks. Any difference stays and shows up in the next tie-out.",
+	),
+	ACTION_VOID_IN_QBO: (
+		"Nothing changes here (the document stays cancelled).",
+		"The QuickBooks document is voided too.",
+	),
+	ACTION_ACCEPT_DIFFERENCE: (
+		"Nothing changes here.",
+		"Nothing changes in QuickBooks; the difference is recorded as accepted by you.",
+	),
+}
+# The kinds of review item in a bookkeeper's words (the desk shows these, never the kind's engine name).
+CONFLICT_KIND_WORDS = {
+	"field_conflict": "Changed on both sides",
+	"transaction_edited": "Edited in QuickBooks",
+	"remote_void": "Voided in QuickBooks",
+	"remote_delete": "Deleted or made inactive in QuickBooks",
+	"rejected": "QuickBooks refused it",
+	"missing_reference": "Something it refers to is missing",
+	"amend_local": "ERPNext still differs from QuickBooks' version",
+	"totals_differ": "Totals differ",
+	"books_differ": "The books still differ",
+	"qbo_born_cancel": "Cancelled here, came from QuickBooks",
+	"unexplained_difference": "Unexplained balance difference",
+}
 # Resolutions written by the engine itself (Conflict.resolution), besides the action names above.
 # "accepted_difference": a person accepted a known difference between the books (status "resolved"). The
 # AR tie-out (sync/tieout.py) reads resolved conflicts with this resolution as the explanation of a

@@ -19,6 +19,7 @@ from decimal import Decimal
 import frappe
 from frappe.utils import cint, getdate
 
+from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.mappers import (
 	RETRY_STEP,
 	CannotCancel,
@@ -38,7 +39,25 @@ from nexora_qbo.sync import records as R
 DOCTYPE = "Payment Entry"
 SI = "Sales Invoice"
 JE = "Journal Entry"
-NO_REFERENCE = "QBO"  # reference_no ERPNext requires for bank accounts when QBO has no PaymentRefNum
+NO_REFERENCE = "QBO"  # older rows: reference_no when QBO had no PaymentRefNum (read back as "no reference")
+# reference_no ERPNext requires for bank accounts when QBO has no PaymentRefNum: the payment's own number
+FALLBACK_PREFIX = K.QBO_PAYMENT_REFERENCE.split("{")[0]
+
+
+def reference_no(rec: dict) -> str:
+	"""The QuickBooks payment's reference number, else its own transaction number (never a bare "QBO")."""
+	if rec.get("reference"):
+		return str(rec["reference"])
+	if rec.get("qbo_txn_id"):
+		return K.QBO_PAYMENT_REFERENCE.format(number=rec["qbo_txn_id"])
+	return NO_REFERENCE
+
+
+def _own_reference(value: str | None) -> str | None:
+	"""reference_no as QuickBooks' PaymentRefNum: our fallbacks are not a reference QuickBooks had."""
+	if not value or value == NO_REFERENCE or value.startswith(FALLBACK_PREFIX):
+		return None
+	return value
 
 
 def to_record(ctx: CompanyContext, name: str) -> dict | None:
@@ -64,7 +83,7 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 			}
 		)
 	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
-	reference = doc.reference_no if doc.reference_no != NO_REFERENCE else None
+	reference = _own_reference(doc.reference_no)
 	return R.normalize(
 		C.PAYMENT,
 		{
@@ -181,8 +200,8 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		pe.received_amount = float(R.money(dec(rec["total"]) * rate / target_rate))
 		pe.source_exchange_rate = float(rate)
 		pe.target_exchange_rate = float(target_rate)
-		pe.reference_no = rec.get("reference") or NO_REFERENCE
-		pe.reference_date = rec["txn_date"]
+		pe.reference_no = reference_no(rec)
+		pe.reference_date = rec["txn_date"]  # the QuickBooks payment's own date
 		for app in rec["applications"]:
 			sign = -1 if app["doc_type"] == C.CREDIT_MEMO else 1
 			pe.append(

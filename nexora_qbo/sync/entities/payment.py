@@ -101,6 +101,9 @@ class PaymentSpec(EntitySpec):
 				"currency": ref_value(obj, "CurrencyRef") or s.home_currency,
 				"exchange_rate": obj.get("ExchangeRate") or 1,
 				"reference": obj.get("PaymentRefNum"),
+				# not content (records.CONTENT_FIELDS): the QBO payment's own number, for the ERPNext reference
+				# when QuickBooks has no PaymentRefNum
+				"qbo_txn_id": obj.get("Id"),
 				"deposit_account": mapped_from_qbo(s.account_map, ref_value(obj, "DepositToAccountRef"), s.default_deposit_account_id),
 				"payment_method": list_from_qbo(s.payment_method_map, ref_value(obj, "PaymentMethodRef")),
 				"applications": apps,

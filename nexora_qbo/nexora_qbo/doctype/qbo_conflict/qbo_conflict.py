@@ -15,12 +15,30 @@ from frappe.utils import escape_html, now_datetime
 
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.guards import EngineOwnedDocument, refuse_unless_engine
+from nexora_qbo.sync.constants import CONFLICT_KIND_WORDS, RESOLUTION_WORDS
 
 
 class QBOConflict(EngineOwnedDocument):
 	def onload(self):
-		self.set_onload("diff_html", self.render_diff())
-		self.set_onload("actions", self.action_buttons())
+		from nexora_qbo.erpnext import review_view
+
+		self.set_onload("diff_html", review_view.render(self))
+		actions = review_view.actions(self)
+		self.set_onload("actions", actions)
+		self.set_onload("actions_html", review_view.render_actions(actions))
+		self.set_onload("kind_words", CONFLICT_KIND_WORDS.get(self.kind, ""))
+		self.set_onload("resolution_words", RESOLUTION_WORDS.get(self.resolution or "", self.resolution or ""))
+		self.set_onload("requested_label", K.CONFLICT_ACTION_LABELS.get(self.requested_action or "", ""))
+		self.set_onload(
+			"audit_count",
+			frappe.db.count(K.SYNC_LOG, {"reference_doctype": self.reference_doctype, "reference_name": self.reference_name})
+			if self.reference_name
+			else frappe.db.count(K.SYNC_LOG, {"conflict": self.name}),
+		)
+		env = frappe.db.get_value(K.REALM, self.realm, "environment") if self.realm else None
+		from nexora_qbo.erpnext.qbo_links import qbo_app_url
+
+		self.set_onload("qbo_url", qbo_app_url(env, self.qbo_entity, self.qbo_id))
 		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import is_manager
 
 		self.set_onload("can_resolve", is_manager() and self.status == "Open")
@@ -29,6 +47,8 @@ class QBOConflict(EngineOwnedDocument):
 		refuse_unless_engine(self, "created or edited")
 		if self.local_type:
 			self.reference_doctype = K.LOCAL_DOCTYPE.get(self.local_type, self.reference_doctype)
+		self.kind_label = CONFLICT_KIND_WORDS.get(self.kind, self.kind)
+		self.resolution_label = RESOLUTION_WORDS.get(self.resolution or "", self.resolution or None)
 
 	def on_trash(self):
 		# deleting a conflict would strand the outbox entries parked on it
@@ -132,6 +152,8 @@ def conflict_to_fields(conflict, realm: str) -> dict:
 		"qbo_entity": conflict.qbo_entity,
 		"qbo_id": conflict.qbo_id,
 		"kind": conflict.kind,
+		"kind_label": CONFLICT_KIND_WORDS.get(conflict.kind, conflict.kind),
+		"resolution_label": RESOLUTION_WORDS.get(conflict.resolution or "", conflict.resolution or None),
 		"reason": conflict.reason,
 		"local_version": dump(conflict.local_version),
 		"qbo_version": dump(conflict.qbo_version),
@@ -189,10 +211,12 @@ def resolve(conflict: str, action: str, note: str | None = None) -> dict:
 	doc = frappe.get_doc(K.CONFLICT, conflict)
 	doc.check_permission("read")
 	if doc.status != "Open":
-		frappe.throw(_("This conflict is already {0}.").format(doc.status))
+		frappe.throw(_("This review item is already {0}.").format(_(doc.status)))
 	allowed = [b["action"] for b in doc.action_buttons()]
 	if action not in allowed:
-		frappe.throw(_("{0} is not possible for this conflict.").format(action))
+		frappe.throw(
+			_("{0} is not possible for this review item.").format(K.CONFLICT_ACTION_LABELS.get(action, action))
+		)
 
 	realm_id = frappe.db.get_value(K.REALM, doc.realm, "realm_id")
 	user = frappe.session.user

@@ -20,26 +20,36 @@ frappe.ui.form.on("QBO Realm", {
 			if (data.realm !== frm.doc.name) return;
 			frappe.set_route("Form", "QBO Go-Live Plan", data.plan);
 		});
+		// live progress of the initial import: realtime (socket.io) when it runs, and a poll of the realm's
+		// import status as a fallback, so the bar moves even where the realtime server is not running
 		frappe.realtime.on("nexora_qbo_import_progress", (data) => {
 			if (data.realm !== frm.doc.name) return;
-			frappe.show_progress(__("Initial import from QuickBooks"), data.done, data.total, data.message);
-			if (data.finished) {
-				frappe.hide_progress();
-				frm.reload_doc();
-			}
+			show_progress(frm, data.done, data.total, data.message);
+			if (data.finished) finish_progress(frm);
 		});
 	},
 
 	refresh(frm) {
 		frm.trigger("show_indicators");
 		if (frm.is_new()) return;
+		show_checklist(frm);
+		if (["Queued", "Running"].includes(frm.doc.initial_import_status)) poll_import(frm);
 		const can_manage = frm.doc.__onload && frm.doc.__onload.can_manage;
 		if (!can_manage) return;
 
 		const connected = frm.doc.connection_status === "Connected";
 		frm.add_custom_button(
 			connected ? __("Reconnect to QuickBooks") : __("Connect to QuickBooks"),
-			() => frm.trigger("connect_to_quickbooks")
+			() =>
+				connected
+					? frappe.confirm(
+							__(
+								"Reconnect {0} to QuickBooks? You will sign in at Intuit again; pick the same QuickBooks company ({1}). Syncing goes on with the new connection.",
+								[frm.doc.company, frm.doc.qbo_company_name || frm.doc.realm_id]
+							),
+							() => frm.trigger("connect_to_quickbooks")
+					  )
+					: frm.trigger("connect_to_quickbooks")
 		);
 		if (connected) {
 			frm.add_custom_button(__("Sync Now"), () => call(frm, "sync_now", __("Sync queued")), __("Sync"));
@@ -57,6 +67,7 @@ frappe.ui.form.on("QBO Realm", {
 				preview,
 				__("Sync")
 			);
+			// not under Sync: cutting the connection is not a kind of sync
 			frm.add_custom_button(
 				__("Disconnect"),
 				() =>
@@ -64,7 +75,7 @@ frappe.ui.form.on("QBO Realm", {
 						__("Revoke the connection to QuickBooks? Syncing stops until you connect again."),
 						() => call(frm, "disconnect", __("Disconnecting"))
 					),
-				__("Sync")
+				__("Connection")
 			);
 		}
 		if (frm.doc.__onload && frm.doc.__onload.can_reset && frm.doc.realm_id) {
@@ -77,7 +88,7 @@ frappe.ui.form.on("QBO Realm", {
 						),
 						() => call(frm, "reset_realm", __("Realm reset"))
 					),
-				__("Sync")
+				__("Connection")
 			);
 		}
 		frm.add_custom_button(__("Review Queue"), () =>
@@ -103,6 +114,9 @@ frappe.ui.form.on("QBO Realm", {
 				__("QuickBooks refused the stored tokens. Connect again; nothing is lost, changes wait in the outbox."),
 				"red"
 			);
+		}
+		if (onload.health) {
+			frm.dashboard.add_indicator(onload.health.label, onload.health.color);
 		}
 		if (onload.open_conflicts) {
 			frm.dashboard.add_indicator(__("{0} open in review queue", [onload.open_conflicts]), "orange");
@@ -142,4 +156,63 @@ function call(frm, method, message) {
 			frm.reload_doc();
 		},
 	});
+}
+
+function show_checklist(frm) {
+	const steps = (frm.doc.__onload && frm.doc.__onload.setup_steps) || [];
+	if (!steps.length || steps.every((s) => s.done)) return;
+	const esc = frappe.utils.escape_html;
+	const next = steps.find((s) => !s.done);
+	const items = steps
+		.map((s, i) => {
+			const mark = s.done ? "✓" : i + 1;
+			const cls = s.done ? "text-success" : s === next ? "" : "text-muted";
+			const hint = s === next ? `<div class="text-muted small">${esc(s.hint)}</div>` : "";
+			return `<li class="${cls}" data-step="${esc(s.key)}" data-done="${s.done ? 1 : 0}" style="margin-bottom:4px"><b>${mark}</b> ${esc(s.label)}${hint}</li>`;
+		})
+		.join("");
+	const html = `<div class="qbo-setup-checklist"><b>${__("Set up this QuickBooks company")}</b>
+		<ol style="list-style:none;padding-left:0;margin:6px 0 0 0">${items}</ol>
+		<div class="qbo-import-progress"></div></div>`;
+	frm.dashboard.add_section(html, __("Setup"));
+	frm.dashboard.show();
+}
+
+function show_progress(frm, done, total, message) {
+	const pct = total ? Math.round((100 * done) / total) : 0;
+	const esc = frappe.utils.escape_html;
+	let $box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+	if (!$box.length) {
+		frm.dashboard.add_section('<div class="qbo-import-progress"></div>', __("Initial Import"));
+		frm.dashboard.show();
+		$box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+	}
+	$box.html(`<div class="text-muted small" style="margin-top:8px">${__("Initial import")}: ${esc(message || "")}</div>
+		<div class="progress" style="height:14px"><div class="progress-bar" role="progressbar" data-pct="${pct}"
+		style="width:${pct}%" aria-valuenow="${pct}" aria-valuemin="0" aria-valuemax="100">${pct} %</div></div>`);
+}
+
+function finish_progress(frm) {
+	show_progress(frm, 1, 1, __("finished"));
+	frm.__qbo_polling = false;
+	setTimeout(() => frm.reload_doc(), 1500);
+}
+
+function poll_import(frm) {
+	if (frm.__qbo_polling) return;
+	frm.__qbo_polling = true;
+	const tick = () => {
+		if (!frm.__qbo_polling || frm.doc.doctype !== "QBO Realm") return;
+		frappe.call({
+			method: `${QBO_REALM_METHOD}.import_progress`,
+			args: { realm: frm.doc.name },
+			callback(r) {
+				const p = r.message || {};
+				if (p.total) show_progress(frm, p.done, p.total, p.message);
+				if (p.finished) finish_progress(frm);
+				else setTimeout(tick, 1500);
+			},
+		});
+	};
+	tick();
 }

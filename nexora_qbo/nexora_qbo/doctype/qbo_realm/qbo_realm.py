@@ -35,11 +35,17 @@ class QBORealm(Document):
 		)
 		self.set_onload("can_manage", is_manager())
 		self.set_onload("can_reset", K.ADMIN_ROLE in frappe.get_roles())
+		from nexora_qbo.erpnext.realm_health import health, setup_steps
+
+		self.set_onload("health", health(self))
+		self.set_onload("setup_steps", setup_steps(self))
 
 	def validate(self):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
-		self.redirect_uri = callback_url()
-		self.webhook_url = webhook_url()
+		# The addresses registered with Intuit: filled in once, never rewritten by a save. A background job's
+		# get_url() is the worker's host (http://<site>:8000), not the address Intuit knows.
+		self.redirect_uri = (self.redirect_uri or "").strip() or callback_url()
+		self.webhook_url = (self.webhook_url or "").strip() or webhook_url()
 		self.refuse_flow_field_changes()
 		self.validate_endpoints()
 		self.cut_connection_if_rebound()
@@ -182,7 +188,7 @@ class QBORealm(Document):
 		return OAuthApp(
 			client_id=self.client_id,
 			client_secret=self.get_password("client_secret"),
-			redirect_uri=callback_url(),
+			redirect_uri=self.redirect_uri or callback_url(),
 			endpoints=self.endpoints(),
 			on_exchange=on_exchange,
 		)
@@ -433,6 +439,17 @@ def preview_go_live(realm: str) -> dict:
 	doc.check_permission("write")
 	golive_plan.enqueue_preview(doc.name, frappe.session.user)
 	return {"queued": True}
+
+
+@frappe.whitelist()
+def import_progress(realm: str) -> dict:
+	"""The initial import's progress for the realm form's bar (the same message the realtime event carries)."""
+	frappe.has_permission(K.REALM, "read", realm, throw=True)
+	status = frappe.db.get_value(K.REALM, realm, "initial_import_status")
+	data = frappe.cache.get_value(K.IMPORT_PROGRESS_CACHE_KEY + realm) or {}
+	if status in (K.IMPORT_DONE, K.IMPORT_FAILED):
+		data = {**data, "finished": True, "done": data.get("total") or 1, "total": data.get("total") or 1}
+	return {"status": status, **data}
 
 
 @frappe.whitelist(methods=["POST"])

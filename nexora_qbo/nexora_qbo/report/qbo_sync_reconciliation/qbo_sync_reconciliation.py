@@ -12,6 +12,7 @@ from frappe import _
 from frappe.utils import getdate
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.erpnext.qbo_links import qbo_app_url  # noqa: F401 (used below, and by callers of this report)
 
 SECTIONS = {
 	"synced": _("Synced"),
@@ -131,16 +132,6 @@ def rows(data: dict) -> list[dict]:
 			}
 		)
 	return out
-
-
-def qbo_app_url(environment: str | None, entity: str | None, qbo_id: str | None) -> str | None:
-	"""The QuickBooks web app page of a record (production or sandbox company); none for a custom server."""
-	base = K.QBO_APP_URL.get(environment or "")
-	page = K.QBO_APP_PAGE.get(entity or "")
-	if not base or not page or not qbo_id:
-		return None
-	key = "nameId" if entity == "Customer" else "txnId"
-	return f"{base}/{page}?{key}={qbo_id}"
 
 
 def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
