@@ -185,14 +185,16 @@ class SyncEngine:
 
 	def masters_elsewhere(self, realm_id: str) -> list[dict]:
 		"""Customers and items already in this realm's QuickBooks that this realm's Company does not use but
-		another Company does (sent before masters were kept per entity). Reported for a person to clean up in
+		another Company does (sent before masters were kept per entity). Only those the sync SENT there: a
+		customer this QuickBooks company had already, linked to the same (global) ERPNext customer by the pull
+		or the go-live, is the bookkeeper's own record, not a crossover. Reported for a person to clean up in
 		QuickBooks, never deleted or made inactive by the sync: the bookkeeper may have used them there."""
 		ctx = self.context(realm_id)
 		out: list[dict] = []
 		for local_type in (C.CUSTOMER, C.ITEM):
 			for m in self.store.list_mappings(realm_id, local_type):
-				if m.status != C.ACTIVE:
-					continue
+				if m.status != C.ACTIVE or m.origin == C.ORIGIN_QBO:
+					continue  # one this QuickBooks company had already (linked, not sent): not ours to report
 				users = self.ledger.used_by(local_type, m.local_id)
 				if users and ctx.company not in users:
 					out.append({"local_type": local_type, "local_id": m.local_id, "qbo_entity": m.qbo_entity,

@@ -146,7 +146,9 @@ def test_books_tie_with_no_unexplained_difference(soak):
 	and its QBO figures are QBO's own."""
 	w, _wl, s = soak
 	_assert_none("tie_out", check_tie_out(w))
-	print(f"\ntie-out differences per realm: {[len(w.engine.tie_out(r).differences) for r in w.realms]}")
+	results = [w.engine.tie_out(r) for r in w.realms]
+	print(f"\n[QBO wins] tie-out differences per realm: {[len(t.differences) for t in results]}, "
+		f"unexplained: {[t.unexplained_count for t in results]}")
 
 
 def test_books_tie_under_the_review_policy_too(tmp_path):
@@ -159,5 +161,8 @@ def test_books_tie_under_the_review_policy_too(tmp_path):
 		w.drain()
 		assert any(c.kind == "field_conflict" for r in w.realms for c in w.store.list_conflicts(r))
 		_assert_none("tie_out", check_tie_out(w))
+		results = [w.engine.tie_out(r) for r in w.realms]
+		print(f"\n[review policy] tie-out differences per realm: {[len(t.differences) for t in results]}, "
+			f"unexplained: {[t.unexplained_count for t in results]}")
 	finally:
 		w.close()

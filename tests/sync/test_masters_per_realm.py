@@ -100,3 +100,24 @@ def test_customers_already_exported_that_only_another_company_uses_are_reported_
 	qid = h.qbo_id(rb, C.CUSTOMER, cust)
 	h.engine.sync(rb)
 	assert h.bk(rb).read("Customer", qid)["Active"] is True  # reported, never deleted or deactivated
+
+
+def test_a_customer_realm_b_already_had_is_not_reported_as_crossing_over(harness):
+	"""B's QuickBooks had its own "Acme Logistics" before it was connected; B's pull links it to the global
+	ERPNext customer that only A uses. The sync never sent it to B, so telling B's bookkeeper to make her own
+	customer inactive would be wrong advice: only masters the sync sent to B are reported."""
+	h = harness
+	ra, rb = _two_realms(h)
+	h.engine.initial_import(ra)  # A's QuickBooks brings Acme Logistics into ERPNext (customers are global)
+	acme = h.store.get_mapping_by_qbo(ra, "Customer", h.seeds[ra]["customers"]["Acme Logistics"]).local_id
+	h.ledger.submit_invoice(LLC_A, acme, [{"description": "Week 47", "qty": 1, "rate": "80.00"}], "2026-11-17")
+	h.engine.push(ra)
+	h.engine.initial_import(rb)  # B's own Acme Logistics (same name and email) links to the same customer
+	m = h.store.get_mapping(rb, C.CUSTOMER, acme)
+	assert m is not None and m.origin == C.ORIGIN_QBO and h.ledger.used_by(C.CUSTOMER, acme) == {LLC_A}
+	assert [r["local_id"] for r in h.engine.masters_elsewhere(rb)] == []
+	h.engine.export_master(rb, C.CUSTOMER, lakeside := h.ledger.create_customer(LLC_A, "Lakeside Co", email="l@k.example"))
+	h.engine.push(rb)
+	h.ledger.submit_invoice(LLC_A, lakeside, [{"description": "Week 47", "qty": 1, "rate": "70.00"}], "2026-11-17")
+	h.engine.push(ra)
+	assert [r["local_id"] for r in h.engine.masters_elsewhere(rb)] == [lakeside]  # one the sync sent is reported

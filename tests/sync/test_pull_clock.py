@@ -75,3 +75,14 @@ def test_a_change_right_after_a_cdc_pull_is_pulled(ahead, sandbox):
 	late = _created_in_the_window(h, realm, sandbox, "Window Co After CDC")
 	h.engine.pull(realm)
 	assert h.store.get_mapping_by_qbo(realm, "Customer", late["Id"]) is not None
+
+
+def test_a_change_right_after_the_go_live_is_pulled(ahead, sandbox):
+	"""The go-live's reads start the cursor too: at QBO's time of its first read, never the host's clock."""
+	h = ahead
+	realm = h.new_realm()
+	h.engine.apply_go_live(realm, h.engine.go_live_preview(realm))
+	assert h.store.get_cursor(realm).changed_since <= sandbox.clock.now()
+	late = _created_in_the_window(h, realm, sandbox, "Window Co After Go-Live")
+	h.engine.pull(realm)
+	assert h.store.get_mapping_by_qbo(realm, "Customer", late["Id"]) is not None
