@@ -457,3 +457,18 @@ def test_the_guards_catch_what_they_claim(tmp_path):
 	)
 	names = sorted(d.rsplit(".", 1)[-1] for d in unchecked_whitelisted([api]))
 	assert names == ["acts_first", "never_checks"]
+
+
+# ---- test companies ----------------------------------------------------------------------------------------
+ABBR_LITERAL = re.compile(r"[\"'](_T[A-Z0-9]{2,6})[\"']")
+
+
+def test_every_frappe_test_company_has_an_abbreviation_of_its_own():
+	"""ERPNext refuses a second company with the same abbreviation, and the refusal comes from the setUpClass
+	of whichever test class runs second: one shared abbreviation fails a whole other module in the bench."""
+	seen: dict[str, list[str]] = {}
+	for path in _python_files():
+		for abbr in set(ABBR_LITERAL.findall(path.read_text())):
+			seen.setdefault(abbr, []).append(path.name)
+	assert len(seen) >= 8  # the Frappe test modules declare their companies' abbreviations as literals
+	assert {a: files for a, files in seen.items() if len(files) > 1} == {}

@@ -25,7 +25,7 @@ from nexora_qbo.erpnext.tests.utils import ensure_company, make_realm
 from nexora_qbo.sync.ports import Conflict, Mapping
 
 COMPANY = "_Test NQB Desk"
-ABBR = "_TNQD"
+ABBR = "_TNQK"
 
 
 class TestDesk(FrappeTestCase):

@@ -21,7 +21,7 @@ from nexora_qbo.sync.engine import SyncEngine
 from nexora_qbo.sync.runtime import SystemClock
 
 COMPANY = "_Test NQB Receivables"
-ABBR = "_TNQR"
+ABBR = "_TNQV"
 
 
 def _money(value) -> Decimal:
