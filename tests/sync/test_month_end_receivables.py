@@ -230,3 +230,26 @@ def test_customer_made_inactive_in_qbo_with_open_ar_becomes_one_review_item(harn
 	h.engine.sync(realm)
 	assert h.ledger.get(company, C.CUSTOMER, c)["active"] is False
 	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+
+
+def test_erpnext_edit_of_a_customer_held_active_never_reactivates_it_in_qbo(harness):
+	"""While the "inactive with open AR" item is open, an ERPNext edit of the customer (a new email) reaches
+	QBO without sending "active" back: the bookkeeper's deactivation stands until a person decides."""
+	h = harness
+	realm, company, month = _month(h)
+	a = month["customers"][0]
+	bk = h.bk(realm)
+	qid = h.qbo_id(realm, C.CUSTOMER, a)
+	bk.deactivate("Customer", qid)
+	h.engine.sync(realm)
+	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+	h.ledger.update_customer(company, a, email="billing@anvil.example")
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	q = bk.read("Customer", qid)
+	assert q["Active"] is False
+	assert q["PrimaryEmailAddr"]["Address"] == "billing@anvil.example"
+	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+	assert h.ledger.get(company, C.CUSTOMER, a)["active"] is True
+	check = check_month_end(bk, h.store, h.ledger, realm, company)
+	assert check.uncovered == []
