@@ -346,6 +346,8 @@ def merge(source: str, target: str) -> None:
 	deletes `source`. Inbound: nothing of it echoes back to QBO."""
 	if not frappe.db.exists("Customer", target):
 		raise LedgerError(f"Customer {target} does not exist, so {source} cannot be merged into it")
+	from frappe.model.rename_doc import rename_doc
+
 	with inbound_write(f"the merge of customer {source!r} into {target!r}"):
-		frappe.rename_doc("Customer", source, target, merge=True, force=True, ignore_permissions=True,
+		rename_doc("Customer", source, target, merge=True, force=True, ignore_permissions=True,
 			show_alert=False, rebuild_search=False)
