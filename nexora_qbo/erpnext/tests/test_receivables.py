@@ -216,7 +216,8 @@ class TestReceivables(FrappeTestCase):
 		self.bk.deactivate("Customer", q_acme)
 		self._pull()
 		self.assertEqual(cint_disabled(acme), 0)
-		self.assertEqual(self._open_kinds(), [("inactive_with_open_ar", acme)])
+		self.assertEqual(self._open_kinds(), [("inactive_with_open_ar", acme)],
+			[c.reason for c in self.store.list_conflicts(self.realm_id, status=C.OPEN)])
 		# an ERPNext edit: goes to QBO, "active" does not
 		doc = frappe.get_doc("Customer", acme)
 		doc.website = "https://acme-logistics.example"
