@@ -188,7 +188,7 @@ class TestReceivables(FrappeTestCase):
 		print("\n[issue-13 bench later allocation tie-out]", result.unexplained_count,
 			{c.customer: (str(c.erpnext), str(c.qbo)) for c in result.customers})
 
-	def test_customer_merge_inactive_hold_and_edit_without_reactivating(self):
+	def test_merge_of_customers_inactive_hold_and_edit_without_reactivating(self):
 		"""A duplicate customer merged in QBO is merged in ERPNext too (no review item per invoice); a customer
 		with open AR made inactive in QBO stays active here with one review item, and an ERPNext edit of it
 		reaches QBO without making it active there again."""
