@@ -152,6 +152,10 @@ class FrappeLedger:
 			return invoice_mapper.cancel(ctx, local_type, local_id, reason)
 		return payment_mapper.cancel(ctx, local_id, reason)
 
+	def merge_customer(self, source: str, target: str) -> None:
+		"""A customer merge that came from QBO (sync/customer_merge.py): ERPNext's rename-with-merge."""
+		customer_mapper.merge(source, target)
+
 	# ------------------------------------------------------------------------------------------ AR tie-out
 	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
 		"""The company's open receivables as ERPNext carries them (Ledger port; two queries, never per document):

@@ -8,6 +8,7 @@ POST /_sandbox/realms/<id>/seed            seed the staffing company into a real
 POST /_sandbox/realms/<id>/faults          fault-injection settings (see chaos.py); GET shows them
 POST /_sandbox/oauth/faults                the same for the token endpoint
 POST /_sandbox/realms/<id>/webhooks        {"url", "verifier_token", "format": "legacy"|"cloudevents"}
+POST /_sandbox/realms/<id>/merge           {"entity": "Customer", "from", "into"}: the UI's customer merge
 POST /_sandbox/realms/<id>/exchangerates   {"currency", "date", "rate"}
 GET  /_sandbox/realms/<id>/stats           request counts, 429s, injected faults, webhooks, entity counts
 GET  /_sandbox/stats                       stats of every realm
@@ -101,6 +102,20 @@ def handle(app, req: Request) -> Response:
 						Decimal(str(body["rate"])),
 					)
 				return _json(200, {"ok": True})
+			if sub == "merge" and method == "POST":
+				from .merge import merge_names
+				from .service import WriteContext
+
+				from .faults import SandboxFault
+
+				with realm.lock:
+					ctx = WriteContext(realm, state.clock.now())
+					try:
+						merged = merge_names(realm, str(body.get("entity", "Customer")), str(body["from"]), str(body["into"]), ctx)
+					except SandboxFault as fault:
+						return _json(400, {"error": str(fault)})
+				state.webhooks.emit(realm, ctx.events)
+				return _json(200, {body.get("entity", "Customer"): merged})
 			if sub == "stats":
 				return _json(200, realm_stats(realm))
 		if parts == ["oauth", "faults"]:

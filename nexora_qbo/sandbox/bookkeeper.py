@@ -86,6 +86,16 @@ class Bookkeeper:
 			params = {"operation": "update", "include": "void"}
 		return self._call("POST", f"/{entity.lower()}", body, params)[entity]
 
+	def merge(self, entity: str, from_id: str, into_id: str) -> dict:
+		"""The UI's merge of two customers (no QBO API operation exists; the sandbox's admin endpoint)."""
+		resp = self.session.post(f"{self.server.base_url}/_sandbox/realms/{self.realm_id}/merge",
+			data=dumps({"entity": entity, "from": str(from_id), "into": str(into_id)}),
+			headers={"Content-Type": "application/json"}, timeout=10)
+		payload = loads(resp.content) if resp.content else None
+		if resp.status_code != 200:
+			raise BookkeeperError(resp.status_code, payload)
+		return payload[entity]
+
 	def query(self, statement: str) -> dict:
 		return self._call("GET", "/query", params={"query": statement})["QueryResponse"]
 

@@ -55,9 +55,10 @@ def build_payload(fmt: str, realm_id: str, events: list) -> bytes:
 				"time": nanos_utc(when),
 				"intuitentityid": str(entity_id),
 				"intuitaccountid": str(realm_id),
-				"data": {},
+				"data": {"deletedId": str(ev[4])} if len(ev) > 4 and ev[4] else {},
 			}
-			for entity, entity_id, op, when in events
+			for ev in events
+			for entity, entity_id, op, when in [ev[:4]]
 		]
 	else:
 		body = {
@@ -71,8 +72,10 @@ def build_payload(fmt: str, realm_id: str, events: list) -> bytes:
 								"operation": op,
 								"name": entity,
 								"lastUpdated": utc_iso_millis(when),
+								**({"deletedId": str(ev[4])} if len(ev) > 4 and ev[4] else {}),
 							}
-							for entity, entity_id, op, when in events
+							for ev in events
+							for entity, entity_id, op, when in [ev[:4]]
 						]
 					},
 				}

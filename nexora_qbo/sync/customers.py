@@ -45,4 +45,20 @@ def hold_deactivation(books, ctx, spec, m, local: dict, remote_c: dict, base_c: 
 	return held
 
 
-__all__ = ["KIND", "hold_deactivation", "open_ar"]
+def held_fields(open_items) -> set[str]:
+	"""Fields ERPNext must not send while a held deactivation is in review (issue 13): the customer stays active
+	here only so its receivable can be collected; sending that "active" back would undo the bookkeeper's
+	choice in QBO before a person decided. Other edits (address, email, terms) still go."""
+	return {"active"} if any(c.kind == KIND for c in open_items) else set()
+
+
+def keep_qbo_values(local: dict, base_c: dict | None, fields: set[str]) -> dict:
+	"""The local record with QBO's last-synced values for `fields` (what an update must leave alone)."""
+	if not base_c:
+		return local
+	out = dict(local)
+	out.update({f: base_c[f] for f in fields if f in base_c})
+	return out
+
+
+__all__ = ["KIND", "held_fields", "hold_deactivation", "keep_qbo_values", "open_ar"]

@@ -403,6 +403,11 @@ class Ledger(Protocol):
 	# def note_qbo_number(self, company, local_type, local_id, doc_number) -> None:
 	#     QBO numbered a pushed invoice/credit memo itself: keep that number on the local document.
 
+	# optional (issue 13, sync/customer_merge.py): engine follows a QBO customer merge only when the ledger has it
+	# def merge_customer(self, source, target) -> None:
+	#     ERPNext's rename-with-merge of Customer `source` into `target`: every transaction (and sub-customer)
+	#     now names `target`, `source` is gone; records no outbox intent (it came from QBO).
+
 	def used_by(self, local_type: str, local_id: str) -> set[str]:
 		"""The companies whose transactions refer to the master (customer or item). Masters are global (the
 		`company` argument of the other methods is ignored for them, as in ERPNext); this is how the engine

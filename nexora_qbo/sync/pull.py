@@ -21,6 +21,7 @@ from nexora_qbo.sync.allocations import allocated_record, is_later_allocation
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
+from nexora_qbo.sync.customer_merge import follow_merge
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.ports import Cursor, Mapping
@@ -228,6 +229,10 @@ class Puller(Collaborator):
 					# A "Delete" is confirmed by a read like any other event: a webhook is a hint, and a
 					# record that still exists in QBO is applied as it is, never deleted on the event's word.
 					entity_id = (ev.deleted_id or ev.entity_id) if ev.operation == "Delete" else ev.entity_id
+					if ev.operation == "Merge" and ev.deleted_id and spec.local_type == C.CUSTOMER:
+						merged = follow_merge(self, ctx, str(ev.deleted_id), str(ev.entity_id))
+						if merged:
+							counts[merged] = counts.get(merged, 0) + 1
 					try:
 						obj = ctx.client.read(spec.qbo_entity, entity_id)
 					except QE.ObjectNotFoundError:
@@ -260,6 +265,10 @@ class Puller(Collaborator):
 		qid = str(obj.get("Id"))
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid)
 		if spec.is_deleted_stub(obj):
+			if spec.local_type == C.CUSTOMER:  # QBO never deletes a customer: a deleted one was merged
+				outcome = follow_merge(self, ctx, qid, None)
+				if outcome:
+					return outcome
 			return self._remote_gone(ctx, spec, m, obj, deleted=True)
 		token = obj.get("SyncToken")
 		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):

@@ -31,6 +31,8 @@ from nexora_qbo.sync.outbox import backoff, record_change, request_id
 from nexora_qbo.sync.batch import Batcher
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.checks import BooksCheck
+from nexora_qbo.sync.customers import KIND as INACTIVE_KIND
+from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
@@ -521,12 +523,16 @@ class Pusher(Collaborator):
 		if m.status != C.ACTIVE:
 			self._done(e, f"the QuickBooks record is {m.status}; not updated")
 		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
+		held = held_fields(blocking)  # a held deactivation: other edits still go, "active" never does
+		blocking = [c for c in blocking if c.kind != INACTIVE_KIND]
 		if blocking:
 			self.books.park(ctx, e, blocking[0].kind, blocking[0].reason, blocking[0].actions, conflict=blocking[0])
 			raise _Handled()
 		local = self.books.get_local(ctx, e.local_type, e.local_id)
 		if local is None:
 			self._done(e, "the document no longer exists locally")
+		if held:
+			local = keep_qbo_values(local, spec.from_qbo(m.base, ctx) if m.base else None, held)
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)

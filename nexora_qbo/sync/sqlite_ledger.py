@@ -511,6 +511,26 @@ class SqliteLedger:
 		)
 		return rows[0]["origin"] if rows else None
 
+	def merge_customer(self, source: str, target: str) -> None:
+		"""ERPNext's rename-with-merge of Customer `source` into `target` (a merge that came from QBO): every
+		transaction of every company, and every sub-customer, now names `target`; `source` is gone. No outbox
+		intent: QBO already holds the merge."""
+		with self.db.transaction() as conn:
+			if self._row("", C.CUSTOMER, target) is None:
+				raise LedgerError(f"customer {target} does not exist")
+			rows = conn.execute("SELECT company, local_type, local_id, data FROM ledger_doc").fetchall()
+			for r in rows:
+				data = R.loads(r["data"])
+				changed = False
+				for key in ("customer", "parent"):
+					if data.get(key) == source:
+						data[key], changed = target, True
+				if changed:
+					conn.execute("UPDATE ledger_doc SET data=? WHERE company=? AND local_type=? AND local_id=?",
+						(R.dumps(data), r["company"], r["local_type"], r["local_id"]))
+			conn.execute("DELETE FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?",
+				(MASTERS, C.CUSTOMER, source))
+
 	def list_all(self, company: str, local_type: str) -> list[str]:
 		return [lid for lid, _, _ in self._all(company, local_type)]
 

@@ -230,3 +230,103 @@ def test_customer_made_inactive_in_qbo_with_open_ar_becomes_one_review_item(harn
 	h.engine.sync(realm)
 	assert h.ledger.get(company, C.CUSTOMER, c)["active"] is False
 	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+
+
+def test_erpnext_edit_of_a_customer_held_active_never_reactivates_it_in_qbo(harness):
+	"""While the "inactive with open AR" item is open, an ERPNext edit of the customer (a new email) reaches
+	QBO without sending "active" back: the bookkeeper's deactivation stands until a person decides."""
+	h = harness
+	realm, company, month = _month(h)
+	a = month["customers"][0]
+	bk = h.bk(realm)
+	qid = h.qbo_id(realm, C.CUSTOMER, a)
+	bk.deactivate("Customer", qid)
+	h.engine.sync(realm)
+	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+	h.ledger.update_customer(company, a, email="billing@anvil.example")
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	q = bk.read("Customer", qid)
+	assert q["Active"] is False
+	assert q["PrimaryEmailAddr"]["Address"] == "billing@anvil.example"
+	assert len(_open(h, realm, "inactive_with_open_ar")) == 1
+	assert h.ledger.get(company, C.CUSTOMER, a)["active"] is True
+	check = check_month_end(bk, h.store, h.ledger, realm, company)
+	assert check.uncovered == []
+
+
+# ------------------------------------------------------------------------------------- customer merge
+def _duplicate_with_an_invoice(h, realm, company, month):
+	"""A duplicate of Birch (keyed twice in ERPNext) with an open 90 invoice, synced to QBO."""
+	led = h.ledger
+	dup = led.create_customer(company, "Birch Clinics (dup)", email="ap2@birch.example")
+	inv = led.submit_invoice(company, dup, [{"item": month["item"], "qty": "2", "rate": "45.00"}], "2026-11-24")
+	h.engine.sync(realm)
+	return dup, inv
+
+
+def _assert_merged(h, realm, company, month, dup, inv):
+	b = month["customers"][1]
+	led, bk = h.ledger, h.bk(realm)
+	assert led.get(company, C.CUSTOMER, dup) is None
+	assert led.get(company, C.INVOICE, inv)["customer"] == b
+	assert h.store.get_mapping(realm, C.CUSTOMER, dup) is None
+	assert _open(h, realm) == [], [(c.kind, c.local_id, c.reason) for c in _open(h, realm)]
+	q_b = bk.read("Customer", h.qbo_id(realm, C.CUSTOMER, b))
+	assert D(str(q_b["Balance"])) == sum((r["outstanding"] for r in led.open_balances(company)
+		if r["customer"] == b), D(0))
+	_ties(h, realm, company)
+
+
+def test_customer_merge_in_qbo_seen_by_cdc_merges_here_without_review_items(harness):
+	"""The bookkeeper merges the duplicate into Birch in QBO. CDC shows the duplicate deleted and its invoice
+	moved: ERPNext merges the customers too (no "deleted in QuickBooks" item, no item per invoice)."""
+	h = harness
+	realm, company, month = _month(h)
+	dup, inv = _duplicate_with_an_invoice(h, realm, company, month)
+	b = month["customers"][1]
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	_assert_merged(h, realm, company, month, dup, inv)
+
+
+def test_customer_merge_webhook_with_deleted_id_merges_here(harness):
+	"""The same merge announced by QBO's webhook ("Merge", deletedId), in both payload formats as the
+	sandbox sends them and our parser reads them, then the next CDC pull: still no review item."""
+	from nexora_qbo.qbo.webhooks import parse_events
+	from nexora_qbo.sandbox.webhooks import build_payload
+
+	h = harness
+	realm, company, month = _month(h)
+	dup, inv = _duplicate_with_an_invoice(h, realm, company, month)
+	b = month["customers"][1]
+	q_dup, q_b = h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b)
+	h.bk(realm).merge("Customer", q_dup, q_b)
+	now = h.clock.now()
+	for fmt in ("legacy", "cloudevents"):
+		events = parse_events(build_payload(fmt, realm, [("Customer", q_b, "Merge", now, q_dup)]))
+		assert [(e.operation, e.entity_id, e.deleted_id) for e in events] == [("Merge", q_b, q_dup)]
+	counts = h.engine.pull_events(realm, events)
+	assert counts.get("merged") == 1, counts
+	h.engine.sync(realm)
+	_assert_merged(h, realm, company, month, dup, inv)
+
+
+def test_customer_merged_into_one_erpnext_does_not_know_re_points_the_mapping(harness):
+	"""The bookkeeper creates "Birch Clinics Group" in QBO and merges the duplicate into it before ERPNext saw
+	it: the duplicate's ERPNext customer is now linked to the QBO customer that stays (re-pointed mapping);
+	its invoice keeps it, and QBO's name comes in as an edit."""
+	h = harness
+	realm, company, month = _month(h)
+	dup, inv = _duplicate_with_an_invoice(h, realm, company, month)
+	bk = h.bk(realm)
+	group = bk.create("Customer", {"DisplayName": "Birch Clinics Group"})
+	bk.merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), group["Id"])
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	assert h.qbo_id(realm, C.CUSTOMER, dup) == group["Id"]
+	assert h.ledger.get(company, C.CUSTOMER, dup)["display_name"] == "Birch Clinics Group"
+	assert h.ledger.get(company, C.INVOICE, inv)["customer"] == dup
+	assert _open(h, realm) == [], [(c.kind, c.local_id, c.reason) for c in _open(h, realm)]
+	_ties(h, realm, company)

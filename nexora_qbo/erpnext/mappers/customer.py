@@ -338,3 +338,16 @@ def _sync_address(ctx: CompanyContext, doc, addr: dict | None) -> None:
 
 def disable(ctx: CompanyContext, local_id: str, reason: str) -> None:
 	disable_master(DOCTYPE, "customer", local_id, reason)
+
+
+def merge(source: str, target: str) -> None:
+	"""QBO merged customer `source` into `target` (sync/customer_merge.py): ERPNext's own merge, a rename with
+	merge=True, which re-points every Sales Invoice, Payment Entry, Contact and Address link to `target` and
+	deletes `source`. Inbound: nothing of it echoes back to QBO."""
+	if not frappe.db.exists("Customer", target):
+		raise LedgerError(f"Customer {target} does not exist, so {source} cannot be merged into it")
+	from frappe.model.rename_doc import rename_doc
+
+	with inbound_write(f"the merge of customer {source!r} into {target!r}"):
+		rename_doc("Customer", source, target, merge=True, force=True, ignore_permissions=True,
+			show_alert=False, rebuild_search=False)

@@ -143,6 +143,8 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		current = to_record(ctx, local_id)
 		if current is None:
 			raise LedgerError(f"{label}: the Payment Entry {local_id} no longer exists in ERPNext.")
+		if _only_allocations_added(current, rec):
+			return allocate(ctx, local_id, current, rec, label)
 		if R.content(C.PAYMENT, current) != R.content(C.PAYMENT, rec):
 			raise LedgerError(
 				f"{label} changed in QuickBooks, but {local_id} is submitted in ERPNext and cannot be edited."
@@ -226,6 +228,58 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		mark_origin(pe)
 		pe.submit()
 	return pe.name
+
+
+def _applied(record: dict) -> dict[tuple[str, str], Decimal]:
+	out: dict[tuple[str, str], Decimal] = {}
+	for a in record.get("applications") or []:
+		key = (a["doc_type"], a["doc_key"])
+		out[key] = out.get(key, Decimal(0)) + R.money(a["amount"])
+	return out
+
+
+def _only_allocations_added(current: dict, rec: dict) -> bool:
+	"""True when QBO's version differs from the submitted Payment Entry only by money newly applied to invoices
+	out of the unallocated amount (a later allocation, sync/allocations.py)."""
+	a, b = R.content(C.PAYMENT, current), R.content(C.PAYMENT, rec)
+	if a == b or {k for k in set(a) | set(b) if a.get(k) != b.get(k)} - {"applications", "unapplied"}:
+		return False
+	have, want = _applied(current), _applied(rec)
+	if any(want.get(k, Decimal(0)) < v for k, v in have.items()):
+		return False
+	return all(k[0] == C.INVOICE for k, v in want.items() if v > have.get(k, Decimal(0)))
+
+
+def allocate(ctx: CompanyContext, name: str, current: dict, rec: dict, label: str) -> str:
+	"""Book QBO's later application of a submitted Payment Entry's unallocated amount the way ERPNext's Payment
+	Reconciliation does (erpnext.accounts.utils.reconcile_against_document): the entry gains a reference row per
+	invoice, the invoice's outstanding and the Payment Ledger follow, the entry itself is never re-saved by us."""
+	from erpnext.accounts.utils import reconcile_against_document
+
+	have, want = _applied(current), _applied(rec)
+	adds = {k[1]: R.money(v - have.get(k, Decimal(0))) for k, v in want.items() if v > have.get(k, Decimal(0))}
+	with inbound_write(label):
+		for invoice, amount in sorted(adds.items()):
+			pe = frappe.get_doc(DOCTYPE, name)
+			si = frappe.db.get_value(SI, invoice, ["docstatus", "customer", "outstanding_amount"], as_dict=True)
+			if not si or si.docstatus != 1 or si.customer != pe.party:
+				raise MissingMasterData(f"{label} applies {amount} to {invoice}, which is not a submitted invoice of "
+					f"{pe.party} in ERPNext.")
+			if dec(pe.unallocated_amount) < amount or dec(si.outstanding_amount) < amount:
+				raise LedgerError(f"{label}: {name} has {pe.unallocated_amount} unallocated and {invoice} "
+					f"{si.outstanding_amount} outstanding, so {amount} cannot be allocated. Reconcile it by hand "
+					f"(Payment Reconciliation), then choose \u201cDismiss\u201d.")
+			reconcile_against_document([frappe._dict({
+				"voucher_type": DOCTYPE, "voucher_no": name, "voucher_detail_no": None,
+				"against_voucher_type": SI, "against_voucher": invoice, "account": pe.paid_from,
+				"exchange_rate": pe.source_exchange_rate or 1, "party_type": "Customer", "party": pe.party,
+				"is_advance": "No", "dr_or_cr": "credit_in_account_currency",
+				"unreconciled_amount": float(dec(pe.unallocated_amount)),
+				"unadjusted_amount": float(dec(pe.unallocated_amount)),
+				"allocated_amount": float(amount), "difference_amount": 0, "difference_account": None,
+				"cost_center": pe.cost_center,
+			})])
+	return name
 
 
 def _currency(account: str) -> str | None:
