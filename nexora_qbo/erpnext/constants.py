@@ -183,3 +183,19 @@ CF_PARENT_CUSTOMER = "qbo_parent_customer"  # Customer: the client a job site be
 CF_BILL_WITH_PARENT = "qbo_bill_with_parent"  # Customer: QBO BillWithParent
 CF_TAX_EXEMPT = "qbo_tax_exempt"  # Customer: exempt from sales tax (QBO Taxable=false)
 CF_EXEMPTION_REASON = "qbo_exemption_reason"  # Customer: QBO TaxExemptionReasonId
+
+# QBO's set-up and lists (issue 11) -------------------------------------------------------------------------
+# Preferences and reference lists are read at connect, on each import, on the realm's "Read QuickBooks
+# settings" button, and by the scheduled pull at most once per this many hours (erpnext/qbo_setup.py).
+REFERENCE_REFRESH_HOURS = 24
+REFERENCES_REFRESHED_FIELD = "qbo_references_refreshed_on"
+LOCATION_DIMENSION_DOCTYPE = "Branch"  # the ERPNext master a QBO Department (Location) maps to
+# QBO Realm Reference map type -> (QBO reference list, local DocType filtered by company or not)
+SUGGESTED_MAPS = {
+	"Cost Center": ("Class", True),
+	"Branch": ("Department", False),
+	"Payment Terms Template": ("Term", False),
+	"Sales Taxes and Charges Template": ("TaxCode", True),
+	"Mode of Payment": ("PaymentMethod", False),
+	"Account": ("Account", True),
+}

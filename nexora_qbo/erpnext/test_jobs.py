@@ -220,7 +220,13 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		logged = frappe.get_all(
 			K.SYNC_LOG, filters={"realm": self.realm.name}, fields=["operation", "outcome"]
 		)
-		self.assertEqual([(r.operation, r.outcome) for r in logged], [("companyinfo", "ok")])
+		# connecting also reads QBO's set-up (Preferences) and its lists (issue 11): every exchange audited, ok
+		ops = [(r.operation, r.outcome) for r in logged]
+		self.assertIn(("companyinfo", "ok"), ops)
+		self.assertIn(("preferences", "ok"), ops)
+		self.assertEqual({outcome for _, outcome in ops}, {"ok"})
+		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, K.REFERENCES_REFRESHED_FIELD))
+		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, "qbo_preferences_summary"))
 
 	def test_expired_access_token_is_refreshed_and_stored_before_use(self):
 		store = self._store(access_expired=True)
