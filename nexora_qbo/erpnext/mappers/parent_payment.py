@@ -38,6 +38,7 @@ JE = "Journal Entry"
 SI = "Sales Invoice"
 VOUCHER_TYPE = "Bank Entry"
 NO_REFERENCE = "QBO"
+REMARK = "QuickBooks: payment from "  # how our Journal Entries of this kind are told from a person's
 
 
 def owner_of(app: dict) -> str | None:
@@ -51,8 +52,9 @@ def parent_of(customer: str) -> str | None:
 
 
 def is_parent_payment(name: str) -> bool:
-	row = frappe.db.get_value(JE, name, ["voucher_type", "pay_to_recd_from"], as_dict=True)
-	return bool(row and row.voucher_type == VOUCHER_TYPE and row.pay_to_recd_from)
+	row = frappe.db.get_value(JE, name, ["voucher_type", "pay_to_recd_from", "user_remark"], as_dict=True)
+	return bool(row and row.voucher_type == VOUCHER_TYPE and row.pay_to_recd_from
+		and str(row.user_remark or "").startswith(REMARK))
 
 
 def check(rec: dict) -> None:
@@ -127,13 +129,16 @@ def insert(ctx: CompanyContext, rec: dict, label: str, paid_to: str, mode: str |
 		je.mode_of_payment = mode
 		je.cheque_no = rec.get("reference") or NO_REFERENCE
 		je.cheque_date = rec["txn_date"]
-		je.user_remark = f"QuickBooks: payment from {rec['customer']} for its jobs' invoices ({label})"
+		je.user_remark = f"{REMARK}{rec['customer']} for its jobs' invoices ({label})"
 		for row in rows:
 			je.append("accounts", row)
 		mark_origin(je)
 		je.insert()
 		mark_origin(je)
 		je.submit()
+		# ERPNext fills "Pay To / Recd From" with the first party row's name (a job); the receipt is the payer's,
+		# and the canonical record reads the payer back from here
+		frappe.db.set_value(JE, je.name, "pay_to_recd_from", rec["customer"], update_modified=False)
 	return je.name
 
 
