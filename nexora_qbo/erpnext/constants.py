@@ -222,3 +222,18 @@ HEALTH_NOT_CONNECTED = "Not connected"
 QBO_PAYMENT_REFERENCE = "QBO Payment {number}"
 # The initial import's last progress message per realm (the realm form polls it when realtime is not there)
 IMPORT_PROGRESS_CACHE_KEY = "nexora_qbo:import_progress:"
+# QBO's set-up and lists (issue 11) -------------------------------------------------------------------------
+# Preferences and reference lists are read at connect, on each import, on the realm's "Read QuickBooks
+# settings" button, and by the scheduled pull at most once per this many hours (erpnext/qbo_setup.py).
+REFERENCE_REFRESH_HOURS = 24
+REFERENCES_REFRESHED_FIELD = "qbo_references_refreshed_on"
+LOCATION_DIMENSION_DOCTYPE = "Branch"  # the ERPNext master a QBO Department (Location) maps to
+# QBO Realm Reference map type -> (QBO reference list, local DocType filtered by company or not)
+SUGGESTED_MAPS = {
+	"Cost Center": ("Class", True),
+	"Branch": ("Department", False),
+	"Payment Terms Template": ("Term", False),
+	"Sales Taxes and Charges Template": ("TaxCode", True),
+	"Mode of Payment": ("PaymentMethod", False),
+	"Account": ("Account", True),
+}

@@ -192,11 +192,15 @@ def enqueue_preview(realm: str, user: str) -> None:
 
 
 def build_preview(realm: str, user: str | None = None, **_) -> str:
-	"""Job: read QBO and the books, write only the plan document."""
+	"""Job: read QBO and the books, write only the plan document (and QBO's set-up and lists, qbo_setup.py)."""
 	from nexora_qbo.erpnext.jobs import build_engine
 
+	from nexora_qbo.erpnext import qbo_setup
+
 	realm_id = frappe.db.get_value(K.REALM, realm, "realm_id")
-	plan = build_engine().go_live_preview(realm_id)
+	engine = build_engine()
+	qbo_setup.read_setup(engine, realm_id)  # the import maps by QBO's set-up: read it first (each import)
+	plan = engine.go_live_preview(realm_id)
 	name = insert_plan(realm, plan)
 	if user:
 		frappe.publish_realtime("nexora_qbo_go_live_plan", {"realm": realm, "plan": name}, user=user)

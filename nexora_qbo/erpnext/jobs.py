@@ -26,7 +26,7 @@ from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.errorlog import log_error, scrubbed
 
 JOB_METHOD = "nexora_qbo.erpnext.jobs.run"
-KINDS = ("pull", "push", "sync", "import", "export", "companyinfo")
+KINDS = ("pull", "push", "sync", "import", "export", "companyinfo", "setup")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -214,11 +214,15 @@ def run(
 		return {"skipped": "sync paused"}
 
 	try:
-		if kind == "companyinfo":
-			return _company_info(realm, realm_id)
+		info = None
+		if kind == "companyinfo":  # at connect: the company's name, then QBO's set-up and lists (qbo_setup.py)
+			info = _company_info(realm, realm_id)
+			kind = "setup"
 		engine = build_engine(durable_checkpoints=durable_checkpoints)
 		with RedisRealmLock().hold(realm_id, timeout=K.REALM_LOCK_WAIT):
 			result = _run_kind(engine, realm, realm_id, kind, events, user)
+		if info is not None:
+			result = {**info, **result}
 	except LockBusy:
 		return {"skipped": "realm busy"}
 	except Exception as exc:
@@ -231,6 +235,7 @@ def run(
 def _run_kind(engine, realm: str, realm_id: str, kind: str, events, user) -> dict:
 	"""Everything a sync job changes in ERPNext comes from QBO (or from the engine's own bookkeeping), so
 	the whole job runs under the inbound flag: no document event inside it records a new intent."""
+	from nexora_qbo.erpnext import qbo_setup
 	from nexora_qbo.erpnext.events import inbound
 
 	stamp: dict[str, Any] = {"last_sync_error": None}
@@ -239,10 +244,14 @@ def _run_kind(engine, realm: str, realm_id: str, kind: str, events, user) -> dic
 	with inbound():
 		if kind == "pull":
 			result = {}
+			if qbo_setup.due(realm):  # at most daily: see qbo_setup's docstring for the cadence
+				result["setup"] = qbo_setup.read_setup(engine, realm_id)
 			if events:  # a webhook named the records: apply them first, then catch up with CDC
 				result["events"] = engine.pull_events(realm_id, _webhook_events(realm_id, events))
 			result["pull"] = engine.pull(realm_id)
 			stamp["last_pull_on"] = now_datetime()
+		elif kind == "setup":
+			result = qbo_setup.read_setup(engine, realm_id)
 		elif kind == "push":
 			result = engine.push(realm_id)
 			stamp["last_push_on"] = now_datetime()
@@ -289,6 +298,10 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 	_set_realm(realm, {"initial_import_status": K.IMPORT_RUNNING})
 	result: dict[str, Any] = {}
 	try:
+		from nexora_qbo.erpnext import qbo_setup
+
+		_progress(realm, user, 0, total, "Reading QuickBooks' settings and lists")
+		result["setup"] = qbo_setup.read_setup(engine, realm_id)  # the mapping follows them (each import)
 		for done, entities in enumerate(steps):
 			_progress(realm, user, done, total, f"Importing {entities[0]} records from QuickBooks")
 			result[entities[0]] = engine.initial_import(realm_id, entities)

@@ -222,7 +222,17 @@ class TestJobsAgainstSandbox(QBOTestCase):
 		logged = frappe.get_all(
 			K.SYNC_LOG, filters={"realm": self.realm.name}, fields=["operation", "outcome"]
 		)
-		self.assertEqual([(r.operation, r.outcome) for r in logged], [("companyinfo", "ok")])
+		# connecting also reads QBO's set-up (Preferences) and its lists (issue 11): every exchange audited, ok
+		# (the engine's rows are written on the autonomous connection: read them the way the Store does)
+		from nexora_qbo.erpnext.store import FrappeStore
+
+		ops = [(r.operation, r.outcome) for r in logged]
+		engine_ops = {(a.operation, a.outcome) for a in FrappeStore().list_audit(self.realm_id)}
+		self.assertIn(("companyinfo", "ok"), ops)
+		self.assertIn(("preferences", "ok"), engine_ops)
+		self.assertEqual({outcome for _, outcome in ops} | {outcome for _, outcome in engine_ops}, {"ok"})
+		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, K.REFERENCES_REFRESHED_FIELD))
+		self.assertTrue(frappe.db.get_value(K.REALM, self.realm.name, "qbo_preferences_summary"))
 
 	def test_expired_access_token_is_refreshed_and_stored_before_use(self):
 		store = self._store(access_expired=True)

@@ -52,6 +52,7 @@ CONFLICT_KINDS = (
 	"books_differ",  # after a review action the two books still differ for the document (post-action check)
 	"qbo_born_cancel",  # an ERPNext cancel of a document that originated in QBO: void it there too? (a person says)
 	"unexplained_difference",  # the AR tie-out found a balance difference the app knows no cause for
+	"tax_differs",  # QBO's automated sales tax differs from ERPNext's tax (issue 11, sync/taxes.py)
 	"inactive_with_open_ar",  # QBO made a customer inactive while ERPNext still shows it open AR (sync/customers.py)
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (

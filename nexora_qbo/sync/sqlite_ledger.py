@@ -195,6 +195,8 @@ class SqliteLedger:
 	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
 		rec = R.normalize(local_type, record)
 		state = "submitted" if local_type not in (C.CUSTOMER, C.ITEM) else "active"
+		if local_type == C.PAYMENT and rec.get("customer"):
+			self._check_payer(company, rec)
 		with self.db.transaction():
 			if local_id is None:
 				if local_type == C.CUSTOMER:
@@ -216,6 +218,22 @@ class SqliteLedger:
 			rec["state"] = state
 			self._put(company, local_type, local_id, state, rec, "qbo")
 		return local_id
+
+	def _check_payer(self, company: str, rec: dict) -> None:
+		"""As ERPNext: a payment books only the payer's documents and its jobs' (sync/parent_payments.py)."""
+		from nexora_qbo.sync import parent_payments
+
+		def owner_of(app):
+			doc = self.get(company, app["doc_type"], app["doc_key"]) if app.get("doc_key") else None
+			return doc.get("customer") if doc else None
+
+		def parent_of(customer):
+			doc = self.get(company, C.CUSTOMER, customer)
+			return doc.get("parent") if doc else None
+
+		reason = parent_payments.refusal(rec, owner_of, parent_of)
+		if reason:
+			raise LedgerError(reason)
 
 	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
 		with self.db.transaction():

@@ -128,6 +128,53 @@ def test_job_sites_are_qbo_sub_customers_both_ways_and_parent_payment_pays_job_i
 	assert Decimal(str(bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv))["Balance"])) == 0
 
 
+def test_parent_payment_for_its_jobs_invoices_is_booked_per_customer_and_ties_out(harness):
+	"""One cheque from the parent pays invoices of two job sites and leaves money unapplied: ERPNext books the
+	invoices as paid, the remainder stays the parent's credit, the tie-out per customer is zero, and reading
+	the payment again books nothing twice. A payment naming a customer that is not a job is a review item."""
+	h = harness
+	realm = _realm(h)
+	reg, ot, per_diem = _items(h, realm)
+	parent = h.ledger.create_customer(CO, "Lone Star Builders", email="ap@lonestar.example")
+	north = h.ledger.create_customer(CO, "Lone Star Builders - North Yard", parent=parent, bill_with_parent=True)
+	south = h.ledger.create_customer(CO, "Lone Star Builders - South Yard", parent=parent, bill_with_parent=True)
+	lines = _timesheet_lines(reg, ot, per_diem)
+	inv_n = h.ledger.submit_invoice(CO, north, lines[:1], "2026-11-08")  # 1280.00
+	inv_s = h.ledger.submit_invoice(CO, south, lines[2:3], "2026-11-08")  # 1216.00
+	h.engine.push(realm)
+	bk = h.bk(realm)
+	pay = bk.create("Payment", {"CustomerRef": {"value": h.qbo_id(realm, C.CUSTOMER, parent)}, "TotalAmt": 2600,
+		"TxnDate": "2026-11-20", "Line": [
+			{"Amount": 1280, "LinkedTxn": [{"TxnId": h.qbo_id(realm, C.INVOICE, inv_n), "TxnType": "Invoice"}]},
+			{"Amount": 1216, "LinkedTxn": [{"TxnId": h.qbo_id(realm, C.INVOICE, inv_s), "TxnType": "Invoice"}]}]})
+	h.engine.pull(realm)
+	m = h.store.get_mapping_by_qbo(realm, "Payment", pay["Id"])
+	assert m is not None and not _open(h, realm)
+	rec = h.ledger.get(CO, C.PAYMENT, m.local_id)
+	assert rec["customer"] == parent and sorted(a["doc_key"] for a in rec["applications"]) == sorted([inv_n, inv_s])
+	assert h.ledger.get(CO, C.INVOICE, inv_n)["outstanding"] == 0 == h.ledger.get(CO, C.INVOICE, inv_s)["outstanding"]
+	result = h.engine.tie_out(realm)
+	assert result.unexplained_count == 0 and result.differences == []
+	# QBO's copy read again (a webhook for the same payment): nothing booked twice
+	from datetime import datetime, timezone
+
+	from nexora_qbo.qbo.webhooks import WebhookEvent
+
+	h.engine.pull_events(realm, [WebhookEvent(realm, "Payment", pay["Id"], "Update", datetime.now(timezone.utc))])
+	assert [x.local_id for x in h.store.list_mappings(realm, C.PAYMENT)] == [m.local_id]
+	assert h.engine.tie_out(realm).unexplained_count == 0
+	# a document of a customer that is not one of the payer's jobs in ERPNext is refused, with the next step
+	stranger = h.ledger.create_customer(CO, "Alamo Logistics")
+	inv_x = h.ledger.submit_invoice(CO, stranger, lines[:1], "2026-11-09")
+	from nexora_qbo.sync.sqlite_ledger import LedgerError
+
+	with pytest.raises(LedgerError) as refused:
+		h.ledger.upsert_from_qbo(CO, C.PAYMENT, None, {"customer": parent, "total": 1280, "txn_date": "2026-11-21",
+			"applications": [{"doc_type": C.INVOICE, "doc_key": inv_x, "amount": 1280}]})
+	assert "Alamo Logistics, who is not one of Lone Star Builders's jobs" in str(refused.value)
+	assert "Retry" in str(refused.value) and h.ledger.get(CO, C.INVOICE, inv_x)["outstanding"] == Decimal("1280.00")
+
+
 # ---------------------------------------------------------------------------------------------- 3. tax
 def test_preferences_are_read_and_the_mapping_follows_them(harness):
 	h = harness

@@ -32,7 +32,7 @@ from nexora_qbo.erpnext.mappers import (
 	local_value,
 	mark_origin,
 )
-from nexora_qbo.erpnext.mappers import opening_credit
+from nexora_qbo.erpnext.mappers import opening_credit, parent_payment
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
 
@@ -65,6 +65,8 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 		if frappe.db.exists(JE, name):
 			if opening_credit.is_opening_credit(name):
 				return opening_credit.to_record(ctx, name)
+			if parent_payment.is_parent_payment(name):
+				return parent_payment.to_record(ctx, name)
 			return _credit_record(ctx, name)
 		return None
 	doc = frappe.get_doc(DOCTYPE, name)
@@ -158,6 +160,9 @@ def upsert(ctx: CompanyContext, local_id: str | None, record: dict) -> str:
 		)
 	if not rec["total"]:
 		return apply_credit(ctx, rec, label)
+	if parent_payment.for_jobs(rec):  # a parent pays its jobs' invoices: one Journal Entry (parent_payment.py)
+		mode = local_value("Mode of Payment", rec.get("payment_method")) or ctx.default("mode_of_payment")
+		return parent_payment.book(ctx, rec, label, _deposit_account(ctx, rec, mode), mode)
 	for app in rec["applications"]:
 		row = frappe.db.get_value(SI, app["doc_key"], ["docstatus", "customer", "is_return"], as_dict=True)
 		if not row or row.docstatus != 1:

@@ -105,6 +105,21 @@ def location_field() -> str | None:
 	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
 
 
+def _dimension(ctx: CompanyContext, attr: str, value: str | None) -> str | None:
+	"""A class (cost center) or location (branch) as the record carries it. Mapped: itself. Unmapped but chosen
+	(a cost center other than the default one while the realm maps classes at all; any branch): kept too, so
+	the engine's check (sync/identity.py) opens a review item instead of the dimension being dropped. The
+	default cost center of a realm that maps no classes means "no class" and is not sent."""
+	if not value:
+		return None
+	known = ctx.map_of(attr)
+	if value in known:
+		return value
+	if attr == "class_map" and (not known or value == ctx.default("cost_center")):
+		return None
+	return value
+
+
 def _is_return(local_type: str) -> int:
 	return 1 if local_type == C.CREDIT_MEMO else 0
 
@@ -134,7 +149,7 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 				"qty": abs(dec(it.qty)),
 				"rate": abs(dec(it.rate)),
 				"amount": abs(dec(it.amount)),
-				"class_": ctx.mapped("class_map", it.cost_center)
+				"class_": _dimension(ctx, "class_map", it.cost_center)
 				if it.cost_center != doc.cost_center
 				else None,
 				"service_date": service_dates[n],
@@ -155,8 +170,8 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 			"currency": doc.currency,
 			"exchange_rate": dec(doc.conversion_rate or 1),
 			"terms": ctx.mapped("terms_map", doc.payment_terms_template) if local_type == C.INVOICE else None,
-			"class_": ctx.mapped("class_map", doc.cost_center),
-			"location": ctx.mapped("location_map", doc.get(location)) if location else None,
+			"class_": _dimension(ctx, "class_map", doc.cost_center),
+			"location": _dimension(ctx, "location_map", doc.get(location)) if location else None,
 			"memo": None if remarks in _DEFAULT_REMARKS else remarks,
 			"lines": lines,
 			"tax_total": tax_total,

@@ -91,6 +91,12 @@ frappe.ui.form.on("QBO Realm", {
 				__("Connection")
 			);
 		}
+		if (connected) {
+			frm.add_custom_button(__("Read QuickBooks settings"), () =>
+				call(frm, "read_qbo_settings", __("Reading QuickBooks' settings and lists"))
+			, __("Sync"));
+		}
+		frm.trigger("show_setup_help");
 		frm.add_custom_button(__("Review Queue"), () =>
 			frappe.set_route("List", "QBO Conflict", { realm: frm.doc.name, status: "Open" })
 		);
@@ -123,6 +129,51 @@ frappe.ui.form.on("QBO Realm", {
 		}
 		if (onload.pending_outbox) {
 			frm.dashboard.add_indicator(__("{0} changes waiting to be sent", [onload.pending_outbox]), "blue");
+		}
+	},
+
+	show_setup_help(frm) {
+		const onload = frm.doc.__onload || {};
+		if (onload.location_hint) {
+			frm.set_intro(onload.location_hint, "orange");
+			frm.add_custom_button(__("Create location dimension"), () =>
+				frappe.confirm(__("Create the Branch accounting dimension for QuickBooks locations?"), () =>
+					call(frm, "create_location_dimension", __("Location dimension created"))
+				)
+			);
+		}
+		const rows = onload.suggested_maps || [];
+		if (rows.length) {
+			frm.dashboard.add_indicator(__("{0} suggested mappings to confirm", [rows.length]), "blue");
+			frm.add_custom_button(__("Confirm suggested mappings"), () => {
+				const d = new frappe.ui.Dialog({
+					title: __("Suggested mappings (by name)"),
+					fields: [{
+						fieldname: "rows", fieldtype: "Table", cannot_add_rows: true, in_place_edit: false,
+						data: rows.map((r) => Object.assign({ use: 1 }, r)),
+						fields: [
+							{ fieldname: "use", fieldtype: "Check", label: __("Add"), in_list_view: 1 },
+							{ fieldname: "map_type", fieldtype: "Data", label: __("ERPNext list"), in_list_view: 1, read_only: 1 },
+							{ fieldname: "local_value", fieldtype: "Data", label: __("ERPNext value"), in_list_view: 1, read_only: 1 },
+							{ fieldname: "qbo_name", fieldtype: "Data", label: __("QuickBooks"), in_list_view: 1, read_only: 1 },
+						],
+					}],
+					primary_action_label: __("Add checked mappings"),
+					primary_action(values) {
+						const picked = (values.rows || []).filter((r) => r.use);
+						frappe.call({
+							method: `${QBO_REALM_METHOD}.add_suggested_maps`,
+							args: { realm: frm.doc.name, rows: picked },
+							callback: (r) => {
+								d.hide();
+								frappe.show_alert({ message: __("{0} mappings added", [r.message.added]), indicator: "green" });
+								frm.reload_doc();
+							},
+						});
+					},
+				});
+				d.show();
+			});
 		}
 	},
 

@@ -35,10 +35,13 @@ class QBORealm(Document):
 		)
 		self.set_onload("can_manage", is_manager())
 		self.set_onload("can_reset", K.ADMIN_ROLE in frappe.get_roles())
+		from nexora_qbo.erpnext import qbo_setup
 		from nexora_qbo.erpnext.realm_health import health, setup_steps
 
 		self.set_onload("health", health(self))
 		self.set_onload("setup_steps", setup_steps(self))
+		self.set_onload("location_hint", qbo_setup.location_hint())
+		self.set_onload("suggested_maps", qbo_setup.suggested_maps(self.name) if is_manager() else [])
 
 	def validate(self):
 		self.flags.ignore_save_passwords = list(TOKEN_FIELDS)
@@ -520,3 +523,40 @@ def _connected(realm: str):
 	if not doc.realm_id or doc.connection_status != K.CONNECTED:
 		frappe.throw(_("Connect {0} to QuickBooks first.").format(doc.name))
 	return doc
+
+
+@frappe.whitelist(methods=["POST"])
+def read_qbo_settings(realm: str) -> dict:
+	"""Read QuickBooks' preferences and lists now (otherwise: at connect, on import, daily by the pull)."""
+	check_manager()
+	from nexora_qbo.erpnext import jobs
+
+	doc = _connected(realm)
+	jobs.enqueue_realm(doc.realm_id, "setup", after_commit=True)
+	return {"queued": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def add_suggested_maps(realm: str, rows=None) -> dict:
+	"""Add the suggested reference mappings a person confirmed (each must still be a current suggestion)."""
+	check_manager()
+	import json
+
+	from nexora_qbo.erpnext import qbo_setup
+
+	doc = frappe.get_doc(K.REALM, realm)
+	doc.check_permission("write")
+	rows = json.loads(rows) if isinstance(rows, str) else (rows or [])
+	return {"added": qbo_setup.add_maps(doc.name, rows)}
+
+
+@frappe.whitelist(methods=["POST"])
+def create_location_dimension(realm: str) -> dict:
+	"""Make the Branch accounting dimension QuickBooks locations map to (ERPNext adds its fields)."""
+	check_manager()
+	from nexora_qbo.erpnext import qbo_setup
+
+	frappe.get_doc(K.REALM, realm).check_permission("write")
+	if not frappe.has_permission("Accounting Dimension", "create"):
+		frappe.throw(_("You cannot create an Accounting Dimension; ask a System Manager."), frappe.PermissionError)
+	return {"fieldname": qbo_setup.make_location_dimension()}
