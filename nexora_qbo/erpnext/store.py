@@ -473,6 +473,47 @@ class FrappeStore:
 		)
 		return [self._audit_row(r, realm_id) for r in rows]
 
+	def audit_summary(
+		self, realm_id: str, since: datetime | None = None, until: datetime | None = None
+	) -> list[tuple[str, str | None, int]]:
+		"""Counted in SQL, grouped by the outcome and error_code columns (no payload is read or decoded). Reads
+		every committed row through the autonomous connection, where the engine's audit rows go (committed at
+		once); without it (not MariaDB) the current transaction's view, where they go instead. (list_audit
+		also merges rows of a failed autonomous insert that only this transaction sees; a logged, rare case
+		the count leaves out until that transaction commits.)"""
+		from nexora_qbo.erpnext.token_store import AutonomousDB
+
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return []
+		where = "realm=%s and (qbo_realm_id=%s or qbo_realm_id is null)"
+		params: list[Any] = [realm, realm_id]
+		if since is not None:
+			where += " and `timestamp` >= %s"
+			params.append(_naive(since))
+		if until is not None:
+			where += " and `timestamp` < %s"
+			params.append(_naive(until))
+		grouped = "select outcome, error_code, count(*) from `tab{}` where {} group by outcome, error_code".format(
+			K.SYNC_LOG, where
+		)
+		if AutonomousDB.available():
+			with AutonomousDB() as adb:
+				adb.conn.rollback()  # a fresh snapshot: every committed row
+				with adb.conn.cursor() as cur:
+					cur.execute(grouped, params)
+					found = cur.fetchall()
+		else:
+			found = frappe.db.sql(grouped, params)
+		counts: dict[tuple, int] = {}
+		for outcome, code, n in found:
+			key = (outcome, code if code not in (None, "") else None)
+			counts[key] = counts.get(key, 0) + int(n)
+		return sorted(
+			((o or "ok", str(c) if c not in (None, "") else None, n) for (o, c), n in counts.items()),
+			key=lambda t: (t[0], t[1] or ""),
+		)
+
 	@staticmethod
 	def _audit_row(r: dict, realm_id: str) -> AuditRow:
 		kwargs = {attr: r.get(column) for attr, column in _audit_columns().items()}

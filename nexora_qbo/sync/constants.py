@@ -142,3 +142,6 @@ WAITING_STATES = (PENDING, IN_FLIGHT, FAILED, PARKED)
 # read page by page and filtered here.
 TIE_OUT_OPEN_WHERE = {"Invoice": "Balance > '0'", "CreditMemo": "Balance > '0'"}
 TIE_OUT_ID_CHUNK = 100  # `Id IN (...)` chunk for documents open on the ERPNext side only
+
+# the response body kept in the audit row of a CDC poll that found no change (sync/audit.py)
+CDC_EMPTY_NOTE = "no changes"
