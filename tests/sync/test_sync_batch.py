@@ -7,6 +7,7 @@ import pytest
 from sync_testkit import Harness
 
 from nexora_qbo.sync import constants as C
+from nexora_qbo.sync.batch import batch_request_id
 
 CO = "Nexora Staffing Inc"
 
@@ -80,6 +81,8 @@ def test_a_throttled_batch_is_retried_with_the_same_requestid_without_duplicates
 	assert h.engine.push(realm)["done"] == 3
 	batches = [r for r in h.store.list_audit(realm) if r.operation == "batch"]
 	assert [r.outcome for r in batches] == ["ThrottleError", "ok"] and len({r.request_id for r in batches}) == 1
+	members = sorted(h.store.list_outbox(realm, local_type=C.INVOICE), key=lambda e: int(e.id))
+	assert batches[0].request_id == batch_request_id(realm, members)  # derived from the members, not random
 	assert all(len(_in_qbo(h, realm, i)) == 1 for i in invs)
 
 
