@@ -3,9 +3,9 @@
 Not run by scripts/bench.sh (it needs a Frappe site); run inside the bench, where the worktree is on sys.path
 through the app's .pth, e.g.
 
-	/opt/bench-run.sh <worktree> --site i9b.localhost execute benchmarks.bench_frappe.push --kwargs "{'n': 1000}"
-	/opt/bench-run.sh <worktree> --site i9b.localhost execute benchmarks.bench_frappe.submit_overhead --kwargs "{'n': 100}"
-	/opt/bench-run.sh <worktree> --site i9b.localhost execute benchmarks.bench_frappe.report --kwargs "{'rows': 1000000}"
+	/opt/bench-run.sh <worktree> --site i9b.localhost execute nexora_qbo.erpnext.bench_entry.run --kwargs "{'fn': 'push', 'n': 1000}"
+	/opt/bench-run.sh <worktree> --site i9b.localhost execute nexora_qbo.erpnext.bench_entry.run --kwargs "{'fn': 'submit_overhead', 'n': 100}"
+	/opt/bench-run.sh <worktree> --site i9b.localhost execute nexora_qbo.erpnext.bench_entry.run --kwargs "{'fn': 'report', 'rows': 1000000}"
 
 Each prints a Markdown table (copied into BENCHMARKS.md by hand: the bench is not the reference machine's
 .venv). Everything a function creates lives in its own company/realm ("Bench Staffing Inc", realm ids 9139...),
@@ -38,6 +38,22 @@ from frappe.utils import add_days, getdate, nowdate
 
 COMPANY = "Bench Staffing Inc"
 ABBR = "BSI"
+
+
+def _shown(fn):
+	"""bench execute hides a function's own exception behind a NameError (it retries with eval): print it."""
+	import functools
+	import traceback
+
+	@functools.wraps(fn)
+	def run(*a, **k):
+		try:
+			return fn(*a, **k)
+		except Exception:
+			traceback.print_exc()
+			raise SystemExit(1) from None
+
+	return run
 
 
 def _load() -> str:
@@ -158,6 +174,7 @@ class _Timer:
 			setattr(cls, name, fn)
 
 
+@_shown
 def push(n: int = 1000) -> None:
 	from nexora_qbo.erpnext import jobs
 	from nexora_qbo.erpnext.ledger import FrappeLedger
@@ -236,6 +253,7 @@ def _hooks(on: bool):
 		frappe.local.doc_events_hooks = None
 
 
+@_shown
 def submit_overhead(n: int = 100) -> None:
 	"""Alternating on/off, so drift (caches warming, other load) hits both the same way."""
 	from nexora_qbo.erpnext import constants as K
@@ -275,6 +293,7 @@ def submit_overhead(n: int = 100) -> None:
 			f"{1000 * mon:.1f}", f"{1000 * moff:.1f}", f"{1000 * (mon - moff):.1f} ms ({100 * (mon - moff) / moff:.1f} %)"]]))
 
 
+@_shown
 def report(rows: int = 1_000_000, runs: int = 3) -> None:
 	from nexora_qbo.erpnext import constants as K
 	from nexora_qbo.nexora_qbo.report.qbo_sync_reconciliation import qbo_sync_reconciliation as rep

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS ledger_doc (
 	seq INTEGER NOT NULL, data TEXT NOT NULL, origin TEXT NOT NULL,
 	PRIMARY KEY (company, local_type, local_id)
 );
+CREATE INDEX IF NOT EXISTS ledger_doc_seq ON ledger_doc (seq);  -- MAX(seq) per insert, without a scan
 CREATE TABLE IF NOT EXISTS ledger_counter (company TEXT NOT NULL, series TEXT NOT NULL, n INTEGER NOT NULL,
 	PRIMARY KEY (company, series));
 CREATE TABLE IF NOT EXISTS ledger_key (
