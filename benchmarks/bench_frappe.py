@@ -175,7 +175,7 @@ class _Timer:
 
 
 @_shown
-def push(n: int = 1000) -> None:
+def push(n: int = 1000, profile: bool = False) -> None:
 	from nexora_qbo.erpnext import jobs
 	from nexora_qbo.erpnext.ledger import FrappeLedger
 	from nexora_qbo.erpnext.pacer import RedisPacer
@@ -191,6 +191,10 @@ def push(n: int = 1000) -> None:
 	try:
 		realm, realm_id = _connect(sb)
 		engine = jobs.build_engine()
+		from nexora_qbo.erpnext.events import inbound
+
+		with inbound():  # fills the realm's default QBO accounts from the chart (items need an income account)
+			engine.initial_import(realm_id)
 		for c in customers:
 			engine.export_master(realm_id, C.CUSTOMER, c)
 		for it in items:
@@ -212,9 +216,20 @@ def push(n: int = 1000) -> None:
 		frappe_t.wrap(FrappeLedger)
 		pacer_t.wrap(RedisPacer)
 		try:
+			import cProfile
+			import pstats
+
+			prof = cProfile.Profile() if profile else None
 			t0 = time.perf_counter()
+			if prof:
+				prof.enable()
 			result = jobs.run(realm_id, "push", durable_checkpoints=True)
 			wall = time.perf_counter() - t0
+			if prof:
+				prof.disable()
+				st = pstats.Stats(prof).sort_stats("cumulative")
+				st.print_stats("nexora_qbo/erpnext|frappe/database|sync/push|sync/batch", 40)
+				st.print_callers("database.py.*\\((get_value|get_values|sql|exists)\\)")
 		finally:
 			frappe_t.restore()
 			pacer_t.restore()
