@@ -193,8 +193,8 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		engine = jobs.build_engine()
 		from nexora_qbo.erpnext.events import inbound
 
-		with inbound():  # fills the realm's default QBO accounts from the chart (items need an income account)
-			engine.initial_import(realm_id)
+		with inbound():  # only the realm's default QBO accounts, from the chart (items need an income account);
+			engine.initial_import(realm_id, ())  # no masters: the sandbox's seeded customers would stay in ERPNext
 		for c in customers:
 			engine.export_master(realm_id, C.CUSTOMER, c)
 		for it in items:
@@ -372,3 +372,17 @@ def _insert(doctype: str, cols: list[str], chunk: list[tuple]) -> None:
 		f"insert into `tab{doctype}` ({', '.join(f'`{c}`' for c in cols)}) values " + ", ".join([marks] * len(chunk)),
 		[v for row in chunk for v in row],
 	)
+
+
+@_shown
+def cleanup() -> None:
+	"""Remove the sandbox's seeded masters an earlier version of push() imported into the site (customers and
+	items are global in ERPNext: they would make the app's own end-to-end test link instead of import)."""
+	for doctype, names in (("Customer", ("Acme Logistics", "Bluebonnet Health", "Lone Star Manufacturing")),
+			("Item", ("Staffing Hours", "Overtime Hours", "Per Diem", "Safety Vest", "Hard Hat"))):
+		for name in names:
+			if frappe.db.exists(doctype, name):
+				frappe.db.delete("QBO Entity Map", {"reference_doctype": doctype, "reference_name": name})
+				frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+				print("deleted", doctype, name)
+	frappe.db.commit()

@@ -68,15 +68,41 @@ def _is_return(local_type: str) -> int:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
-	if not frappe.db.exists(DOCTYPE, name):
+# What to_record reads: the parent's fields and the item rows, in two queries. frappe.get_doc would load every
+# child table of a Sales Invoice (taxes, payment schedule, sales team, advances, packed items, timesheets…),
+# ~10 queries per document on every push of it (issue 9: the Frappe layer's cost per pushed document).
+_READ_FIELDS = ("name", "company", "is_return", "total_taxes_and_charges", "cost_center", "remarks", "docstatus",
+	"customer", "posting_date", "due_date", "currency", "conversion_rate", "payment_terms_template",
+	"taxes_and_charges", "grand_total", "return_against", "update_outstanding_for_self", "outstanding_amount",
+	"amended_from", "is_opening")
+_ITEM_FIELDS = ("item_code", "item_name", "description", "qty", "rate", "amount", "cost_center")
+
+
+def _read(name: str, extra: tuple) -> frappe._dict | None:
+	fields = list(_READ_FIELDS) + [f for f in extra if f and f not in _READ_FIELDS]
+	doc = frappe.db.get_value(DOCTYPE, name, fields, as_dict=True)
+	if doc is None:
 		return None
-	doc = frappe.get_doc(DOCTYPE, name)
+	doc["items"] = frappe.get_all(
+		"Sales Invoice Item",
+		filters={"parent": name, "parenttype": DOCTYPE, "parentfield": "items"},
+		fields=list(_ITEM_FIELDS),
+		order_by="idx asc",
+	)
+	return doc
+
+
+def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
+	field = doc_number_field()
+	location = location_field()
+	doc = _read(name, (field, location))
+	if doc is None:
+		return None
 	if doc.company != ctx.company or cint(doc.is_return) != _is_return(local_type):
 		return None
 	tax_total = abs(dec(doc.total_taxes_and_charges))
 	lines = []
-	for it in doc.items:
+	for it in doc["items"]:  # (a frappe._dict: .items is the dict method)
 		description = text(it.description)
 		if description in (it.item_name, it.item_code):
 			description = None
@@ -94,8 +120,6 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 				"taxable": bool(tax_total),
 			}
 		)
-	field = doc_number_field()
-	location = location_field()
 	remarks = text(doc.remarks)
 	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
 	return R.normalize(
