@@ -195,9 +195,18 @@ def git_rev() -> str:
 		return "unknown"
 
 
-def stamp(command: str) -> str:
+def load_average() -> str:
+	"""The 1/5/15-minute load average (other engineers' test runs share the machine: say so next to a figure)."""
+	try:
+		return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+	except OSError:
+		return "load average unknown"
+
+
+def stamp(command: str, load_before: str | None = None) -> str:
 	now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-	return f"*Measured {now} on {machine()}; code {git_rev()}. Command: `{command}`*\n"
+	load = f"{load_before} before, {load_average()} after" if load_before else load_average()
+	return f"*Measured {now} on {machine()} ({load}); code {git_rev()}. Command: `{command}`*\n"
 
 
 def write_section(name: str, title: str, body: str) -> None:

@@ -26,7 +26,7 @@ from .errors import (
 	ValidationError,
 	intuit_tid_of,
 )
-from .exchange import Exchange, ExchangeHook, path_and_query, redact_text
+from .exchange import Exchange, ExchangeHook, path_and_query, redact_text, redact_value
 from .jsonutil import dumps
 from .models import BatchItem, BatchResult, CDCResult, QueryPage
 from .pacer import Pacer
@@ -55,6 +55,7 @@ class _Request:
 	sync_token_sent: str | None = None
 	batch: bool = False
 	idempotent: bool = True
+	audit_body: str | None = None  # the redacted body for audit rows: redacted once, not once per attempt
 
 
 class QBOClient:
@@ -377,6 +378,7 @@ class QBOClient:
 			if isinstance(body, dict) and body.get("SyncToken") not in (None, "")
 			else None
 		)
+		text = dumps(body) if body is not None else None
 		return _Request(
 			method=method,
 			path=path,
@@ -385,7 +387,8 @@ class QBOClient:
 			entity=entity,
 			entity_id=entity_id,
 			request_id=request_id,
-			body=dumps(body) if body is not None else None,
+			body=text,
+			audit_body=redact_text(text) if text is not None else None,
 			sync_token_sent=sync_token,
 			batch=batch,
 			idempotent=idempotent,
@@ -500,9 +503,9 @@ class QBOClient:
 				operation=request.operation,
 				entity_id=request.entity_id,
 				request_id=request.request_id,
-				request_body=redact_text(request.body),
+				request_body=request.audit_body if request.audit_body is not None else redact_text(request.body),
 				response_status=status,
-				response_body=redact_text(content) if content is not None else None,
+				response_body=_redacted_response(content, envelope),
 				intuit_tid=intuit_tid_of(headers) or (error.intuit_tid if error else None),
 				sync_token_sent=request.sync_token_sent,
 				sync_token_received=received,
@@ -513,6 +516,16 @@ class QBOClient:
 				duration_ms=elapsed_ms(start),
 			)
 		)
+
+
+def _redacted_response(content: bytes | None, envelope: Any) -> str | None:
+	"""A JSON answer is redacted from the envelope already parsed (the same Decimal-preserving parse
+	redact_text would do again); anything else (XML, a fault, an unparsable body) through redact_text."""
+	if content is None:
+		return None
+	if isinstance(envelope, dict) and content.lstrip()[:1] == b"{":
+		return dumps(redact_value(envelope))
+	return redact_text(content)
 
 
 def _path(entity: str) -> str:

@@ -19,6 +19,10 @@ from .jsonutil import dumps, loads
 
 @dataclass
 class Exchange:
+	"""One HTTP exchange, as reported to `on_exchange`. Its bodies are ALREADY REDACTED by the producer (the
+	client and the OAuth client call redact_text / redact the parsed envelope), so a consumer such as the
+	engine's audit recorder stores them as they are instead of parsing and redacting every body again."""
+
 	realm_id: str | None
 	method: str
 	url: str

@@ -198,3 +198,5 @@ KIND_TAX_DIFFERS = "tax_differs"
 KIND_LINE_EDITED = "transaction_edited"
 # QBO keeps a company's books on Pacific time (qbo-api.md §2): "today" in QBO is the Pacific date
 QBO_TIMEZONE = "America/Los_Angeles"
+# the response body kept in the audit row of a CDC poll that found no change (sync/audit.py)
+CDC_EMPTY_NOTE = "no changes"

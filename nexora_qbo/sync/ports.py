@@ -325,6 +325,14 @@ class Store(Protocol):
 		"""Rows of a realm with since <= timestamp < until, oldest first."""
 		...
 
+	def audit_summary(
+		self, realm_id: str, since: datetime | None = None, until: datetime | None = None
+	) -> list[tuple[str, str | None, int]]:
+		"""(outcome, error_code, count) of a realm's rows with since <= timestamp < until, counted and grouped
+		in the database (the month report over a million rows must not decode them), sorted by outcome then
+		error_code. Sum of counts = number of exchanges."""
+		...
+
 	# sync events ------------------------------------------------------------------------------------
 	def add_event(self, event: SyncEvent) -> SyncEvent:
 		"""Insert (inside the current transaction, if any); assigns `event.id`."""

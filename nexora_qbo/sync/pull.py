@@ -433,9 +433,14 @@ class Puller(Collaborator):
 			qbo_time = QboTime()  # the cursor starts at QBO's time of the first read, never the local clock
 			for entity in entities:
 				spec = BY_QBO[entity]
-				with audit.operation(C.INBOUND, spec.local_type):
-					objs = list(ctx.client.query_all(entity, include_inactive=False, on_page=qbo_time.saw))
-				for obj in objs:
+				# streamed page by page (memory flat, whatever the company's size); each page read is attributed to
+				# the import, each record is applied in its own transaction between page reads
+				records = iter(ctx.client.query_all(entity, include_inactive=False, on_page=qbo_time.saw))
+				while True:
+					with audit.operation(C.INBOUND, spec.local_type):
+						obj = next(records, None)
+					if obj is None:
+						break
 					self._apply_or_park(ctx, spec, obj, counts)
 			if cursor is None or cursor.changed_since is None:
 				started = qbo_time.earliest or self._qbo_now(ctx)

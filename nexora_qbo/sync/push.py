@@ -130,12 +130,21 @@ class Pusher(Collaborator):
 		original answer, so the record gets its mapping instead of coming back through CDC as a stranger and
 		being booked a second time (a payment has no stable key to recognise it by). Returns the local types
 		whose creates are still unacknowledged (QBO unreachable); their unknown records must wait.
-		The caller holds the realm lock."""
+		The caller holds the realm lock. Invoices and credit notes are settled a batch at a time: ONE
+		`DocNumber IN (…)` query per batch finds those QBO already has, the rest go in one batch request
+		(sync/batch.py), instead of a stable-key lookup and a create per document."""
+		batch, counts = Batcher(self), {}
 		for entry in sorted(self._unacknowledged_creates(ctx.realm_id), key=_sort_key):
 			fresh = self.store.get_outbox(entry.id)
-			if fresh is not None and fresh.state in (C.IN_FLIGHT, C.FAILED):
-				self.push_entry(ctx, fresh)
-				self.checkpoint()
+			if fresh is None or fresh.state not in (C.IN_FLIGHT, C.FAILED):
+				continue
+			if self.batching and batch.batchable(fresh):
+				batch.add(ctx, fresh, counts)
+				continue
+			batch.flush(ctx, counts)
+			self.push_entry(ctx, fresh)
+			self.checkpoint()
+		batch.flush(ctx, counts)
 		return frozenset(e.local_type for e in self._unacknowledged_creates(ctx.realm_id))
 
 	def _unacknowledged_creates(self, realm_id: str) -> list[OutboxEntry]:

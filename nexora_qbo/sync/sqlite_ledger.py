@@ -31,9 +31,31 @@ CREATE TABLE IF NOT EXISTS ledger_doc (
 	seq INTEGER NOT NULL, data TEXT NOT NULL, origin TEXT NOT NULL,
 	PRIMARY KEY (company, local_type, local_id)
 );
+CREATE INDEX IF NOT EXISTS ledger_doc_seq ON ledger_doc (seq);  -- MAX(seq) per insert, without a scan
 CREATE TABLE IF NOT EXISTS ledger_counter (company TEXT NOT NULL, series TEXT NOT NULL, n INTEGER NOT NULL,
 	PRIMARY KEY (company, series));
+CREATE TABLE IF NOT EXISTS ledger_key (
+	company TEXT NOT NULL, local_type TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, local_id TEXT NOT NULL,
+	PRIMARY KEY (company, local_type, kind, value, local_id)
+);
+CREATE INDEX IF NOT EXISTS ledger_key_by_doc ON ledger_key (company, local_type, local_id);
+CREATE TABLE IF NOT EXISTS ledger_ref (
+	company TEXT NOT NULL, local_type TEXT NOT NULL, local_id TEXT NOT NULL,
+	ref_type TEXT NOT NULL, ref_id TEXT NOT NULL, amount TEXT
+);
+CREATE INDEX IF NOT EXISTS ledger_ref_by_ref ON ledger_ref (ref_type, ref_id, company);
+CREATE INDEX IF NOT EXISTS ledger_ref_by_doc ON ledger_ref (company, local_type, local_id);
+CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+# Why the two side tables: matching an imported record, naming a customer and reading an invoice's
+# outstanding amount used to read and parse EVERY ledger row of a type, per record, which made an initial
+# import quadratic (4k customers: 138 s) and an invoice read scan every payment. ledger_key holds each
+# document's stable match keys (records.match_keys) and ledger_ref what a transaction refers to (its customer,
+# its items, the invoices a payment or credit note settles, with the amount); _put rewrites a document's rows
+# in the same transaction as the document, so they never disagree. Both are rebuilt once for a database
+# written before they existed (INDEX_VERSION).
+INDEX_VERSION = "1"
 
 SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY"}
 MASTER_TYPES = (C.CUSTOMER, C.ITEM)
@@ -57,6 +79,51 @@ class SqliteLedger:
 		self.db: SqliteDB = store.db
 		self.db.conn.executescript(SCHEMA)
 		self._clock = clock
+		self._build_indexes()
+
+	def _build_indexes(self) -> None:
+		"""Fill ledger_key/ledger_ref for documents written before they existed (once per database)."""
+		have = self.db.query("SELECT value FROM ledger_meta WHERE key='index_version'")
+		if have and have[0]["value"] == INDEX_VERSION:
+			return
+		with self.db.transaction() as conn:
+			conn.execute("DELETE FROM ledger_key")
+			conn.execute("DELETE FROM ledger_ref")
+			for r in conn.execute("SELECT company, local_type, local_id, data FROM ledger_doc").fetchall():
+				self._index(conn, r["company"], r["local_type"], r["local_id"], R.loads(r["data"]), fresh=True)
+			conn.execute("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,))
+
+	@staticmethod
+	def _index(conn, company: str, local_type: str, local_id: str, data: dict, fresh: bool = False) -> None:
+		"""(Re)write one document's match keys and references (company is the row key, see _co)."""
+		if not fresh:
+			conn.execute("DELETE FROM ledger_key WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id))
+			conn.execute("DELETE FROM ledger_ref WHERE company=? AND local_type=? AND local_id=?", (company, local_type, local_id))
+		keys = R.match_keys(local_type, data)
+		if local_type == C.CUSTOMER and R.has_erpnext_dup_suffix(local_id):
+			keys = [k for k in keys if k[0] != "name"]  # " - 1" customers never match by name alone
+		conn.executemany("INSERT OR IGNORE INTO ledger_key (company, local_type, kind, value, local_id) VALUES (?,?,?,?,?)",
+			[(company, local_type, kind, str(value), local_id) for kind, value in keys])
+		refs: list[tuple[str, str, str | None]] = []
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
+			if data.get("customer"):
+				refs.append((C.CUSTOMER, data["customer"], None))
+			refs += [(C.ITEM, it, None) for it in dict.fromkeys(
+				line["item"] for line in data.get("lines") or [] if line.get("item"))]
+		if local_type == C.PAYMENT:
+			refs += [(a["doc_type"], a["doc_key"], str(a["amount"])) for a in data.get("applications") or []]
+		if local_type == C.CREDIT_MEMO and data.get("against_invoice"):
+			refs.append((C.INVOICE, data["against_invoice"], str(data.get("total") if data.get("total") is not None else "")))
+		conn.executemany("INSERT INTO ledger_ref (company, local_type, local_id, ref_type, ref_id, amount) VALUES (?,?,?,?,?,?)",
+			[(company, local_type, local_id, t, i, a) for t, i, a in refs])
+
+	def _settling(self, company: str, local_type: str, local_id: str) -> list:
+		"""Submitted payments and credit notes that settle this document, with their amounts (indexed)."""
+		return self.db.query(
+			"SELECT r.local_type, r.local_id, r.amount FROM ledger_ref r JOIN ledger_doc d ON d.company=r.company "
+			"AND d.local_type=r.local_type AND d.local_id=r.local_id WHERE r.ref_type=? AND r.ref_id=? AND r.company=? "
+			"AND r.local_type IN (?,?) AND d.state='submitted'",
+			(local_type, local_id, company, C.PAYMENT, C.CREDIT_MEMO))
 
 	def _now(self) -> datetime:
 		if self._clock is None:
@@ -97,6 +164,7 @@ class SqliteLedger:
 					"INSERT INTO ledger_doc (company, local_type, local_id, state, seq, data, origin) VALUES (?,?,?,?,?,?,?)",
 					(company, local_type, local_id, state, seq, R.dumps(data), origin),
 				)
+			self._index(conn, company, local_type, local_id, data, fresh=not row)
 
 	def _next_name(self, company: str, local_type: str) -> str:
 		series = SERIES[local_type]
@@ -111,11 +179,10 @@ class SqliteLedger:
 
 	def _customer_name(self, company: str, display_name: str) -> str:
 		"""ERPNext naming by customer_name: a duplicate gets " - 1", " - 2" …"""
-		existing = {lid for lid, _, _ in self._all(company, C.CUSTOMER)}
-		if display_name not in existing:
+		if self._row(company, C.CUSTOMER, display_name) is None:
 			return display_name
 		n = 1
-		while f"{display_name} - {n}" in existing:
+		while self._row(company, C.CUSTOMER, f"{display_name} - {n}") is not None:
 			n += 1
 		return f"{display_name} - {n}"
 
@@ -176,16 +243,12 @@ class SqliteLedger:
 		wanted = R.match_keys(local_type, record)
 		if not wanted:
 			return None
-		candidates = []
-		for local_id, state, data in self._all(company, local_type):
-			if state == "cancelled":
-				continue
-			keys = R.match_keys(local_type, data)
-			if local_type == C.CUSTOMER and R.has_erpnext_dup_suffix(local_id):
-				keys = [k for k in keys if k[0] != "name"]  # " - 1" customers never match by name alone
-			candidates.append((local_id, set(keys)))
-		for key in wanted:
-			hits = [lid for lid, keys in candidates if key in keys]
+		co = _co(company, local_type)
+		for kind, value in wanted:  # strongest key first; ledger_key holds each document's keys (indexed)
+			hits = [r["local_id"] for r in self.db.query(
+				"SELECT k.local_id FROM ledger_key k JOIN ledger_doc d ON d.company=k.company AND d.local_type=k.local_type "
+				"AND d.local_id=k.local_id WHERE k.company=? AND k.local_type=? AND k.kind=? AND k.value=? "
+				"AND d.state != 'cancelled' ORDER BY d.seq", (co, local_type, kind, str(value)))]
 			if len(hits) == 1:
 				return hits[0]
 			if len(hits) > 1:
@@ -252,20 +315,13 @@ class SqliteLedger:
 	def used_by(self, local_type: str, local_id: str) -> set[str]:
 		"""The companies whose transactions (any state: a cancelled invoice still used the customer) refer to
 		the master. Transactions are the only link between a global master and a company."""
-		rows = self.db.query(
-			"SELECT DISTINCT company FROM ledger_doc WHERE local_type IN (?,?,?)", (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT)
-		)
-		return {r["company"] for r in rows if local_id in self._used_masters(r["company"], local_type)}
+		rows = self.db.query("SELECT DISTINCT company FROM ledger_ref WHERE ref_type=? AND ref_id=?", (local_type, local_id))
+		return {r["company"] for r in rows}
 
 	def _used_masters(self, company: str, local_type: str) -> set[str]:
-		used: set[str] = set()
-		for doc_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
-			for _, _, data in self._all(company, doc_type):
-				if local_type == C.CUSTOMER and data.get("customer"):
-					used.add(data["customer"])
-				elif local_type == C.ITEM:
-					used.update(line["item"] for line in data.get("lines") or [] if line.get("item"))
-		return used
+		rows = self.db.query("SELECT DISTINCT ref_id FROM ledger_ref WHERE company=? AND ref_type=? AND local_type IN (?,?,?)",
+			(company, local_type, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT))
+		return {r["ref_id"] for r in rows}
 
 	# ------------------------------------------------------------------------------------- outstanding
 	def _outstanding(self, company: str, local_type: str, local_id: str, data: dict) -> Decimal:
@@ -275,16 +331,9 @@ class SqliteLedger:
 		if local_type == C.CREDIT_MEMO and data.get("against_invoice"):
 			return R.money(0)  # booked against the original invoice (update_outstanding_for_self = 0)
 		paid = Decimal(0)
-		for _, state, pay in self._all(company, C.PAYMENT):
-			if state != "submitted":
-				continue
-			for app in pay.get("applications") or []:
-				if app["doc_type"] == local_type and app["doc_key"] == local_id:
-					paid += R.money(app["amount"])
-		if local_type == C.INVOICE:
-			for _, state, cn in self._all(company, C.CREDIT_MEMO):
-				if state == "submitted" and cn.get("against_invoice") == local_id:
-					paid += R.money(cn.get("total"))
+		for r in self._settling(company, local_type, local_id):  # indexed: no scan of every payment
+			if r["local_type"] == C.PAYMENT or local_type == C.INVOICE:
+				paid += R.money(r["amount"] or None)
 		return R.money(total - paid)
 
 	def outstanding(self, company: str, local_type: str, local_id: str) -> Decimal:
@@ -473,11 +522,9 @@ class SqliteLedger:
 			if row is None or row["state"] != "submitted":
 				raise LedgerError(f"{local_type} {local_id} is not submitted")
 			if local_type == C.INVOICE:
-				for pid, state, pay in self._all(company, C.PAYMENT):
-					if state == "submitted" and any(
-						a["doc_type"] == C.INVOICE and a["doc_key"] == local_id for a in pay.get("applications") or []
-					):
-						raise LedgerError(f"cancel payment {pid} first: it is allocated to {local_id}")
+				for r in self._settling(company, C.INVOICE, local_id):
+					if r["local_type"] == C.PAYMENT:
+						raise LedgerError(f"cancel payment {r['local_id']} first: it is allocated to {local_id}")
 			data = R.loads(row["data"])
 			data["state"] = "cancelled"
 			self._put(company, local_type, local_id, "cancelled", data, "local")

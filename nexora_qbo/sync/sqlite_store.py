@@ -66,10 +66,15 @@ CREATE TABLE IF NOT EXISTS sync_tie_out (
 
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_audit (
-	id INTEGER PRIMARY KEY AUTOINCREMENT, realm_id TEXT NOT NULL, timestamp TEXT, data TEXT NOT NULL
+	id INTEGER PRIMARY KEY AUTOINCREMENT, realm_id TEXT NOT NULL, timestamp TEXT, data TEXT NOT NULL,
+	outcome TEXT, error_code TEXT
 );
 CREATE INDEX IF NOT EXISTS sync_audit_realm ON sync_audit (realm_id, timestamp);
 """
+# outcome and error_code are columns too (not only inside `data`) so the month report counts and groups them
+# in SQL; the covering index below answers it without touching a row. Databases from before the columns get
+# them (and their values, from `data`) once, on open.
+AUDIT_INDEX = "CREATE INDEX IF NOT EXISTS sync_audit_outcome ON sync_audit (realm_id, timestamp, outcome, error_code)"
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -180,6 +185,7 @@ class SqliteStore:
 		self.audit_path = audit_path or (self.db.path + "-audit.db")
 		self._audit_conn = connect(self.audit_path)
 		self._audit_conn.executescript(AUDIT_SCHEMA)
+		self._add_audit_columns()
 		self._audit_lock = threading.Lock()
 
 	def _add_mapping_origin(self) -> None:
@@ -440,14 +446,25 @@ class SqliteStore:
 		return int(rows[0]["g"] or 0)
 
 	# audit ------------------------------------------------------------------------------------------------
+	def _add_audit_columns(self) -> None:
+		conn = self._audit_conn
+		have = {r[1] for r in conn.execute("PRAGMA table_info(sync_audit)").fetchall()}
+		if "outcome" not in have:
+			conn.execute("ALTER TABLE sync_audit ADD COLUMN outcome TEXT")
+			conn.execute("ALTER TABLE sync_audit ADD COLUMN error_code TEXT")
+			conn.execute("UPDATE sync_audit SET outcome = json_extract(data, '$.outcome'), "
+				"error_code = json_extract(data, '$.error_code')")
+		conn.execute(AUDIT_INDEX)
+
 	def append_audit(self, row: AuditRow) -> AuditRow:
 		data = asdict(row)
 		data.pop("id", None)
 		data["timestamp"] = _dt(row.timestamp)
 		with self._audit_lock:
 			cur = self._audit_conn.execute(
-				"INSERT INTO sync_audit (realm_id, timestamp, data) VALUES (?,?,?)",
-				(row.realm_id, data["timestamp"], R.dumps(data)),
+				"INSERT INTO sync_audit (realm_id, timestamp, data, outcome, error_code) VALUES (?,?,?,?,?)",
+				(row.realm_id, data["timestamp"], R.dumps(data), row.outcome,
+					str(row.error_code) if row.error_code not in (None, "") else None),
 			)
 		row.id = str(cur.lastrowid)
 		return row
@@ -462,6 +479,14 @@ class SqliteStore:
 			d["timestamp"] = _pdt(d.get("timestamp"))
 			out.append(AuditRow(id=str(r["id"]), **d))
 		return out
+
+	def audit_summary(self, realm_id: str, since: datetime | None = None,
+			until: datetime | None = None) -> list[tuple[str, str | None, int]]:
+		sql, params = _realm_window("sync_audit", realm_id, since, until)
+		sql = sql.replace("SELECT id, data FROM", "SELECT outcome, error_code, COUNT(*) AS n FROM", 1)
+		with self._audit_lock:
+			rows = self._audit_conn.execute(sql + " GROUP BY outcome, error_code", params).fetchall()
+		return sorted(((r["outcome"], r["error_code"], r["n"]) for r in rows), key=lambda t: (str(t[0]), str(t[1] or "")))
 
 	# events -----------------------------------------------------------------------------------------------
 	def add_event(self, event: SyncEvent) -> SyncEvent:

@@ -209,6 +209,21 @@ class StoreContract:
 		assert store.list_audit(self.REALM_1, since=T0 + timedelta(seconds=1)) == []
 		assert len(store.list_audit(self.REALM_1, since=T0, until=T0 + timedelta(seconds=1))) == 1
 
+	def test_audit_summary_counts_outcomes_and_error_codes_per_realm_and_period(self):
+		store = self._store()
+		def row(realm, outcome, code, at):
+			return AuditRow(realm_id=realm, direction="outbound", qbo_entity="Invoice", operation="create",
+				outcome=outcome, error_code=code, timestamp=at)
+		for r in (row(self.REALM_1, "ok", None, T0), row(self.REALM_1, "ok", None, T0 + timedelta(seconds=1)),
+				row(self.REALM_1, "ValidationError", "6000", T0), row(self.REALM_1, "ValidationError", "6000", T0),
+				row(self.REALM_1, "ThrottleError", None, T0), row(self.REALM_1, "ok", None, T0 + timedelta(days=40)),
+				row(self.REALM_2, "ok", None, T0)):
+			store.append_audit(r)
+		got = store.audit_summary(self.REALM_1, since=T0, until=T0 + timedelta(days=1))
+		assert [(o, c, n) for o, c, n in got] == [("ThrottleError", None, 1), ("ValidationError", "6000", 2), ("ok", None, 2)]
+		assert sum(n for *_, n in store.audit_summary(self.REALM_1)) == 6
+		assert store.audit_summary(self.REALM_2, since=T0 + timedelta(days=1)) == []
+
 	# events and conflicts ---------------------------------------------------------------------------------
 	def test_events_by_period(self):
 		store = self._store()

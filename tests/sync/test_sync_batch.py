@@ -7,6 +7,7 @@ import pytest
 from sync_testkit import Harness
 
 from nexora_qbo.sync import constants as C
+from nexora_qbo.sync.batch import batch_request_id
 
 CO = "Nexora Staffing Inc"
 
@@ -80,6 +81,8 @@ def test_a_throttled_batch_is_retried_with_the_same_requestid_without_duplicates
 	assert h.engine.push(realm)["done"] == 3
 	batches = [r for r in h.store.list_audit(realm) if r.operation == "batch"]
 	assert [r.outcome for r in batches] == ["ThrottleError", "ok"] and len({r.request_id for r in batches}) == 1
+	members = sorted(h.store.list_outbox(realm, local_type=C.INVOICE), key=lambda e: int(e.id))
+	assert batches[0].request_id == batch_request_id(realm, members)  # derived from the members, not random
 	assert all(len(_in_qbo(h, realm, i)) == 1 for i in invs)
 
 
@@ -135,3 +138,19 @@ def test_a_fault_inside_a_batch_lands_where_the_same_single_fault_lands(harness,
 	(again,) = h.store.list_conflicts(realm, status=C.OPEN, local_type=C.INVOICE, local_id=bad)
 	assert again.id == c.id and again.kind == c.kind and again.actions == c.actions
 	assert again.reason.split(" QuickBooks said:")[0] == c.reason.split(" QuickBooks said:")[0]
+
+
+def test_a_pull_after_lost_batch_answers_settles_them_with_one_query_per_batch(harness, realm, sandbox):
+	"""Before a pull imports anything, creates whose answers were lost are settled: ONE DocNumber IN query for
+	the batch links what QBO already has (no stable-key lookup per document, no second create)."""
+	h = harness
+	_, _, invs = _invoices(h, realm, 4)
+	sandbox.set_faults(realm, script=["lost_response"] * 3)
+	assert h.engine.push(realm)["failed"] == 4
+	sandbox.set_faults(realm, script=[])
+	before = len(h.store.list_audit(realm))
+	h.engine.pull(realm)
+	rows = [r for r in _since(h, realm, before) if r.direction == C.OUTBOUND]
+	assert [(r.operation, r.qbo_entity) for r in rows] == [("query", "Invoice")]
+	assert all(len(_in_qbo(h, realm, i)) == 1 and h.store.get_mapping(realm, C.INVOICE, i) for i in invs)
+	assert {e.state for e in h.store.list_outbox(realm, local_type=C.INVOICE)} == {C.DONE}

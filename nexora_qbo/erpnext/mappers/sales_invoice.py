@@ -67,9 +67,9 @@ def _taxable_rows(doc) -> list[bool]:
 
 	accounts = {t.account_head for t in doc.get("taxes") or [] if t.charge_type != "Actual" or t.tax_amount}
 	if not accounts or not dec(doc.total_taxes_and_charges):
-		return [False] * len(doc.items)
+		return [False] * len(doc.get("items") or [])
 	out = []
-	for it in doc.items:
+	for it in doc.get("items") or []:
 		try:
 			rates = json.loads(it.item_tax_rate or "{}") or {}
 		except ValueError:
@@ -90,7 +90,7 @@ def _service_dates(doc) -> list:
 			by_activity[key] = min(by_activity.get(key, day), day)
 	first = min(by_activity.values()) if by_activity else None
 	out = []
-	for it in doc.items:
+	for it in doc.get("items") or []:
 		out.append(it.get("service_start_date") or first)
 	return out
 
@@ -129,16 +129,53 @@ def _is_return(local_type: str) -> int:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
-	if not frappe.db.exists(DOCTYPE, name):
+# What to_record reads: the parent's fields and the item rows, in two queries. frappe.get_doc would load every
+# child table of a Sales Invoice (taxes, payment schedule, sales team, advances, packed items, timesheets…),
+# ~10 queries per document on every push of it (issue 9: the Frappe layer's cost per pushed document).
+_READ_FIELDS = ("name", "company", "is_return", "total_taxes_and_charges", "cost_center", "remarks", "docstatus",
+	"customer", "posting_date", "due_date", "currency", "conversion_rate", "payment_terms_template",
+	"taxes_and_charges", "grand_total", "return_against", "update_outstanding_for_self", "outstanding_amount",
+	"amended_from", "is_opening")
+_ITEM_FIELDS = ("item_code", "item_name", "description", "qty", "rate", "amount", "cost_center", "item_tax_rate",
+	"service_start_date")
+# the child rows the line mapping reads besides the items: taxability per line and the timesheets' dates
+_CHILD_READS = (
+	("taxes", "Sales Taxes and Charges", ("account_head", "charge_type", "tax_amount")),
+	("timesheets", "Sales Invoice Timesheet", ("from_time", "activity_type")),
+)
+
+
+def _read(name: str, extra: tuple) -> frappe._dict | None:
+	fields = list(_READ_FIELDS) + [f for f in extra if f and f not in _READ_FIELDS]
+	doc = frappe.db.get_value(DOCTYPE, name, fields, as_dict=True)
+	if doc is None:
 		return None
-	doc = frappe.get_doc(DOCTYPE, name)
+	doc["items"] = frappe.get_all(
+		"Sales Invoice Item",
+		filters={"parent": name, "parenttype": DOCTYPE, "parentfield": "items"},
+		fields=list(_ITEM_FIELDS),
+		order_by="idx asc",
+	)
+	for fieldname, child, fields in _CHILD_READS:
+		doc[fieldname] = frappe.get_all(
+			child, filters={"parent": name, "parenttype": DOCTYPE, "parentfield": fieldname}, fields=list(fields),
+			order_by="idx asc",
+		)
+	return doc
+
+
+def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
+	field = doc_number_field()
+	location = location_field()
+	doc = _read(name, (field, location))
+	if doc is None:
+		return None
 	if doc.company != ctx.company or cint(doc.is_return) != _is_return(local_type):
 		return None
 	tax_total = abs(dec(doc.total_taxes_and_charges))
 	lines = []
 	taxable_rows, service_dates = _taxable_rows(doc), _service_dates(doc)
-	for n, it in enumerate(doc.items):
+	for n, it in enumerate(doc["items"]):  # (a frappe._dict: .items is the dict method)
 		description = text(it.description)
 		if description in (it.item_name, it.item_code):
 			description = None
@@ -156,8 +193,6 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 				"taxable": taxable_rows[n],
 			}
 		)
-	field = doc_number_field()
-	location = location_field()
 	remarks = text(doc.remarks)
 	state = {0: "draft", 1: "submitted", 2: "cancelled"}[cint(doc.docstatus)]
 	return R.normalize(

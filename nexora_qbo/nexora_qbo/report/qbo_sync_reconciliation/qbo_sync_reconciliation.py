@@ -304,6 +304,21 @@ class ReportStore:
 		)
 		return [fields_to_audit_row(frappe._dict(r)) for r in rows]
 
+	def audit_summary(self, realm_id: str, since=None, until=None):
+		"""(outcome, error_code, count) grouped in the database over the covering index named in the QBO Sync
+		Log DocType (realm, timestamp, outcome, error_code): a month of a million rows reads no payload."""
+		self._check(realm_id)
+		rows = frappe.get_all(
+			K.SYNC_LOG,
+			filters=self._period(since, until),
+			or_filters=self._this_company(),
+			fields=["outcome", "error_code", "count(name) as n"],
+			group_by="outcome, error_code",
+			order_by="outcome asc",
+		)
+		out = [(r.outcome or "ok", str(r.error_code) if r.error_code not in (None, "") else None, int(r.n)) for r in rows]
+		return sorted(out, key=lambda t: (t[0], t[1] or ""))
+
 	def list_conflicts(self, realm_id: str, status=None, local_type=None, local_id=None):
 		from nexora_qbo.nexora_qbo.doctype.qbo_conflict.qbo_conflict import row_to_conflict
 
