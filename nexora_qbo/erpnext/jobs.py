@@ -308,9 +308,17 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 
 
 def _progress(
-	realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False
+	realm: str,
+	user: str | None,
+	done: int,
+	total: int,
+	message: str,
+	finished: bool = False,
+	plan: str | None = None,
 ) -> None:
 	data = {"realm": realm, "done": done, "total": total, "message": message, "finished": finished}
+	if plan:
+		data["plan"] = plan  # the go-live plan being applied (its form shows the same bar)
 	# kept in the cache too (not transactional: seen at once) for the form's poll where realtime is not running
 	frappe.cache.set_value(K.IMPORT_PROGRESS_CACHE_KEY + realm, data, expires_in_sec=6 * 3600)
 	frappe.publish_realtime(

@@ -196,3 +196,12 @@ KIND_TAX_DIFFERS = "tax_differs"
 KIND_LINE_EDITED = "transaction_edited"
 # QBO keeps a company's books on Pacific time (qbo-api.md §2): "today" in QBO is the Pacific date
 QBO_TIMEZONE = "America/Los_Angeles"
+
+
+# What the go-live is doing, in a person's words, per plan action (the desk's progress bar shows it).
+GO_LIVE_PROGRESS_STEP = {
+	"link": "Linking",
+	"import": "Importing",
+	"opening": "Opening balance of",
+	"create": "Sending",
+}

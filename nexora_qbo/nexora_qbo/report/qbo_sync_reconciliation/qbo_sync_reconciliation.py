@@ -141,7 +141,7 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 	tie = data.get("tie_out")
 	if not tie:
 		return [{"section": _("AR tie-out"), "detail": _("No tie-out ran this month yet. It runs every night; "
-			"run it now with: bench --site <site> nexora-qbo-tie-out <realm>.")}]
+			"click Run tie-out now to compare ERPNext's receivables with QuickBooks' A/R today.")}]
 	out = []
 	for d in tie["differences"]:
 		url = qbo_app_url(environment, d.get("qbo_entity"), d.get("qbo_id"))
