@@ -66,6 +66,8 @@ async function qbo(realmId, method, path, body) {
 	});
 	page = await browser.newPage();
 	page.setDefaultTimeout(30000);
+	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
+	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
 	let realm, realmId, invoice, qboInvoiceId;
 
 	await step("login", async () => {

@@ -249,13 +249,13 @@ def apply_plan(name: str, user: str | None = None, **_) -> dict:
 		frappe.db.rollback()
 		from nexora_qbo.erpnext.mappers import plain_error
 
-		_finish(name, FAILED, _("The go-live stopped: {0}. Correct the cause, then preview the go-live again.").format(plain_error(exc)))
+		_finish(name, FAILED, frappe._("The go-live stopped: {0}. Correct the cause, then preview the go-live again.").format(plain_error(exc)))
 		_set_import_status(doc.realm, K.IMPORT_FAILED)
-		progress.finish(_("The go-live stopped; see the plan's result"))
+		progress.finish(frappe._("The go-live stopped; see the plan's result"))
 		raise
 	_finish(name, APPLIED, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
 	_set_import_status(doc.realm, K.IMPORT_DONE)
-	progress.finish(_("Go-live finished"))
+	progress.finish(frappe._("Go-live finished"))
 	return counts
 
 
