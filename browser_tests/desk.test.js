@@ -174,7 +174,7 @@ async function qbo(realmId, method, path, body) {
 			return r && r.length ? r : null;
 		});
 		await page.goto(`${BASE}/app/sales-invoice/${encodeURIComponent(invoice)}`);
-		await page.locator(".qbo-state [data-qbo-state='review']").waitFor();
+		await page.locator(".qbo-state [data-qbo-state='in_review']").waitFor();
 		await shot(page, "08a-sales-invoice-in-review");
 		await page.goto(`${BASE}/app/qbo-conflict/${rows[0].name}`);
 		await page.waitForSelector(".qbo-conflict-actions");

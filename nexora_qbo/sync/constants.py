@@ -170,6 +170,19 @@ CAUSE_RELATED_WAITING = "related_waiting"  # another document of the customer is
 CAUSE_DOCUMENTS = "documents"  # a customer difference that its documents' differences add up to
 CAUSE_ACCEPTED = "accepted"  # a person pressed "Accept the difference" on this very difference (same amounts)
 CAUSE_UNEXPLAINED = "unexplained"
+# each cause in a bookkeeper's words (the report's AR tie-out view shows these, never the keys above)
+CAUSE_WORDS = {
+	CAUSE_REVIEW_ITEM: "Open review item",
+	CAUSE_WAITING: "Change still waiting to be sent",
+	CAUSE_BEFORE_GO_LIVE: "Dated before the go-live",
+	CAUSE_NOT_MAPPED: "Only in one of the books",
+	CAUSE_REVALUATION: "Exchange-rate revaluation",
+	CAUSE_RELATED_REVIEW_ITEM: "Review item on another of its documents",
+	CAUSE_RELATED_WAITING: "Another of its documents is waiting to be sent",
+	CAUSE_DOCUMENTS: "Sum of its documents' differences",
+	CAUSE_ACCEPTED: "Difference accepted by a person",
+	CAUSE_UNEXPLAINED: "Unexplained",
+}
 TIE_OUT_CAUSES = (
 	CAUSE_REVIEW_ITEM,
 	CAUSE_WAITING,

@@ -102,7 +102,8 @@ class TestDesk(FrappeTestCase):
 		self.assertEqual(self._status(), "In Review")
 		[state] = get_document_state("Customer", self.customer.name)
 		self.assertEqual(state["state"], "in_review")
-		self.assertEqual(state["label"], "In review: " + c.reason)
+		self.assertEqual(state["label"], "In review: Changed on both sides")  # what happened, in a few words
+		self.assertEqual(state["reason"], c.reason)  # the whole reason: the line's tooltip
 		self.assertEqual(state["action"], "Open")
 		self.assertEqual(state["conflict"], c.id)
 

@@ -43,10 +43,10 @@ function show_plan_progress(frm, p) {
 	const pct = p.total ? Math.round((100 * p.done) / p.total) : 0;
 	const esc = frappe.utils.escape_html;
 	frm.__qbo_last_progress = p;
-	let $box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+	let $box = frm.dashboard.parent.find(".qbo-import-progress");
 	if (!$box.length) {
 		frm.dashboard.add_section('<div class="qbo-import-progress"></div>', __("Go-live"));
-		$box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+		$box = frm.dashboard.parent.find(".qbo-import-progress");
 	}
 	frm.dashboard.show();
 	$box.html(`<div class="text-muted small">${esc(p.message || __("Waiting for the go-live to start"))}</div>

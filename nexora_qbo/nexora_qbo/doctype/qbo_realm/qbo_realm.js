@@ -181,11 +181,11 @@ function show_checklist(frm) {
 function show_progress(frm, done, total, message) {
 	const pct = total ? Math.round((100 * done) / total) : 0;
 	const esc = frappe.utils.escape_html;
-	let $box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+	let $box = frm.dashboard.parent.find(".qbo-import-progress");
 	if (!$box.length) {
 		frm.dashboard.add_section('<div class="qbo-import-progress"></div>', __("Initial Import"));
 		frm.dashboard.show();
-		$box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+		$box = frm.dashboard.parent.find(".qbo-import-progress");
 	}
 	$box.html(`<div class="text-muted small" style="margin-top:8px">${__("Initial import")}: ${esc(message || "")}</div>
 		<div class="progress" style="height:14px"><div class="progress-bar" role="progressbar" data-pct="${pct}"
