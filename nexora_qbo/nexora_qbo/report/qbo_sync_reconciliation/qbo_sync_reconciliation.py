@@ -103,6 +103,13 @@ def columns() -> list[dict]:
 	]
 
 
+# an outbox entry's state in a bookkeeper's words (the engine's state names never reach the report)
+OUTBOX_STATE_WORDS = {
+	C.FAILED: "failed, retried automatically",
+	C.PARKED: "held for review",
+}
+
+
 def _direction(value: str | None) -> str:
 	return {"outbound": _("ERPNext → QBO"), "inbound": _("QBO → ERPNext")}.get(value or "", value or "")
 
@@ -125,7 +132,7 @@ def rows(data: dict) -> list[dict]:
 				{
 					"section": SECTIONS[key],
 					"entity": (c.get("qbo") or "").split(" ")[0],
-					"action": c.get("kind"),
+					"action": _(C.CONFLICT_KIND_WORDS.get(c.get("kind"), c.get("kind") or "")),
 					"count": 1,
 					"document": c.get("document"),
 					"detail": c.get("reason"),
@@ -139,7 +146,9 @@ def rows(data: dict) -> list[dict]:
 				"action": f["action"],
 				"count": 1,
 				"document": f["document"],
-				"detail": f"{f['state']}, {f['attempts']} attempts: {f.get('error') or ''}",
+				"detail": _("{0}, {1} attempts: {2}").format(
+					_(OUTBOX_STATE_WORDS.get(f["state"], f["state"])), f["attempts"], f.get("error") or ""
+				),
 				"outbox": f["outbox_id"],
 			}
 		)
