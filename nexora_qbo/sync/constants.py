@@ -107,6 +107,22 @@ ACTION_EFFECTS = {
 		"Nothing changes in QuickBooks; the difference is recorded as accepted by you.",
 	),
 }
+# Where a button does something else for one kind of review item, what it does there (same form as above).
+# "Keep QuickBooks" on an invoice edited in QuickBooks never rewrites the submitted ERPNext document
+# (sync/review.py _amend_local_item): a follow-up item asks for the amendment instead.
+ACTION_EFFECTS_BY_KIND = {
+	"transaction_edited": {
+		ACTION_KEEP_QBO: (
+			"The submitted document is not rewritten: if it still differs from QuickBooks, a new review item asks "
+			"you to cancel and amend it to match.",
+			"Nothing changes in QuickBooks.",
+		),
+		ACTION_KEEP_LOCAL: (
+			"Nothing changes here.",
+			"QuickBooks' edit is replaced by ERPNext's version.",
+		),
+	},
+}
 # The kinds of review item in a bookkeeper's words (the desk shows these, never the kind's engine name).
 CONFLICT_KIND_WORDS = {
 	"field_conflict": "Changed on both sides",
