@@ -10,21 +10,49 @@ const SHOTS = process.env.SHOTS || "/tmp/i10-shots";
 const COMPANY = process.env.COMPANY || "_Test NQB Browser";
 const ABBR = process.env.ABBR || "_TNQB";
 const results = [];
+let failed = false;
 
 async function step(name, fn) {
 	const t = Date.now();
+	if (failed && !process.env.KEEP_GOING) {
+		results.push([name, "SKIPPED"]);
+		console.log(`SKIP ${name} (an earlier step failed)`);
+		return;
+	}
 	try {
 		await fn();
 		results.push([name, "PASS"]);
 		console.log(`PASS ${name} (${Date.now() - t} ms)`);
 	} catch (e) {
+		failed = true;
 		results.push([name, "FAIL"]);
 		console.log(`FAIL ${name}: ${e.message.split("\n")[0]}`);
+		await shot(page, `FAIL-${name.replace(/\W+/g, "-")}`).catch(() => {});
 	}
 }
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const call = (page, method, args) =>
-	page.evaluate(([m, a]) => frappe.call({ method: m, args: a }).then((r) => r.message), [method, args]);
+let page;
+const shot = (p, name) => p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+const call = (p, method, args) =>
+	p.evaluate(([m, a]) => frappe.call({ method: m, args: a }).then((r) => r.message), [method, args]);
+const until = async (what, fn, tries = 60, ms = 2000) => {
+	for (let i = 0; i < tries; i++) {
+		const v = await fn();
+		if (v) return v;
+		await page.waitForTimeout(ms);
+	}
+	throw new Error(`timed out waiting for ${what}`);
+};
+// the QBO sandbox's own HTTP API, as a bookkeeper's edit in QuickBooks Online would reach it
+async function qbo(realmId, method, path, body) {
+	const tok = await (await fetch(`${SANDBOX}/_sandbox/tokens`, { method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify({ realm_id: realmId, client_id: CLIENT_ID }) })).json();
+	const r = await fetch(`${SANDBOX}/v3/company/${realmId}${path}`, { method,
+		headers: { Authorization: `Bearer ${tok.access_token}`, Accept: "application/json",
+			"Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+	if (r.status !== 200) throw new Error(`QBO ${method} ${path}: HTTP ${r.status} ${await r.text()}`);
+	return r.json();
+}
 
 (async () => {
 	fs.mkdirSync(SHOTS, { recursive: true });
@@ -36,9 +64,11 @@ const call = (page, method, args) =>
 			"--disable-background-networking", "--disable-component-update", "--disable-sync"],
 		viewport: { width: 1400, height: 1000 },
 	});
-	const page = await browser.newPage();
+	page = await browser.newPage();
 	page.setDefaultTimeout(30000);
-	let realm;
+	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
+	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
+	let realm, realmId, invoice, qboInvoiceId;
 
 	await step("login", async () => {
 		await page.goto(`${BASE}/login`);
@@ -63,34 +93,58 @@ const call = (page, method, args) =>
 
 	await step("connect through the OAuth redirect to the sandbox", async () => {
 		await page.click("button:has-text('Connect to QuickBooks')");
+		// Intuit's (the sandbox's) authorize page redirects back to the realm's registered callback
 		await page.waitForURL(/qbo-realm/, { timeout: 30000 });
-		await page.waitForSelector(".qbo-setup-checklist, .form-dashboard");
-		await page.waitForFunction(() => cur_frm && cur_frm.doc.connection_status === "Connected", null, { timeout: 20000 })
+		await page.waitForFunction(() => window.cur_frm && cur_frm.doc.connection_status === "Connected", null, { timeout: 20000 })
 			.catch(async () => { await page.reload(); await page.waitForFunction(() => cur_frm && cur_frm.doc.connection_status === "Connected"); });
+		realmId = await page.evaluate(() => cur_frm.doc.realm_id);
+		await page.waitForSelector(".qbo-setup-checklist [data-step='connect'][data-done='1']");
 		await shot(page, "02-realm-connected");
 	});
 
-	await step("initial import progress bar reaches 100 %", async () => {
+	await step("initial import: Preview -> go-live plan -> Confirm and run, progress bar reaches 100 %", async () => {
 		await page.click("button:has-text('Sync')");
-		await page.click("a:has-text('Initial Import')");
+		await page.click(".dropdown-menu.show a:has-text('Initial Import')");
+		await page.click(".modal.show button:has-text('Yes')");
+		await page.waitForURL(/qbo-go-live-plan\//, { timeout: 90000 });
+		await page.waitForFunction(() => window.cur_frm && cur_frm.doc.doctype === "QBO Go-Live Plan" && cur_frm.doc.rows.length);
+		await page.waitForTimeout(800);
+		await shot(page, "03a-go-live-plan");
+		await page.click("button:has-text('Confirm and run')");
 		await page.click(".modal.show button:has-text('Yes')");
 		await page.waitForSelector(".qbo-import-progress .progress-bar");
-		await shot(page, "03a-import-progress-running");
+		await shot(page, "03b-go-live-progress-running");
 		await page.waitForSelector(".qbo-import-progress .progress-bar[data-pct='100']", { timeout: 180000 });
-		await shot(page, "03b-import-progress-100");
+		await shot(page, "03c-go-live-progress-100");
+		await page.waitForFunction(() => cur_frm.doc.status === "Applied", null, { timeout: 30000 });
+		await page.waitForTimeout(800);
+		await shot(page, "03d-go-live-plan-applied");
+		await page.goto(`${BASE}/app/qbo-realm/${encodeURIComponent(realm)}`);
+		await page.waitForSelector(".form-dashboard");
+		await page.waitForTimeout(800);
+		await shot(page, "03e-realm-after-go-live");
 	});
 
-	await step("sales invoice shows synced at the top of its form", async () => {
+	await step("sales invoice shows \"In QuickBooks as … · synced …\" at the top of its form", async () => {
+		const maps = await call(page, "frappe.client.get_list", { doctype: "QBO Entity Map",
+			filters: { realm, reference_doctype: ["in", ["Customer", "Item"]] }, fields: ["reference_doctype", "reference_name"],
+			limit_page_length: 100 });
+		const customer = maps.find((m) => m.reference_doctype === "Customer" && /Acme/.test(m.reference_name))?.reference_name
+			|| maps.find((m) => m.reference_doctype === "Customer").reference_name;
+		const item = maps.find((m) => m.reference_doctype === "Item" && /Staffing Hours/.test(m.reference_name))?.reference_name
+			|| maps.find((m) => m.reference_doctype === "Item").reference_name;
+		const today = await page.evaluate(() => frappe.datetime.get_today());
+		const si = await call(page, "frappe.client.insert", { doc: {
+			doctype: "Sales Invoice", company: COMPANY, customer, posting_date: today, set_posting_time: 1,
+			due_date: today, debit_to: `Debtors - ${ABBR}`, currency: "USD",
+			items: [{ item_code: item, qty: 40, rate: 45, income_account: `Sales - ${ABBR}`, cost_center: `Main - ${ABBR}` }],
+		} });
+		await call(page, "frappe.client.submit", { doc: si });
+		invoice = si.name;
 		await call(page, "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm.sync_now", { realm });
-		let name = null;
-		for (let i = 0; i < 60 && !name; i++) {
-			const rows = await call(page, "frappe.client.get_list", { doctype: "Sales Invoice",
-				filters: { company: COMPANY, nexora_qbo_sync_status: "Synced" }, fields: ["name"], limit_page_length: 1 });
-			name = rows && rows.length ? rows[0].name : null;
-			if (!name) await page.waitForTimeout(2000);
-		}
-		if (!name) throw new Error("no synced Sales Invoice");
-		await page.goto(`${BASE}/app/sales-invoice/${encodeURIComponent(name)}`);
+		await until("the invoice to be synced", async () => (await call(page, "frappe.client.get_value", {
+			doctype: "Sales Invoice", filters: invoice, fieldname: "nexora_qbo_sync_status" }))?.nexora_qbo_sync_status === "Synced");
+		await page.goto(`${BASE}/app/sales-invoice/${encodeURIComponent(invoice)}`);
 		const line = page.locator(".qbo-state [data-qbo-state='synced']");
 		await line.waitFor();
 		const text = await line.innerText();
@@ -98,7 +152,44 @@ const call = (page, method, args) =>
 		await shot(page, "04-sales-invoice-synced");
 		await page.goto(`${BASE}/app/sales-invoice?company=${encodeURIComponent(COMPANY)}`);
 		await page.waitForSelector(".list-row-container");
+		await page.waitForTimeout(800);
 		await shot(page, "05-sales-invoice-list-indicator");
+	});
+
+	await step("review item: a line edited in QuickBooks is compared and resolved from its form", async () => {
+		const m = await call(page, "frappe.client.get_list", { doctype: "QBO Entity Map",
+			filters: { realm, reference_doctype: "Sales Invoice", reference_name: invoice }, fields: ["qbo_id"] });
+		qboInvoiceId = m[0].qbo_id;
+		// the bookkeeper changes the hours on the invoice's line in QuickBooks (38 instead of 40)
+		const cur = (await qbo(realmId, "GET", `/invoice/${qboInvoiceId}`)).Invoice;
+		const lines = cur.Line.filter((l) => l.DetailType === "SalesItemLineDetail").map((l) => {
+			const qty = 38, rate = Number(l.SalesItemLineDetail.UnitPrice);
+			return { ...l, Amount: (qty * rate).toFixed(2), SalesItemLineDetail: { ...l.SalesItemLineDetail, Qty: qty } };
+		});
+		await qbo(realmId, "POST", "/invoice?operation=update", { Id: cur.Id, SyncToken: cur.SyncToken, sparse: true, Line: lines });
+		await call(page, "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm.sync_now", { realm });
+		const rows = await until("the review item", async () => {
+			const r = await call(page, "frappe.client.get_list", { doctype: "QBO Conflict",
+				filters: { realm, status: "Open", reference_name: invoice }, fields: ["name"], limit_page_length: 1 });
+			return r && r.length ? r : null;
+		});
+		await page.goto(`${BASE}/app/sales-invoice/${encodeURIComponent(invoice)}`);
+		await page.locator(".qbo-state [data-qbo-state='in_review']").waitFor();
+		await shot(page, "08a-sales-invoice-in-review");
+		await page.goto(`${BASE}/app/qbo-conflict/${rows[0].name}`);
+		await page.waitForSelector(".qbo-conflict-actions");
+		await page.waitForTimeout(800);
+		await shot(page, "08b-review-item");
+		await page.click("button:has-text('Resolve')");
+		await page.click(".dropdown-menu.show a:has-text('Keep QuickBooks')");
+		await page.waitForSelector(".modal.show:has-text('This will:')");
+		await shot(page, "08c-review-confirm");
+		await page.click(".modal.show .btn-primary");
+		await page.waitForFunction(() => cur_frm && cur_frm.doc.status === "Resolved", null, { timeout: 60000 })
+			.catch(async () => { await page.waitForTimeout(5000); await page.reload(); });
+		await page.waitForFunction(() => cur_frm && cur_frm.doc.status === "Resolved");
+		await page.waitForTimeout(800);
+		await shot(page, "08d-review-resolved");
 	});
 
 	await step("workspace shows the realm's cards and health", async () => {
@@ -112,29 +203,20 @@ const call = (page, method, args) =>
 		await shot(page, "06-workspace");
 	});
 
-	await step("reconciliation report opens", async () => {
-		await page.goto(`${BASE}/app/query-report/QBO Sync Reconciliation`);
+	await step("reconciliation report: sync view and the AR tie-out view", async () => {
+		await page.goto(`${BASE}/app/query-report/QBO Sync Reconciliation?realm=${encodeURIComponent(realm)}`);
 		await page.waitForSelector(".dt-scrollable, .no-result", { timeout: 30000 });
 		await page.waitForTimeout(1500);
-		await shot(page, "07-report");
-	});
-
-	await step("review item compared and resolved from its form", async () => {
-		const rows = await call(page, "frappe.client.get_list", { doctype: "QBO Conflict",
-			filters: { realm, status: "Open" }, fields: ["name"], limit_page_length: 1 });
-		if (!rows.length) throw new Error("no open review item in this realm");
-		await page.goto(`${BASE}/app/qbo-conflict/${rows[0].name}`);
-		await page.waitForSelector(".qbo-conflict-actions");
-		await shot(page, "08a-review-item");
-		await page.click("button:has-text('Resolve')");
-		await page.click("[data-label='Dismiss'], a:has-text('Dismiss')");
-		await page.waitForSelector(".modal.show:has-text('This will:')");
-		await shot(page, "08b-review-confirm");
-		await page.click(".modal.show .btn-primary");
-		await page.waitForFunction(() => cur_frm && cur_frm.doc.status === "Resolved", null, { timeout: 60000 })
-			.catch(async () => { await page.waitForTimeout(5000); await page.reload(); });
-		await page.waitForFunction(() => cur_frm && cur_frm.doc.status === "Resolved");
-		await shot(page, "08c-review-resolved");
+		await shot(page, "07a-report-sync");
+		await page.evaluate(() => frappe.query_report.set_filter_value("view", "AR tie-out"));
+		await page.waitForTimeout(1500);
+		await page.click("button:has-text('Run tie-out now')");
+		await until("the tie-out", async () => (await call(page, "frappe.client.get_count", {
+			doctype: "QBO Tie Out", filters: { realm } })) > 0, 30, 1000);
+		await page.evaluate(() => frappe.query_report.refresh());
+		await page.waitForSelector(".report-summary .summary-item:has-text('AR difference')");
+		await page.waitForTimeout(1500);
+		await shot(page, "07b-report-tie-out");
 	});
 
 	await browser.close();

@@ -115,12 +115,15 @@ def _state(realm: str, m, conflicts: list, waiting: list, environment: str | Non
 	if conflicts:
 		c = conflicts[0]
 		reason = _short(c.reason) or CONFLICT_KIND_WORDS.get(c.kind, "")
+		# the one-line headline says what happened in a few words (the full reason is the line's tooltip and
+		# the review item's first paragraph): a 140-character reason cut off mid-sentence helps nobody
+		what = _(CONFLICT_KIND_WORDS[c.kind]) if c.kind in CONFLICT_KIND_WORDS else reason
 		out.update(
 			state="in_review",
 			conflict=str(c.name),
 			reason=reason,
 			action=OPEN,
-			label=_("In review: {0}").format(reason),
+			label=_("In review: {0}").format(what),
 		)
 	elif any(e.state in ("failed", "parked") for e in waiting):
 		e = next(e for e in waiting if e.state in ("failed", "parked"))

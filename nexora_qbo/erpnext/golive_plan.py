@@ -221,6 +221,9 @@ def confirm(name: str, user: str) -> None:
 		doc.confirmed_by = user
 		doc.confirmed_on = now_datetime()
 		doc.save(ignore_permissions=True)
+	# the realm's checklist and both forms' bars follow the plan from now on (no stale bar of an earlier run)
+	frappe.db.set_value(K.REALM, doc.realm, "initial_import_status", K.IMPORT_QUEUED, update_modified=False)
+	frappe.cache.delete_value(K.IMPORT_PROGRESS_CACHE_KEY + doc.realm)
 	frappe.enqueue(
 		"nexora_qbo.erpnext.golive_plan.apply_plan",
 		queue=K.QUEUE,
@@ -241,17 +244,50 @@ def apply_plan(name: str, user: str | None = None, **_) -> dict:
 	if doc.status != CONFIRMED:
 		return {"skipped": f"plan is {doc.status}"}
 	plan = json.loads(doc.plan_json)
+	progress = _progress_to(doc.realm, name, user)
+	_set_import_status(doc.realm, K.IMPORT_RUNNING)
 	try:
 		with inbound():
-			counts = build_engine().apply_go_live(plan["realm_id"], plan)
+			counts = build_engine().apply_go_live(plan["realm_id"], plan, progress)
 	except Exception as exc:
 		frappe.db.rollback()
 		from nexora_qbo.erpnext.mappers import plain_error
 
-		_finish(name, FAILED, _("The go-live stopped: {0}. Correct the cause, then preview the go-live again.").format(plain_error(exc)))
+		_finish(name, FAILED, frappe._("The go-live stopped: {0}. Correct the cause, then preview the go-live again.").format(plain_error(exc)))
+		_set_import_status(doc.realm, K.IMPORT_FAILED)
+		progress.finish(frappe._("The go-live stopped; see the plan's result"))
 		raise
 	_finish(name, APPLIED, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+	_set_import_status(doc.realm, K.IMPORT_DONE)
+	progress.finish(frappe._("Go-live finished"))
 	return counts
+
+
+class _progress_to:
+	"""The apply job's progress, published exactly as the initial import's (jobs._progress: the realm form's
+	bar, and the plan form's, which poll it where the realtime server is not running)."""
+
+	def __init__(self, realm: str, plan: str, user: str | None):
+		self.realm, self.plan, self.user, self.total = realm, plan, user, 1
+
+	def __call__(self, done: int, total: int, message: str) -> None:
+		from nexora_qbo.erpnext.jobs import _progress
+
+		self.total = total
+		_progress(self.realm, self.user, done, total, message, plan=self.plan)
+
+	def finish(self, message: str) -> None:
+		from nexora_qbo.erpnext.jobs import _progress
+
+		_progress(self.realm, self.user, self.total, self.total, message, finished=True, plan=self.plan)
+
+
+def _set_import_status(realm: str, status: str) -> None:
+	"""The realm's Initial import step (its setup checklist) follows the go-live: seen at once, whatever the
+	job's transaction does next."""
+	from nexora_qbo.erpnext.token_store import set_values_autonomously
+
+	set_values_autonomously(K.REALM, realm, {"initial_import_status": status})
 
 
 def _finish(name: str, status: str, result: str) -> None:

@@ -321,9 +321,17 @@ def _initial_import(engine, realm: str, realm_id: str, user: str | None) -> dict
 
 
 def _progress(
-	realm: str, user: str | None, done: int, total: int, message: str, finished: bool = False
+	realm: str,
+	user: str | None,
+	done: int,
+	total: int,
+	message: str,
+	finished: bool = False,
+	plan: str | None = None,
 ) -> None:
 	data = {"realm": realm, "done": done, "total": total, "message": message, "finished": finished}
+	if plan:
+		data["plan"] = plan  # the go-live plan being applied (its form shows the same bar)
 	# kept in the cache too (not transactional: seen at once) for the form's poll where realtime is not running
 	frappe.cache.set_value(K.IMPORT_PROGRESS_CACHE_KEY + realm, data, expires_in_sec=6 * 3600)
 	frappe.publish_realtime(
@@ -568,32 +576,19 @@ def _record_failure(realm: str | None, realm_id: str | None, kind: str, exc: Exc
 
 
 def _notify_managers(realm: str) -> None:
-	"""A dead connection must not be silent (users.md #1): tell the managers in their notifications."""
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+	"""A dead connection must not be silent (users.md #1): the realm's admins are told at once. The failing
+	job's transaction is rolled back when it re-raises, so the notification is written by a job of its own,
+	put on the queue now (not after a commit that never comes); the admins online see an alert at once."""
+	from nexora_qbo.erpnext.notify import alert_needs_reconnect
 
-	users = frappe.get_all(
-		"Has Role",
-		filters={
-			"role": ("in", K.MANAGER_ROLES),
-			"parenttype": "User",
-			"parent": ("not in", ("Administrator", "Guest")),
-		},
-		pluck="parent",
-		distinct=True,
-	)
-	if not users:
-		return
-	enqueue_create_notification(
-		users,
-		{
-			"type": "Alert",
-			"document_type": K.REALM,
-			"document_name": realm,
-			"subject": f"QuickBooks needs to be reconnected for {realm}",
-			"email_content": "QuickBooks refused the stored tokens. Open the QBO Realm and click "
-			"Connect to QuickBooks; "
-			"changes wait in the outbox and nothing is lost.",
-		},
+	alert_needs_reconnect(realm)
+	frappe.enqueue(
+		"nexora_qbo.erpnext.notify.notify_needs_reconnect",
+		queue="short",
+		enqueue_after_commit=False,
+		job_id=f"qbo-reconnect-notice::{realm}",
+		deduplicate=True,
+		realm=realm,
 	)
 
 

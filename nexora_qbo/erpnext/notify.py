@@ -114,3 +114,56 @@ def daily_digest() -> int:
 			continue
 		sent += 1
 	return sent
+
+
+def realm_admins(realm: str) -> list[str]:
+	"""Who can reconnect the realm: the person who connected it and the users of the admin role (System
+	Manager), enabled, never Guest or Administrator. Not every Accounts Manager: they cannot sign in at Intuit
+	for this company."""
+	connected_by = frappe.db.get_value(K.REALM, realm, "connected_by")
+	users = set(
+		frappe.get_all("Has Role", filters={"role": K.ADMIN_ROLE, "parenttype": "User"}, pluck="parent", distinct=True)
+	)
+	if connected_by:
+		users.add(connected_by)
+	enabled = set(frappe.get_all("User", filters={"name": ("in", list(users) or [""]), "enabled": 1}, pluck="name"))
+	return sorted(u for u in users & enabled if u not in ("Administrator", "Guest"))
+
+
+def notify_needs_reconnect(realm: str, **_kw) -> list[str]:
+	"""A desk notification to each of the realm's admins (only them, not every manager), written now: syncing
+	stops until someone connects again, so a digest or an e-mail queue is too late."""
+	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
+
+	users = realm_admins(realm)
+	if not users:
+		return []
+	subject = _("QuickBooks needs to be reconnected for {0}").format(realm)
+	make_notification_logs(
+		{
+			"type": "Alert",
+			"document_type": K.REALM,
+			"document_name": realm,
+			"subject": subject,
+			"email_content": escape_html(
+				_(
+					"QuickBooks refused the stored sign-in. Open the QBO Realm and click Connect to QuickBooks; "
+					"changes wait in the outbox and nothing is lost."
+				)
+			),
+			"from_user": "Administrator",
+		},
+		users,
+	)
+	return users
+
+
+def alert_needs_reconnect(realm: str) -> list[str]:
+	"""The realm's admins who are online see it now (realtime, not tied to any transaction)."""
+	users = realm_admins(realm)
+	subject = _("QuickBooks needs to be reconnected for {0}").format(realm)
+	for user in users:
+		frappe.publish_realtime(
+			"msgprint", {"message": subject, "indicator": "red", "title": _("QuickBooks")}, user=user, after_commit=False
+		)
+	return users

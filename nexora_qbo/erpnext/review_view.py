@@ -16,7 +16,7 @@ from frappe import _
 from frappe.utils import escape_html, fmt_money
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.sync.constants import ACTION_EFFECTS, ACTION_LABELS, CONFLICT_KIND_WORDS
+from nexora_qbo.sync.constants import ACTION_EFFECTS, ACTION_EFFECTS_BY_KIND, ACTION_LABELS, CONFLICT_KIND_WORDS
 
 # canonical field -> (label, how its value is named)
 FIELDS = {
@@ -244,7 +244,7 @@ def actions(doc) -> list[dict]:
 		allowed.append("dismiss")
 	out = []
 	for a in allowed:
-		erpnext, quickbooks = ACTION_EFFECTS.get(a, ("", ""))
+		erpnext, quickbooks = ACTION_EFFECTS_BY_KIND.get(doc.kind, {}).get(a) or ACTION_EFFECTS.get(a, ("", ""))
 		out.append({"action": a, "label": ACTION_LABELS.get(a, a), "erpnext": _(erpnext), "quickbooks": _(quickbooks)})
 	return out
 

@@ -109,6 +109,22 @@ ACTION_EFFECTS = {
 		"Nothing changes in QuickBooks; the difference is recorded as accepted by you.",
 	),
 }
+# Where a button does something else for one kind of review item, what it does there (same form as above).
+# "Keep QuickBooks" on an invoice edited in QuickBooks never rewrites the submitted ERPNext document
+# (sync/review.py _amend_local_item): a follow-up item asks for the amendment instead.
+ACTION_EFFECTS_BY_KIND = {
+	"transaction_edited": {
+		ACTION_KEEP_QBO: (
+			"The submitted document is not rewritten: if it still differs from QuickBooks, a new review item asks "
+			"you to cancel and amend it to match.",
+			"Nothing changes in QuickBooks.",
+		),
+		ACTION_KEEP_LOCAL: (
+			"Nothing changes here.",
+			"QuickBooks' edit is replaced by ERPNext's version.",
+		),
+	},
+}
 # The kinds of review item in a bookkeeper's words (the desk shows these, never the kind's engine name).
 CONFLICT_KIND_WORDS = {
 	"field_conflict": "Changed on both sides",
@@ -172,6 +188,19 @@ CAUSE_RELATED_WAITING = "related_waiting"  # another document of the customer is
 CAUSE_DOCUMENTS = "documents"  # a customer difference that its documents' differences add up to
 CAUSE_ACCEPTED = "accepted"  # a person pressed "Accept the difference" on this very difference (same amounts)
 CAUSE_UNEXPLAINED = "unexplained"
+# each cause in a bookkeeper's words (the report's AR tie-out view shows these, never the keys above)
+CAUSE_WORDS = {
+	CAUSE_REVIEW_ITEM: "Open review item",
+	CAUSE_WAITING: "Change still waiting to be sent",
+	CAUSE_BEFORE_GO_LIVE: "Dated before the go-live",
+	CAUSE_NOT_MAPPED: "Only in one of the books",
+	CAUSE_REVALUATION: "Exchange-rate revaluation",
+	CAUSE_RELATED_REVIEW_ITEM: "Review item on another of its documents",
+	CAUSE_RELATED_WAITING: "Another of its documents is waiting to be sent",
+	CAUSE_DOCUMENTS: "Sum of its documents' differences",
+	CAUSE_ACCEPTED: "Difference accepted by a person",
+	CAUSE_UNEXPLAINED: "Unexplained",
+}
 TIE_OUT_CAUSES = (
 	CAUSE_REVIEW_ITEM,
 	CAUSE_WAITING,
@@ -200,3 +229,12 @@ KIND_LINE_EDITED = "transaction_edited"
 QBO_TIMEZONE = "America/Los_Angeles"
 # the response body kept in the audit row of a CDC poll that found no change (sync/audit.py)
 CDC_EMPTY_NOTE = "no changes"
+
+
+# What the go-live is doing, in a person's words, per plan action (the desk's progress bar shows it).
+GO_LIVE_PROGRESS_STEP = {
+	"link": "Linking",
+	"import": "Importing",
+	"opening": "Opening balance of",
+	"create": "Sending",
+}

@@ -162,8 +162,8 @@ class SyncEngine:
 		"""What the first import/export would do, before anything is written (sync/golive.py)."""
 		return self.golive.go_live_preview(realm_id)
 
-	def apply_go_live(self, realm_id: str, plan: GoLivePlan | dict) -> dict[str, int]:
-		return self.golive.apply_go_live(realm_id, plan)
+	def apply_go_live(self, realm_id: str, plan: GoLivePlan | dict, progress=None) -> dict[str, int]:
+		return self.golive.apply_go_live(realm_id, plan, progress)
 
 	# ------------------------------------------------------------------------- QBO set-up and lists
 	def read_preferences(self, realm_id: str) -> dict:

@@ -111,7 +111,8 @@ class TestDesk(FrappeTestCase):
 		self.assertEqual(self._status(), "In Review")
 		[state] = get_document_state("Customer", self.customer.name)
 		self.assertEqual(state["state"], "in_review")
-		self.assertEqual(state["label"], "In review: " + c.reason)
+		self.assertEqual(state["label"], "In review: Changed on both sides")  # what happened, in a few words
+		self.assertEqual(state["reason"], c.reason)  # the whole reason: the line's tooltip
 		self.assertEqual(state["action"], "Open")
 		self.assertEqual(state["conflict"], c.id)
 
@@ -257,3 +258,19 @@ def _outgoing_email_account() -> None:
 			"awaiting_password": 0,
 		}
 	).insert(ignore_permissions=True)
+
+
+class TestReviewButtonEffects(FrappeTestCase):
+	"""Seen on screen: "Keep QuickBooks" on an invoice edited in QuickBooks promised that ERPNext takes
+	QuickBooks' version, while the engine never rewrites a submitted document (it asks for an amendment)."""
+
+	def test_keep_quickbooks_on_an_edited_invoice_says_it_asks_for_an_amendment(self):
+		from nexora_qbo.erpnext.review_view import actions
+
+		edited = {a["action"]: a for a in actions(frappe._dict(kind="transaction_edited",
+			allowed_actions="keep_qbo,keep_local,dismiss"))}
+		self.assertIn("not rewritten", edited["keep_qbo"]["erpnext"])
+		self.assertNotIn("takes QuickBooks' version", edited["keep_qbo"]["erpnext"])
+		# on a customer changed on both sides, Keep QuickBooks does take QuickBooks' values
+		master = {a["action"]: a for a in actions(frappe._dict(kind="field_conflict", allowed_actions="keep_qbo"))}
+		self.assertIn("takes QuickBooks' version", master["keep_qbo"]["erpnext"])

@@ -154,9 +154,17 @@ class TestGoLivePlan(FrappeTestCase):
 		self.assertEqual(sum(1 for r in frozen["rows"] if r["action"] == G.EXCLUDE), 1)
 		plan.rows[0].action = G.EXCLUDE
 		self.assertRaises(frappe.ValidationError, plan.save)  # read only after Confirm
+		self.assertEqual(frappe.db.get_value(K.REALM, self.realm, "initial_import_status"), K.IMPORT_QUEUED)
 		P.apply_plan(**call.kwargs)
 		plan.reload()
 		self.assertEqual(plan.status, P.APPLIED, plan.result)
+		# the apply published its progress as the initial import did: the realm form's and the plan form's bar
+		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import import_progress
+
+		progress = import_progress(self.realm)
+		self.assertEqual((progress["status"], progress["finished"], progress["plan"]), (K.IMPORT_DONE, True, name))
+		self.assertEqual(progress["done"], progress["total"])
+		self.assertGreater(progress["total"], 1)  # one step per row, plus the first push
 		# the corrected match and the exclusion were honoured
 		m_blue = self.store.get_mapping_by_qbo(self.realm_id, "Customer", self.docs["cust"]["Bluebonnet Health"])
 		self.assertEqual(m_blue.local_id, CLINIC)

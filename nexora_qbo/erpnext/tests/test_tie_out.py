@@ -183,7 +183,9 @@ class TestTieOut(FrappeTestCase):
 		self.assertEqual((diff["reference_doctype"], diff["difference"], diff["conflict"]),
 			("Sales Invoice", 200.0, items[0].id))
 		self.assertNotIn("<a ", diff["qbo_link"])  # a custom (local sandbox) realm has no QBO web page
-		self.assertEqual(chart["type"], "line")
+		self.assertEqual(chart["type"], "bar")  # one day of the trend: a line of one point would not show
+		self.assertEqual(diff["action"], "Unexplained")  # the cause in words, never its key
+		self.assertNotIn("direction", [c["fieldname"] for c in _cols])  # the tie-out view's own columns
 
 		# 5. the pull brings the payment in; the next tie-out finds the books agree and resolves the item
 		with inbound():

@@ -7,7 +7,8 @@
 
 	function line(frm, s) {
 		const esc = frappe.utils.escape_html;
-		const parts = [`<span class="indicator-pill ${s.color}" data-qbo-state="${esc(s.state)}">${esc(s.label)}</span>`];
+		const tip = s.reason ? ` title="${esc(s.reason)}"` : "";
+		const parts = [`<span class="indicator-pill ${s.color}" data-qbo-state="${esc(s.state)}"${tip}>${esc(s.label)}</span>`];
 		if (s.qbo_url) {
 			parts.push(`<a href="${encodeURI(s.qbo_url)}" target="_blank" rel="noopener noreferrer">${__("Open in QuickBooks")} ↗</a>`);
 		}
@@ -35,7 +36,7 @@
 				const html = states.map((s) => line(frm, s)).join("");
 				const worst = states.find((s) => s.state === "in_review") || states.find((s) => s.state === "waiting");
 				frm.dashboard.set_headline(`<div class="qbo-state">${html}</div>`, worst ? worst.color : "");
-				const $h = frm.dashboard.$wrapper.find(".qbo-state");
+				const $h = $(frm.wrapper).find(".qbo-state");
 				$h.find("[data-qbo-action=retry]").on("click", (e) => {
 					e.preventDefault();
 					frappe.confirm(__("Send this document's waiting change to QuickBooks again now?"), () =>

@@ -1,5 +1,15 @@
 // QBO Go-Live Plan: rows are editable (Action, Local Record) while Draft; "Confirm and run" runs exactly them.
+// While the confirmed plan runs, the form shows the same progress bar as the realm form (realtime event, and a
+// poll of the realm's progress where the realtime server is not running).
 frappe.ui.form.on("QBO Go-Live Plan", {
+	onload(frm) {
+		frappe.realtime.on("nexora_qbo_import_progress", (data) => {
+			if (data.plan !== frm.doc.name) return;
+			show_plan_progress(frm, data);
+			if (data.finished) finish_plan_progress(frm);
+		});
+	},
+
 	refresh(frm) {
 		const draft = frm.doc.status === "Draft";
 		frm.set_df_property("rows", "cannot_add_rows", true);
@@ -7,6 +17,8 @@ frappe.ui.form.on("QBO Go-Live Plan", {
 		frm.set_df_property("rows", "read_only", draft ? 0 : 1);
 		frm.disable_save(!draft);
 		if (!draft) frm.disable_save();
+		if (frm.doc.status === "Confirmed") poll_plan_progress(frm);
+		else if (frm.__qbo_last_progress) show_plan_progress(frm, frm.__qbo_last_progress);
 		if (draft && !frm.is_dirty()) {
 			frm.add_custom_button(__("Confirm and run"), () =>
 				frappe.confirm(
@@ -26,3 +38,43 @@ frappe.ui.form.on("QBO Go-Live Plan", {
 		}
 	},
 });
+
+function show_plan_progress(frm, p) {
+	const pct = p.total ? Math.round((100 * p.done) / p.total) : 0;
+	const esc = frappe.utils.escape_html;
+	frm.__qbo_last_progress = p;
+	let $box = frm.dashboard.parent.find(".qbo-import-progress");
+	if (!$box.length) {
+		frm.dashboard.add_section('<div class="qbo-import-progress"></div>', __("Go-live"));
+		$box = frm.dashboard.parent.find(".qbo-import-progress");
+	}
+	frm.dashboard.show();
+	$box.html(`<div class="text-muted small">${esc(p.message || __("Waiting for the go-live to start"))}</div>
+		<div class="progress" style="height:14px"><div class="progress-bar" role="progressbar" data-pct="${pct}"
+		style="width:${pct}%" aria-valuenow="${pct}" aria-valuemin="0" aria-valuemax="100">${pct} %</div></div>`);
+}
+
+function finish_plan_progress(frm) {
+	frm.__qbo_polling = false;
+	setTimeout(() => frm.reload_doc(), 1500);
+}
+
+function poll_plan_progress(frm) {
+	if (frm.__qbo_polling) return;
+	frm.__qbo_polling = true;
+	show_plan_progress(frm, { done: 0, total: 1, message: "" });
+	const tick = () => {
+		if (!frm.__qbo_polling || frm.doc.doctype !== "QBO Go-Live Plan") return;
+		frappe.call({
+			method: "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm.import_progress",
+			args: { realm: frm.doc.realm },
+			callback(r) {
+				const p = r.message || {};
+				if (p.total && (!p.plan || p.plan === frm.doc.name)) show_plan_progress(frm, p);
+				if (p.finished && p.plan === frm.doc.name) finish_plan_progress(frm);
+				else setTimeout(tick, 1000);
+			},
+		});
+	};
+	tick();
+}

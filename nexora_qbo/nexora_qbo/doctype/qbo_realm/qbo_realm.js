@@ -59,7 +59,7 @@ frappe.ui.form.on("QBO Realm", {
 					__("Preview what the go-live of {0} would link, import, create and open? Nothing is written until you confirm the plan.", [
 						frm.doc.company,
 					]),
-					() => call(frm, "preview_go_live", __("Go-live preview queued: the plan opens when it is ready"))
+					() => preview_and_open_plan(frm)
 				);
 			frm.add_custom_button(__("Preview go-live"), preview, __("Sync"));
 			frm.add_custom_button(
@@ -232,11 +232,11 @@ function show_checklist(frm) {
 function show_progress(frm, done, total, message) {
 	const pct = total ? Math.round((100 * done) / total) : 0;
 	const esc = frappe.utils.escape_html;
-	let $box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+	let $box = frm.dashboard.parent.find(".qbo-import-progress");
 	if (!$box.length) {
 		frm.dashboard.add_section('<div class="qbo-import-progress"></div>', __("Initial Import"));
 		frm.dashboard.show();
-		$box = frm.dashboard.$wrapper.find(".qbo-import-progress");
+		$box = frm.dashboard.parent.find(".qbo-import-progress");
 	}
 	$box.html(`<div class="text-muted small" style="margin-top:8px">${__("Initial import")}: ${esc(message || "")}</div>
 		<div class="progress" style="height:14px"><div class="progress-bar" role="progressbar" data-pct="${pct}"
@@ -266,4 +266,43 @@ function poll_import(frm) {
 		});
 	};
 	tick();
+}
+
+// Preview: the plan is built in the background; it opens when it is ready. The realtime event (socket.io) opens
+// it at once; a poll for the realm's newest Draft plan does where the realtime server is not running.
+function preview_and_open_plan(frm) {
+	const open_new = (seen) => {
+		let tries = 0;
+		const tick = () => {
+			if (frappe.get_route_str() !== `Form/QBO Realm/${frm.doc.name}` || tries++ > 90) return;
+			frappe.db
+				.get_list("QBO Go-Live Plan", {
+					filters: { realm: frm.doc.name, status: "Draft" },
+					fields: ["name"],
+					order_by: "creation desc",
+					limit: 1,
+				})
+				.then((rows) => {
+					if (rows.length && !seen.includes(rows[0].name)) frappe.set_route("Form", "QBO Go-Live Plan", rows[0].name);
+					else setTimeout(tick, 1500);
+				});
+		};
+		tick();
+	};
+	frappe.db
+		.get_list("QBO Go-Live Plan", { filters: { realm: frm.doc.name }, fields: ["name"], limit: 500 })
+		.then((rows) =>
+			frappe.call({
+				method: `${QBO_REALM_METHOD}.preview_go_live`,
+				args: { realm: frm.doc.name },
+				freeze: true,
+				callback: () => {
+					frappe.show_alert({
+						message: __("Preparing the go-live plan: it opens here when it is ready"),
+						indicator: "blue",
+					});
+					open_new(rows.map((r) => r.name));
+				},
+			})
+		);
 }

@@ -456,6 +456,26 @@ def import_progress(realm: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+def run_tie_out(realm: str) -> dict:
+	"""The report's "Run tie-out now": today's AR tie-out of the realm, now (the nightly job's work), so a
+	bookkeeper closing the month needs no command line. Reads both books only; an unexplained difference opens
+	its review item, as at night."""
+	check_manager()
+	from nexora_qbo.erpnext import jobs
+
+	doc = _connected(realm)
+	frappe.enqueue(  # QBO is read in a job, never inside the request's transaction
+		"nexora_qbo.erpnext.jobs.tie_out_realm",
+		queue=K.QUEUE,
+		enqueue_after_commit=True,
+		job_id=f"qbo-tie-out::{doc.name}",
+		deduplicate=True,
+		realm_id=doc.realm_id,
+	)
+	return {"queued": True}
+
+
+@frappe.whitelist(methods=["POST"])
 def disconnect(realm: str) -> dict:
 	check_manager()
 	from nexora_qbo.erpnext import jobs

@@ -39,6 +39,35 @@ frappe.query_reports["QBO Sync Reconciliation"] = {
 		}
 		return value;
 	},
+	onload(report) {
+		// the tie-out runs every night; a bookkeeper closing the month runs it now, without a command line
+		report.page.add_inner_button(__("Run tie-out now"), () => {
+			const realm = report.get_filter_value("realm");
+			if (!realm) return frappe.msgprint(__("Choose the realm first."));
+			const latest = () =>
+				frappe.db
+					.get_list("QBO Tie Out", { filters: { realm }, fields: ["run_at"], order_by: "run_at desc", limit: 1 })
+					.then((rows) => (rows.length ? rows[0].run_at : null));
+			latest().then((before) =>
+				frappe.call({
+					method: "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm.run_tie_out",
+					args: { realm },
+					callback: () => {
+						frappe.show_alert({ message: __("Comparing ERPNext's receivables with QuickBooks' A/R..."), indicator: "blue" });
+						let tries = 0;
+						const tick = () =>
+							latest().then((now) => {
+								if (now && now !== before) {
+									report.set_filter_value("view", "AR tie-out");
+									report.refresh();
+								} else if (tries++ < 60) setTimeout(tick, 2000);
+							});
+						tick();
+					},
+				})
+			);
+		});
+	},
 };
 
 function last_months(n) {

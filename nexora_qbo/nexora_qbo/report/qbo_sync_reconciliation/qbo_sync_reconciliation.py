@@ -12,6 +12,7 @@ from frappe import _
 from frappe.utils import getdate
 
 from nexora_qbo.erpnext import constants as K
+from nexora_qbo.sync import constants as C
 from nexora_qbo.erpnext.qbo_links import qbo_app_url  # noqa: F401 (used below, and by callers of this report)
 
 SECTIONS = {
@@ -38,7 +39,7 @@ def execute(filters=None):
 	data = month_report(ReportStore(filters.realm, realm_id), realm_id, year, month)
 	if filters.view == VIEW_TIE_OUT:
 		environment = frappe.db.get_value(K.REALM, filters.realm, "environment")
-		return columns(), tie_out_rows(data, environment), None, trend_chart(data), summary(data)
+		return tie_out_columns(), tie_out_rows(data, environment), None, trend_chart(data), summary(data)
 	return columns(), rows(data), None, chart(data), summary(data)
 
 
@@ -52,6 +53,26 @@ def parse_month(value) -> tuple[int, int]:
 		return int(year), int(month)
 	day = getdate(value) if value else getdate()
 	return day.year, day.month
+
+
+def tie_out_columns() -> list[dict]:
+	"""The AR tie-out view: what differs, by how much in each book, and why (no sync-only columns)."""
+	money = {"fieldtype": "Currency", "width": 120}
+	return [
+		{"label": _("Section"), "fieldname": "section", "fieldtype": "Data", "width": 170},
+		{"label": _("Document"), "fieldname": "document", "fieldtype": "Data", "width": 200},
+		{"label": _("ERPNext"), "fieldname": "erpnext_amount", **money},
+		{"label": _("QuickBooks"), "fieldname": "qbo_amount", **money},
+		{"label": _("Difference"), "fieldname": "difference", **money},
+		{"label": _("Cause"), "fieldname": "action", "fieldtype": "Data", "width": 200},
+		{"label": _("Explanation"), "fieldname": "detail", "fieldtype": "Data", "width": 380},
+		{"label": _("Review Item"), "fieldname": "conflict", "fieldtype": "Link", "options": K.CONFLICT, "width": 100},
+		{"label": _("ERPNext Type"), "fieldname": "reference_doctype", "fieldtype": "Link", "options": "DocType",
+			"hidden": 1},
+		{"label": _("In ERPNext"), "fieldname": "reference_name", "fieldtype": "Dynamic Link",
+			"options": "reference_doctype", "width": 170},
+		{"label": _("In QuickBooks"), "fieldname": "qbo_link", "fieldtype": "HTML", "width": 140},
+	]
 
 
 def columns() -> list[dict]:
@@ -82,6 +103,13 @@ def columns() -> list[dict]:
 	]
 
 
+# an outbox entry's state in a bookkeeper's words (the engine's state names never reach the report)
+OUTBOX_STATE_WORDS = {
+	C.FAILED: "failed, retried automatically",
+	C.PARKED: "held for review",
+}
+
+
 def _direction(value: str | None) -> str:
 	return {"outbound": _("ERPNext → QBO"), "inbound": _("QBO → ERPNext")}.get(value or "", value or "")
 
@@ -104,7 +132,7 @@ def rows(data: dict) -> list[dict]:
 				{
 					"section": SECTIONS[key],
 					"entity": (c.get("qbo") or "").split(" ")[0],
-					"action": c.get("kind"),
+					"action": _(C.CONFLICT_KIND_WORDS.get(c.get("kind"), c.get("kind") or "")),
 					"count": 1,
 					"document": c.get("document"),
 					"detail": c.get("reason"),
@@ -118,7 +146,9 @@ def rows(data: dict) -> list[dict]:
 				"action": f["action"],
 				"count": 1,
 				"document": f["document"],
-				"detail": f"{f['state']}, {f['attempts']} attempts: {f.get('error') or ''}",
+				"detail": _("{0}, {1} attempts: {2}").format(
+					_(OUTBOX_STATE_WORDS.get(f["state"], f["state"])), f["attempts"], f.get("error") or ""
+				),
 				"outbox": f["outbox_id"],
 			}
 		)
@@ -141,7 +171,7 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 	tie = data.get("tie_out")
 	if not tie:
 		return [{"section": _("AR tie-out"), "detail": _("No tie-out ran this month yet. It runs every night; "
-			"run it now with: bench --site <site> nexora-qbo-tie-out <realm>.")}]
+			"click Run tie-out now to compare ERPNext's receivables with QuickBooks' A/R today.")}]
 	out = []
 	for d in tie["differences"]:
 		url = qbo_app_url(environment, d.get("qbo_entity"), d.get("qbo_id"))
@@ -150,7 +180,7 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 		out.append({
 			"section": _("AR tie-out: unexplained") if d.get("cause") == "unexplained" else _("AR tie-out: explained"),
 			"entity": d.get("qbo_entity"),
-			"action": d.get("cause"),
+			"action": _(C.CAUSE_WORDS.get(d.get("cause"), d.get("cause") or "")),
 			"count": 1,
 			"document": d.get("label"),
 			"detail": d.get("explanation"),
@@ -180,7 +210,7 @@ def trend_chart(data: dict) -> dict | None:
 				{"name": _("Difference"), "values": [float(p["difference"]) for p in trend]},
 			],
 		},
-		"type": "line",
+		"type": "line" if len(trend) > 1 else "bar",  # one day's line is an invisible dot
 	}
 
 

@@ -108,6 +108,7 @@ class TestQBOSyncReconciliation(QBOTestCase):
 		waiting = [r for r in rows if r["section"] == "Awaiting review"]
 		self.assertEqual(len(waiting), 1)
 		self.assertIn("bookkeeper", waiting[0]["detail"])
+		self.assertEqual(waiting[0]["action"], "Edited in QuickBooks")  # the kind in words, not its key
 		cards = {c["label"]: c["value"] for c in summary}
 		self.assertEqual((cards["Sent to QuickBooks"], cards["Received from QuickBooks"]), (3, 1))
 		self.assertEqual((cards["Awaiting review"], cards["HTTP exchanges"]), (1, 2))
