@@ -13,7 +13,7 @@ from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext import notify
 from nexora_qbo.erpnext.tests.utils import ensure_company, make_realm
 
-COMPANY, ABBR = "_Test NQB Reconnect", "_TNQN"
+COMPANY, ABBR = "_Test NQB Reconnect", "_TNQC"
 
 
 def _user(email: str, role: str) -> str:
