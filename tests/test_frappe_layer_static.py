@@ -472,3 +472,16 @@ def test_every_frappe_test_company_has_an_abbreviation_of_its_own():
 			seen.setdefault(abbr, []).append(path.name)
 	assert len(seen) >= 8  # the Frappe test modules declare their companies' abbreviations as literals
 	assert {a: files for a, files in seen.items() if len(files) > 1} == {}
+
+
+def test_the_light_sales_invoice_read_loads_every_field_the_mapping_uses():
+	"""mappers/sales_invoice.to_record reads a Sales Invoice with two queries (issue 9) instead of get_doc: a
+	field the mapping uses but the query does not load reads as None, silently (an invoice discount was lost
+	that way, so QBO's total differed)."""
+	path = PACKAGE / "erpnext" / "mappers" / "sales_invoice.py"
+	text = path.read_text()
+	start = text.index("def to_record(")
+	body = text[start : text.index("\ndef ", start + 10)]
+	used = set(re.findall(r"\bdoc\.([a-z_]+)", body)) | set(re.findall(r'doc\.get\("([a-z_]+)"', body))
+	loaded = set(re.findall(r'"([a-z_]+)"', re.search(r"_READ_FIELDS = \((.*?)\)\n", text, re.S).group(1)))
+	assert used - loaded - {"get"} == set()

@@ -135,7 +135,7 @@ def _is_return(local_type: str) -> int:
 _READ_FIELDS = ("name", "company", "is_return", "total_taxes_and_charges", "cost_center", "remarks", "docstatus",
 	"customer", "posting_date", "due_date", "currency", "conversion_rate", "payment_terms_template",
 	"taxes_and_charges", "grand_total", "return_against", "update_outstanding_for_self", "outstanding_amount",
-	"amended_from", "is_opening")
+	"amended_from", "is_opening", "discount_amount")
 _ITEM_FIELDS = ("item_code", "item_name", "description", "qty", "rate", "amount", "cost_center", "item_tax_rate",
 	"service_start_date")
 # the child rows the line mapping reads besides the items: taxability per line and the timesheets' dates
