@@ -345,12 +345,13 @@ class TestMonthEnd(FrappeTestCase):
 			"customer_type": "Company", "email_id": "ap@harbor-month.example"}).insert().name
 		self.assertEqual(self.store.list_outbox(self.realm(B), states=C.OPEN_STATES), [])
 
-		# the host is 60 s ahead of QBO: a payment the bookkeeper records right after a pull is still pulled
-		self.pull(A)
-		paid_1001 = self.bks[A].receive_payment(self.qbo_id(A, C.CUSTOMER, shared), "450.00",
-			[self.history["acme_1001"]["Id"]])
-		self.pull(A)
-		self.assertIsNotNone(self.store.get_mapping_by_qbo(self.realm(A), "Payment", paid_1001["Id"]))
+		# the host is 60 s ahead of QBO: a payment the bookkeeper records right after the go-live, and another
+		# right after the next pull, are both pulled (the high-water marks are QBO's time, not the host's)
+		for amount in ("200.00", "250.00"):
+			paid = self.bks[A].receive_payment(self.qbo_id(A, C.CUSTOMER, shared), amount,
+				[self.history["acme_1001"]["Id"]])
+			self.pull(A)
+			self.assertIsNotNone(self.store.get_mapping_by_qbo(self.realm(A), "Payment", paid["Id"]), amount)
 		self.assertEqual(_money(frappe.db.get_value("Sales Invoice", opening["acme_1001"], "outstanding_amount")), 0)
 
 		# week 1: invoices in both entities
@@ -451,7 +452,9 @@ class TestMonthEnd(FrappeTestCase):
 			self.engine.resolve_conflict(edited2.id, C.ACTION_KEEP_LOCAL, by="Administrator")
 		self.sb.set_faults(self.realm(A), script=[])
 		self.assertEqual(_money(self.bks[A].read("Invoice", acme2_qid)["Balance"]), Decimal("720.00"))  # applied
+		self.assertIn(C.FAILED, [e.state for e in self.store.list_outbox(self.realm(A), local_id=a_acme2.name)])
 		self.clock.later(minutes=5)
+		self.engine.push(self.realm(A))  # the scheduler's push retries it before any pull
 		self.sync(A)
 		self.assertEqual(self.open_items(A), [])
 		self.assertTrue(all(e.state == C.DONE for e in self.store.list_outbox(self.realm(A), local_id=a_acme2.name)))
@@ -460,9 +463,13 @@ class TestMonthEnd(FrappeTestCase):
 		# client gives up; its credit note (2 hours disputed) waits for it and is applied once it lands
 		b_blue3 = self.invoice(B, "Bluebonnet Health", 14)
 		b_blue3_cn = self.credit_note(b_blue3.name, 2)
-		self.sb.set_faults(self.realm(B), script=["none"] + ["error503"] * 3)  # the invoice's lookup, then its create
+		t0 = datetime.now(timezone.utc) - timedelta(seconds=1)
+		self.sb.set_faults(self.realm(B), script=["error503"] * 3)  # the invoice's create, three attempts
 		self.engine.push(self.realm(B))
 		self.sb.set_faults(self.realm(B), script=[])
+		failed = [x for x in self.store.list_audit(self.realm(B), since=t0) if (x.operation, x.qbo_entity, x.local_id,
+			x.outcome) == ("create", "Invoice", b_blue3.name, "ServerError")]
+		self.assertEqual(len(failed), 3)  # the invoice really met the failure (the client gave up)
 		self.clock.later(minutes=5)
 		self.sync(B)
 		self.assertEqual(_money(self.bks[B].read("Invoice", self.qbo_id(B, C.INVOICE, b_blue3.name))["Balance"]),
