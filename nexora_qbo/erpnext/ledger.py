@@ -203,6 +203,31 @@ class FrappeLedger:
 				-R.money(je.open_credit), _rate(je.exchange_rate)))
 		return out
 
+	def receivable_home_balances(self, company: str, as_of: date | None = None) -> dict:
+		"""Per customer, ERPNext's home-currency AR as its general ledger carries it (Ledger port; one query):
+		debit - credit in company currency of the non-cancelled GL Entries on the company's receivable accounts,
+		party-wise. An Exchange Rate Revaluation books its Journal Entry per receivable account and party (rows
+		referencing the revaluation, not an invoice; exchange_rate_revaluation.make_jv_for_revaluation), so no
+		document's outstanding x rate ever shows it; this figure does, as the Accounts Receivable report does."""
+		import frappe
+
+		from nexora_qbo.sync import records as R
+
+		conditions = ["gle.company = %(company)s", "gle.is_cancelled = 0", "gle.party_type = 'Customer'",
+			"ifnull(gle.party, '') != ''", "acc.account_type = 'Receivable'"]
+		if as_of is not None:
+			conditions.append("gle.posting_date <= %(as_of)s")
+		rows = frappe.db.sql(
+			f"""select gle.party, sum(gle.debit - gle.credit) as balance
+			from `tabGL Entry` gle
+			join `tabAccount` acc on acc.name = gle.account
+			where {' and '.join(conditions)}
+			group by gle.party""",
+			{"company": company, "as_of": as_of},
+			as_dict=True,
+		)
+		return {r.party: R.money(r.balance) for r in rows}
+
 
 def _rate(value):
 	from decimal import Decimal

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 # --------------------------------------------------------------------------------------------------------
@@ -448,6 +449,14 @@ class Ledger(Protocol):
 		outstanding_home (Decimal, home currency as ERPNext carries it now, revaluations included),
 		exchange_rate (Decimal)}. Read for the AR tie-out: one query per document type, never per document.
 		Transactions only: it must not depend on how master rows (customers) are keyed."""
+		...
+
+	def receivable_home_balances(self, company: str, as_of: date | None = None) -> dict[str, Decimal] | None:
+		"""Per customer, the company's home-currency receivable as its books carry it, dated on/before `as_of`
+		(all when None): {customer: Decimal}. In ERPNext an Exchange Rate Revaluation books per receivable
+		account and party (a Journal Entry), never per invoice, so only this party-wise figure sees it; the
+		AR tie-out takes each customer's (and the total's) ERPNext home amount from it. None when the ledger
+		has no such figure (the tie-out then sums its documents' home amounts). Added for issue 7."""
 		...
 
 

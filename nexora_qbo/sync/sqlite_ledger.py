@@ -648,6 +648,16 @@ class SqliteLedger:
 			})
 		return out
 
+	def receivable_home_balances(self, company: str, as_of: date | None = None) -> dict[str, Decimal]:
+		"""The Ledger port's party-wise home-currency AR: here each open document carries its own revaluation
+		rate, so a customer's home figure is the sum of its open documents' (ERPNext books it party-wise; see
+		erpnext/ledger.py)."""
+		out: dict[str, Decimal] = {}
+		for row in self.open_balances(company, as_of):
+			key = row["customer"]
+			out[key] = R.money(out.get(key, Decimal(0)) + row["outstanding_home"])
+		return out
+
 	def revalue(self, company: str, local_type: str, local_id: str, rate: Any) -> None:
 		"""ERPNext's Exchange Rate Revaluation of one open foreign-currency document: its home-currency
 		outstanding follows the new rate (a journal entry in ERPNext), the document-currency amount and the

@@ -109,6 +109,8 @@ class TieOut:
 	documents: list[TieOutRow] = field(default_factory=list)
 	customers: list[TieOutRow] = field(default_factory=list)
 	requests: int = 0  # HTTP exchanges this run made with QBO
+	# ERPNext's party-wise home-currency AR (its ledger, revaluations included) over its documents' home amounts
+	home_adjustment: Decimal = ZERO
 
 	@property
 	def differences(self) -> list[TieOutRow]:
@@ -131,6 +133,7 @@ class TieOut:
 			by_cur[r.currency or self.home_currency]["qbo"] += r.qbo
 			home["erpnext"] += r.erpnext_home
 			home["qbo"] += r.qbo_home
+		home["erpnext"] += self.home_adjustment
 		home["difference"] = R.money(home["erpnext"] - home["qbo"])
 		currencies = {}
 		for cur, v in sorted(by_cur.items()):
@@ -263,6 +266,7 @@ class TieOutRun:
 				qbo.read_ids(entity, ids)
 		rows = self._document_rows(local_rows, qbo)
 		customers = self._customer_rows(rows, qbo)
+		result.home_adjustment = self._ledger_home(customers)
 		self._explain(rows, customers)
 		result.documents = [r for r in rows if (r.txn_date or "") <= self.as_of.isoformat()]
 		result.customers = customers
@@ -340,6 +344,34 @@ class TieOutRun:
 		for c in out.values():
 			c.erpnext, c.erpnext_home, c.qbo_home = R.money(c.erpnext), R.money(c.erpnext_home), R.money(c.qbo_home)
 		return sorted(out.values(), key=lambda c: str(c.customer))
+
+	def _ledger_home(self, customers: list[TieOutRow]) -> Decimal:
+		"""Each customer's ERPNext home amount as the ledger carries it party-wise (Ledger.receivable_home_balances:
+		ERPNext books a revaluation per customer, never per document), in place of the sum of its documents'
+		home amounts; a customer the realm knows whose only AR left is such a home amount gets its own row.
+		Returns what this adds over the documents (the revaluation), for the totals."""
+		read = getattr(self.ledger, "receivable_home_balances", None)
+		home = read(self.company, None) if read is not None else None
+		if home is None:
+			return ZERO
+		adjustment = ZERO
+		seen = set()
+		for c in customers:
+			if c.local_id is None:
+				continue
+			seen.add(c.local_id)
+			figure = R.money(home.get(c.local_id, ZERO))
+			adjustment += figure - c.erpnext_home
+			c.erpnext_home = figure
+		for customer, figure in home.items():
+			m = self.by_local.get((C.CUSTOMER, customer))
+			if customer in seen or m is None or R.money(figure) == 0:
+				continue
+			customers.append(TieOutRow("customer", C.CUSTOMER, customer, "Customer", str(m.qbo_id), customer, None,
+				None, None, erpnext_home=R.money(figure)))
+			adjustment += R.money(figure)
+		customers.sort(key=lambda c: str(c.customer))
+		return R.money(adjustment)
 
 	# ------------------------------------------------------------------------------------------ causes
 	def _explain(self, rows: list[TieOutRow], customers: list[TieOutRow]) -> None:
