@@ -5,7 +5,7 @@ and drill-down rows."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import frappe
@@ -15,11 +15,8 @@ from frappe.utils import add_days, getdate, nowdate
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.events import inbound
 from nexora_qbo.erpnext.ledger import FrappeLedger
-from nexora_qbo.erpnext.store import FrappeStore
-from nexora_qbo.erpnext.tests.utils import ensure_company, make_realm, purge_committed_audit
+from nexora_qbo.erpnext.tests.utils import connect_to_sandbox, ensure_company, purge_committed_audit
 from nexora_qbo.sync import constants as C
-from nexora_qbo.sync.engine import SyncEngine
-from nexora_qbo.sync.runtime import SystemClock
 
 COMPANY = "_Test NQB TieOut"
 ABBR = "_TNQT"
@@ -35,11 +32,6 @@ class TestTieOut(FrappeTestCase):
 		super().setUpClass()
 		import secrets
 
-		from nexora_qbo.erpnext.jobs import client_for
-		from nexora_qbo.erpnext.locks import RedisRealmLock
-		from nexora_qbo.erpnext.token_store import RealmTokenStore
-		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import callback_url
-		from nexora_qbo.qbo.oauth import OAuthTokens
 		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
 		from nexora_qbo.sandbox.server import SandboxServer
 
@@ -51,24 +43,7 @@ class TestTieOut(FrappeTestCase):
 		realm_id = "9351" + "".join(secrets.choice("0123456789") for _ in range(11))
 		cls.realm_id = cls.sb.create_realm(company_name="Nexora Tie-out (QBO sandbox)", realm_id=realm_id)
 		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
-		client_id, secret = cls.sb.register_app(redirect_uri=callback_url())
-		cls.realm = make_realm(COMPANY, cls.realm_id, base_url=cls.sb.base_url, client_id=client_id,
-			client_secret=secret)
-		issued = cls.sb.issue_tokens(cls.realm_id, client_id)
-		now = datetime.now(timezone.utc)
-		RealmTokenStore(realm=cls.realm).save(
-			cls.realm_id,
-			OAuthTokens(
-				access_token=issued["access_token"],
-				refresh_token=issued["refresh_token"],
-				expires_at=now + timedelta(seconds=int(issued.get("expires_in") or 3600)),
-				refresh_expires_at=now + timedelta(days=100),
-				realm_id=cls.realm_id,
-			),
-		)
-		cls.store = FrappeStore()
-		cls.engine = SyncEngine(cls.store, FrappeLedger(cls.store), client_for, RedisRealmLock(), SystemClock(),
-			lock_timeout=30)
+		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, COMPANY, cls.realm_id)
 		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
 
 	@classmethod

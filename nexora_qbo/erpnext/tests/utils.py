@@ -114,3 +114,40 @@ def outbox_for(doctype: str, name: str, realm: str) -> list:
 		pluck="action",
 		order_by="name asc",
 	)
+
+
+def connect_to_sandbox(sandbox, company: str, realm_id: str, **realm_values):
+	"""A connected QBO Realm for `company` on one realm of an in-process sandbox, the way a person connects
+	one: the app registered with the site's real callback URL, the tokens the sandbox issues stored as the
+	OAuth callback stores them, and an engine on the Frappe store and ledger with the Redis lock, as the jobs
+	build it. Returns (realm name, store, engine)."""
+	from datetime import datetime, timedelta, timezone
+
+	from nexora_qbo.erpnext.jobs import client_for
+	from nexora_qbo.erpnext.ledger import FrappeLedger
+	from nexora_qbo.erpnext.locks import RedisRealmLock
+	from nexora_qbo.erpnext.store import FrappeStore
+	from nexora_qbo.erpnext.token_store import RealmTokenStore
+	from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import callback_url
+	from nexora_qbo.qbo.oauth import OAuthTokens
+	from nexora_qbo.sync.engine import SyncEngine
+	from nexora_qbo.sync.runtime import SystemClock
+
+	client_id, secret = sandbox.register_app(redirect_uri=callback_url())
+	realm = make_realm(company, realm_id, base_url=sandbox.base_url, client_id=client_id, client_secret=secret,
+		**realm_values)
+	issued = sandbox.issue_tokens(realm_id, client_id)
+	now = datetime.now(timezone.utc)
+	RealmTokenStore(realm=realm).save(
+		realm_id,
+		OAuthTokens(
+			access_token=issued["access_token"],
+			refresh_token=issued["refresh_token"],
+			expires_at=now + timedelta(seconds=int(issued.get("expires_in") or 3600)),
+			refresh_expires_at=now + timedelta(days=100),
+			realm_id=realm_id,
+		),
+	)
+	store = FrappeStore()
+	engine = SyncEngine(store, FrappeLedger(store), client_for, RedisRealmLock(), SystemClock(), lock_timeout=30)
+	return realm, store, engine
