@@ -111,9 +111,10 @@ def report(data: dict) -> str:
 		lines.append("  Nothing needs your attention.")
 	routine, problems = [], []
 	for e in data["exchange_errors"]:
-		said = ROUTINE_ERRORS.get(str(e["code"] or ""))
+		said = ROUTINE_ERRORS.get(str(e["code"] or "")) or C.EXCHANGE_OUTCOME_WORDS.get(e["outcome"])
 		label = said or f"{e['outcome']} {e['code'] or ''}".strip()
-		(routine if said else problems).append(f"{label}: {e['count']} times")
+		routine_one = str(e["code"] or "") in ROUTINE_ERRORS or e["outcome"] in C.ROUTINE_OUTCOMES
+		(routine if routine_one else problems).append(f"{label}: {e['count']} times")
 	lines.append(f"  {data['exchanges']} exchanges with QuickBooks, each kept in the sync log.")
 	if routine:
 		lines.append("  Routine: " + "; ".join(routine) + ".")

@@ -238,3 +238,23 @@ GO_LIVE_PROGRESS_STEP = {
 	"opening": "Opening balance of",
 	"create": "Sending",
 }
+
+
+# An HTTP exchange's outcome (the client's error class) in a bookkeeper's words: the month report, the demo and
+# the desk's reconciliation report say these, never the class name. Routine ones are part of normal operation.
+EXCHANGE_OUTCOME_WORDS = {
+	"AuthenticationError": "access token renewed (it lasts an hour)",
+	"ThrottleError": "asked by QuickBooks to slow down (waited, resent, nothing duplicated)",
+	"ServerError": "QuickBooks had a passing server error (sent again later)",
+	"ConnectionFailed": "QuickBooks could not be reached (sent again later)",
+	"StaleObjectError": "the record had changed in QuickBooks since our last read (read again and merged)",
+	"ValidationError": "QuickBooks refused the data (see the review queue)",
+	"QueryError": "QuickBooks refused a query",
+	"DuplicateNameError": "the name is already used in QuickBooks (see the review queue)",
+	"ObjectNotFoundError": "the record is not (or no longer) in QuickBooks",
+	"AuthorizationError": "QuickBooks did not allow the change (permissions or subscription)",
+	"UnsupportedOperationError": "QuickBooks does not support that operation",
+	"OAuthError": "the connection to QuickBooks needs attention (Reconnect)",
+	"InvalidGrantError": "QuickBooks no longer accepts the stored connection (Reconnect)",
+}
+ROUTINE_OUTCOMES = frozenset({"AuthenticationError", "ThrottleError"})

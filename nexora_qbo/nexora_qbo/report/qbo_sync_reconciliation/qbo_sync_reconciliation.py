@@ -156,7 +156,7 @@ def rows(data: dict) -> list[dict]:
 		out.append(
 			{
 				"section": SECTIONS["exchange_errors"],
-				"action": e["outcome"],
+				"action": _(C.EXCHANGE_OUTCOME_WORDS.get(e["outcome"], e["outcome"])),
 				"count": e["count"],
 				"detail": f"code {e['code']}" if e.get("code") else "",
 			}
