@@ -150,6 +150,8 @@ def _enqueue_targets(tree: ast.AST) -> list[tuple[int, str]]:
 			"frappe.enqueue",
 			"enqueue",
 			"frappe.enqueue_doc",
+			"enqueue_once",  # erpnext/jobs.py: the app's deduplicated, after-commit enqueue
+			"jobs.enqueue_once",
 		):
 			arg = (
 				node.args[0]
@@ -234,11 +236,27 @@ def unresolved_dotted_paths() -> list[str]:
 	return bad
 
 
+def _forwarded_parameters(tree: ast.AST) -> set[int]:
+	"""Lines of enqueue calls inside an enqueue helper (`enqueue_once(method, ...)`) that pass their own
+	`method` parameter on: the helper's callers name the function, and those calls are checked."""
+	lines = set()
+	for fn in ast.walk(tree):
+		if isinstance(fn, ast.FunctionDef) and fn.name.startswith("enqueue"):
+			params = {a.arg for a in fn.args.args}
+			for line, arg in _enqueue_targets(fn):
+				if isinstance(arg, ast.Name) and arg.id in params:
+					lines.add(line)
+	return lines
+
+
 def unresolved_enqueues(files=None) -> list[str]:
 	bad = []
 	for path in files or _python_files():
 		tree = ast.parse(path.read_text())
+		forwarded = _forwarded_parameters(tree)
 		for line, arg in _enqueue_targets(tree):
+			if line in forwarded:
+				continue
 			target = _constant_value(arg, tree)
 			if target is None or not DOTTED.match(target) or not resolves(target):
 				bad.append(f"{path.name}:{line}: frappe.enqueue({target!r})")

@@ -180,15 +180,9 @@ def _validate_row(row) -> None:
 
 
 def enqueue_preview(realm: str, user: str) -> None:
-	frappe.enqueue(
-		"nexora_qbo.erpnext.golive_plan.build_preview",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-golive-preview::{realm}",
-		deduplicate=True,
-		realm=realm,
-		user=user,
-	)
+	from nexora_qbo.erpnext.jobs import enqueue_once
+
+	enqueue_once("nexora_qbo.erpnext.golive_plan.build_preview", f"qbo-golive-preview::{realm}", realm=realm, user=user)
 
 
 def build_preview(realm: str, user: str | None = None, **_) -> str:
@@ -224,15 +218,9 @@ def confirm(name: str, user: str) -> None:
 	# the realm's checklist and both forms' bars follow the plan from now on (no stale bar of an earlier run)
 	frappe.db.set_value(K.REALM, doc.realm, "initial_import_status", K.IMPORT_QUEUED, update_modified=False)
 	frappe.cache.delete_value(K.IMPORT_PROGRESS_CACHE_KEY + doc.realm)
-	frappe.enqueue(
-		"nexora_qbo.erpnext.golive_plan.apply_plan",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-golive-apply::{name}",
-		deduplicate=True,
-		name=name,
-		user=user,
-	)
+	from nexora_qbo.erpnext.jobs import enqueue_once
+
+	enqueue_once("nexora_qbo.erpnext.golive_plan.apply_plan", f"qbo-golive-apply::{name}", name=name, user=user)
 
 
 def apply_plan(name: str, user: str | None = None, **_) -> dict:

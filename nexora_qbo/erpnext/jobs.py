@@ -68,29 +68,21 @@ def _enqueue_now(realm_id: str, kind: str, kwargs: dict) -> str | None:
 	return job_id
 
 
+def enqueue_once(method: str, job_id: str, *, queue: str = K.QUEUE, after_commit: bool = True, **kwargs) -> None:
+	"""Queue one background job, deduplicated by `job_id`. By default only after the caller's transaction
+	commits: a job that reads what the request just wrote never starts before it is there, and a rolled-back
+	request queues nothing."""
+	frappe.enqueue(method, queue=queue, enqueue_after_commit=after_commit, job_id=job_id, deduplicate=True, **kwargs)
+
+
 def enqueue_resolve(realm_id: str, conflict_id: str, action: str, user: str, note: str | None = None) -> None:
-	frappe.enqueue(
-		"nexora_qbo.erpnext.jobs.resolve_conflict",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-resolve::{realm_id}::{conflict_id}",
-		deduplicate=True,
-		conflict_id=conflict_id,
-		action=action,
-		user=user,
-	)
+	enqueue_once("nexora_qbo.erpnext.jobs.resolve_conflict", f"qbo-resolve::{realm_id}::{conflict_id}",
+		conflict_id=conflict_id, action=action, user=user)
 
 
 def enqueue_disconnect(realm: str) -> None:
-	frappe.enqueue(
-		"nexora_qbo.erpnext.jobs.disconnect_realm",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-disconnect::{realm}",
-		deduplicate=True,
-		realm=realm,
-		user=frappe.session.user,
-	)
+	enqueue_once("nexora_qbo.erpnext.jobs.disconnect_realm", f"qbo-disconnect::{realm}", realm=realm,
+		user=frappe.session.user)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -400,14 +392,7 @@ def disconnect_realm(realm: str, user: str | None = None, **_):
 
 
 def enqueue_revoke_pending(realm: str) -> None:
-	frappe.enqueue(
-		"nexora_qbo.erpnext.jobs.revoke_pending",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-revoke::{realm}",
-		deduplicate=True,
-		realm=realm,
-	)
+	enqueue_once("nexora_qbo.erpnext.jobs.revoke_pending", f"qbo-revoke::{realm}", realm=realm)
 
 
 def revoke_pending(realm: str, **_):
@@ -582,14 +567,8 @@ def _notify_managers(realm: str) -> None:
 	from nexora_qbo.erpnext.notify import alert_needs_reconnect
 
 	alert_needs_reconnect(realm)
-	frappe.enqueue(
-		"nexora_qbo.erpnext.notify.notify_needs_reconnect",
-		queue="short",
-		enqueue_after_commit=False,
-		job_id=f"qbo-reconnect-notice::{realm}",
-		deduplicate=True,
-		realm=realm,
-	)
+	enqueue_once("nexora_qbo.erpnext.notify.notify_needs_reconnect", f"qbo-reconnect-notice::{realm}",
+		queue="short", after_commit=False, realm=realm)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -608,14 +587,8 @@ def nightly_tie_out():
 	for realm in realms_with_id():
 		if not realm.enabled or realm.connection_status != K.CONNECTED:
 			continue
-		frappe.enqueue(
-			K.TIE_OUT_JOB,
-			queue=K.QUEUE,
-			job_id=f"{K.JOB_PREFIX}-tie-out::{realm.realm_id}::{day}",
-			deduplicate=True,
-			realm_id=realm.realm_id,
-			as_of=day,
-		)
+		enqueue_once(K.TIE_OUT_JOB, f"{K.JOB_PREFIX}-tie-out::{realm.realm_id}::{day}", after_commit=False,
+			realm_id=realm.realm_id, as_of=day)
 
 
 def tie_out_realm(realm_id: str, as_of=None, **_) -> dict:

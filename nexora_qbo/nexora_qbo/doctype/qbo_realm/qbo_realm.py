@@ -464,14 +464,8 @@ def run_tie_out(realm: str) -> dict:
 	from nexora_qbo.erpnext import jobs
 
 	doc = _connected(realm)
-	frappe.enqueue(  # QBO is read in a job, never inside the request's transaction
-		"nexora_qbo.erpnext.jobs.tie_out_realm",
-		queue=K.QUEUE,
-		enqueue_after_commit=True,
-		job_id=f"qbo-tie-out::{doc.name}",
-		deduplicate=True,
-		realm_id=doc.realm_id,
-	)
+	# QBO is read in a job, never inside the request's transaction
+	jobs.enqueue_once(K.TIE_OUT_JOB, f"qbo-tie-out::{doc.name}", realm_id=doc.realm_id)
 	return {"queued": True}
 
 
