@@ -10,9 +10,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
 
-from nexora_qbo.erpnext import constants as K
 from nexora_qbo.erpnext.events import inbound
-from nexora_qbo.erpnext.tests.utils import connect_to_sandbox, ensure_company, purge_committed_audit
+from nexora_qbo.erpnext.tests.utils import SandboxRealmCase
 from nexora_qbo.sync import constants as C
 
 COMPANY = "_Test NQB Receivables"
@@ -23,51 +22,8 @@ def _money(value) -> Decimal:
 	return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-class TestReceivables(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		import secrets
-
-		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
-		from nexora_qbo.sandbox.server import SandboxServer
-
-		ensure_company(COMPANY, ABBR)
-		if not frappe.db.exists("DocType", K.TIE_OUT):
-			# a shared bench migrated from a branch without this DocType drops it as an orphan: sync it back
-			frappe.reload_doc("nexora_qbo", "doctype", "qbo_tie_out")
-		cls.sb = SandboxServer(seed=11)
-		realm_id = "9352" + "".join(secrets.choice("0123456789") for _ in range(11))
-		cls.realm_id = cls.sb.create_realm(company_name="Nexora Receivables (QBO sandbox)", realm_id=realm_id)
-		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
-		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, COMPANY, cls.realm_id)
-		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
-
-	@classmethod
-	def tearDownClass(cls):
-		cls.sb.stop()
-		purge_committed_audit([cls.realm])
-		super().tearDownClass()
-
-	def qbo_id(self, local_type, local_id):
-		m = self.store.get_mapping(self.realm_id, local_type, local_id)
-		self.assertIsNotNone(m, f"{local_type} {local_id} is not mapped")
-		return m.qbo_id
-
-	def _invoice(self, customer, qty, item="Staffing Hours", rate=45):
-		si = frappe.get_doc({
-			"doctype": "Sales Invoice",
-			"company": COMPANY,
-			"customer": customer,
-			"posting_date": getdate(nowdate()),
-			"due_date": add_days(nowdate(), 30),
-			"currency": "USD",
-			"debit_to": f"Debtors - {ABBR}",
-			"items": [{"item_code": item, "qty": qty, "rate": rate, "income_account": f"Sales - {ABBR}",
-				"cost_center": f"Main - {ABBR}"}],
-		}).insert()
-		si.submit()
-		return si
+class TestReceivables(SandboxRealmCase, FrappeTestCase):
+	COMPANY, ABBR, REALM_PREFIX, SANDBOX_NAME = COMPANY, ABBR, "9352", "Nexora Receivables (QBO sandbox)"
 
 	def test_discount_both_ways_and_short_pay_deduction_tie_out(self):
 		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry

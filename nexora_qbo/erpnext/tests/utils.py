@@ -151,3 +151,58 @@ def connect_to_sandbox(sandbox, company: str, realm_id: str, **realm_values):
 	store = FrappeStore()
 	engine = SyncEngine(store, FrappeLedger(store), client_for, RedisRealmLock(), SystemClock(), lock_timeout=30)
 	return realm, store, engine
+
+
+class SandboxRealmCase:
+	"""Base for test classes whose company is connected to its own realm of an in-process sandbox:
+	set COMPANY, ABBR, REALM_PREFIX (4 digits, keeps realm ids apart between modules) and SANDBOX_NAME on the
+	subclass, which also derives from FrappeTestCase (listed after this class)."""
+
+	SEED = 11
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		import secrets
+
+		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
+		from nexora_qbo.sandbox.server import SandboxServer
+
+		ensure_company(cls.COMPANY, cls.ABBR)
+		cls.sb = SandboxServer(seed=cls.SEED)
+		realm_id = cls.REALM_PREFIX + "".join(secrets.choice("0123456789") for _ in range(11))
+		cls.realm_id = cls.sb.create_realm(company_name=cls.SANDBOX_NAME, realm_id=realm_id)
+		# the bookkeeper is an API client of the same realm here (in QBO she works in the web UI): room for both
+		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
+		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, cls.COMPANY, cls.realm_id)
+		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sb.stop()
+		purge_committed_audit([cls.realm])
+		super().tearDownClass()
+
+	def qbo_id(self, local_type, local_id):
+		m = self.store.get_mapping(self.realm_id, local_type, local_id)
+		self.assertIsNotNone(m, f"{local_type} {local_id} is not mapped")
+		return m.qbo_id
+
+	def _invoice(self, customer, qty, item="Staffing Hours", rate=45):
+		"""A submitted USD Sales Invoice of the test company (one line)."""
+		from frappe.utils import add_days, getdate, nowdate
+
+		abbr = self.ABBR
+		si = frappe.get_doc({
+			"doctype": "Sales Invoice",
+			"company": self.COMPANY,
+			"customer": customer,
+			"posting_date": getdate(nowdate()),
+			"due_date": add_days(nowdate(), 30),
+			"currency": "USD",
+			"debit_to": f"Debtors - {abbr}",
+			"items": [{"item_code": item, "qty": qty, "rate": rate, "income_account": f"Sales - {abbr}",
+				"cost_center": f"Main - {abbr}"}],
+		}).insert()
+		si.submit()
+		return si
