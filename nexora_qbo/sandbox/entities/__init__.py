@@ -18,6 +18,7 @@ from .names import (
 	TermSpec,
 	VendorSpec,
 )
+from .deposit import DepositSpec
 from .payment import PaymentSpec
 from .sales import CreditMemoSpec, InvoiceSpec
 
@@ -39,6 +40,7 @@ SPECS: dict[str, EntitySpec] = {
 		InvoiceSpec(),
 		CreditMemoSpec(),
 		PaymentSpec(),
+		DepositSpec(),
 		PreferencesSpec(),
 		CompanyInfoSpec(),
 	)

@@ -34,6 +34,7 @@ REF_ENTITIES = {
 	"TaxRateRef": "TaxRate",
 	"SalesTaxCodeRef": "TaxCode",
 	"PaymentMethodRef": "PaymentMethod",
+	"AccountRef": "Account",  # Deposit lines and CashBack
 }
 # Refs QBO answers with a "name" (fixtures: CustomerRef/ItemRef/CurrencyRef carry one; TaxCodeRef,
 # DepositToAccountRef, ParentRef, DefaultTaxCodeRef do not).

@@ -227,6 +227,17 @@ class AccountSpec(NameListSpec):
 			"CurrencyRef": currency_ref(realm.home_currency),
 		}
 
+	def render(self, realm, record):
+		"""CurrentBalance of a bank or other current asset account follows the payments and deposits in it
+		(sandbox/entities/deposit.account_balance says what is counted)."""
+		if record.data.get("AccountType") not in ("Bank", "Other Current Asset"):
+			return record.data
+		from .deposit import account_balance
+
+		out = dict(record.data)
+		out["CurrentBalance"] = out["CurrentBalanceWithSubAccounts"] = account_balance(realm, record.id)
+		return out
+
 	def complete(self, realm, data, body, old):
 		acct_type = data.get("AccountType")
 		if not acct_type:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from .. import faults as F
 from ..util import money, pacific_date, to_decimal
 from .base import EntitySpec, currency_ref
+from .deposit import deposit_links, holding_deposit, refuse_if_deposited
 from .sales import applications, parse_txn_date, refresh_balance, txn_currency
 
 ZERO = Decimal("0")
@@ -64,6 +65,8 @@ class PaymentSpec(EntitySpec):
 			raise F.required("TotalAmt")
 		voided = bool(old.extra.get("voided")) if old else False
 		total = money(to_decimal(data["TotalAmt"], ZERO))
+		if old is not None and not voided:
+			_keep_while_deposited(realm, old, data, total)
 		if total < 0:
 			raise F.business("TotalAmt can't be negative.", "TotalAmt")
 		if not data.get("TxnDate"):
@@ -135,6 +138,18 @@ class PaymentSpec(EntitySpec):
 		data["HomeTotalAmt"] = money(total * rate)
 		return {"voided": voided}
 
+	def render(self, realm, record):
+		"""Header LinkedTxn: the deposit that holds the payment (§9 Payment), derived like Customer.Balance."""
+		links = deposit_links(realm, record.id)
+		if not links and not record.data.get("LinkedTxn"):
+			return record.data
+		out = dict(record.data)
+		out["LinkedTxn"] = links
+		return out
+
+	def before_delete(self, realm, record):
+		refuse_if_deposited(realm, record.id, "delete")
+
 	def after_write(self, realm, record, old_data, ctx):
 		touch_targets(realm, linked_targets(old_data) | linked_targets(record.data), ctx)
 
@@ -143,6 +158,7 @@ class PaymentSpec(EntitySpec):
 
 	def void(self, realm, record, ctx):
 		"""`POST /payment?operation=update&include=void`: TotalAmt 0, PrivateNote 'Voided' (§1)."""
+		refuse_if_deposited(realm, record.id, "void")
 		old_links = linked_targets(record.data)
 		record.extra["voided"] = True
 		data = record.data
@@ -153,6 +169,16 @@ class PaymentSpec(EntitySpec):
 		data["HomeTotalAmt"] = money(ZERO)
 		data["PrivateNote"] = "Voided"
 		touch_targets(realm, old_links, ctx)
+
+
+def _keep_while_deposited(realm, old, data, total) -> None:
+	"""A deposited payment keeps its amount and account until its deposit is removed (deposit.py)."""
+	if holding_deposit(realm, old.id) is None:
+		return
+	same_total = total == money(to_decimal(old.data.get("TotalAmt"), ZERO))
+	same_account = (data.get("DepositToAccountRef") or {}).get("value") == (old.data.get("DepositToAccountRef") or {}).get("value")
+	if not (same_total and same_account):
+		refuse_if_deposited(realm, old.id, "change the amount or account of")
 
 
 def touch_targets(realm, targets, ctx) -> None:
