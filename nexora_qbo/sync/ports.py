@@ -417,6 +417,11 @@ class Ledger(Protocol):
 	#     ERPNext's rename-with-merge of Customer `source` into `target`: every transaction (and sub-customer)
 	#     now names `target`, `source` is gone; records no outbox intent (it came from QBO).
 
+	# optional (issue 13, bank deposits): read by the month-end checks, not by the engine
+	# def account_balances(self, company, accounts, as_of=None) -> dict[str, Decimal]:
+	#     The balance (debit - credit, home currency) of each named local account from the company's books,
+	#     so the cash in Undeposited Funds and in the bank can be compared with QBO's.
+
 	def used_by(self, local_type: str, local_id: str) -> set[str]:
 		"""The companies whose transactions refer to the master (customer or item). Masters are global (the
 		`company` argument of the other methods is ignored for them, as in ERPNext); this is how the engine

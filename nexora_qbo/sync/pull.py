@@ -321,8 +321,24 @@ class Puller(Collaborator):
 			m.sync_token, m.base, m.remote_hash = token, obj, rhash
 			self.store.save_mapping(m)
 			return "unchanged"
+		if getattr(spec, "follows_qbo", False):
+			return self._follow_edit(ctx, spec, m, obj, remote_c, rhash)
 		self.books.hold_transaction(ctx, spec, m, local, obj, remote_c, base_c, changes)
 		return "held"
+
+	def _follow_edit(self, ctx: RealmContext, spec: EntitySpec, m: Mapping, obj: dict, remote_c: dict, rhash: str) -> str:
+		"""A document QBO owns the content of (a bank deposit, sync/entities/deposit.py) was edited there: ERPNext
+		follows. The ledger may book the edit as a new document (Frappe: cancel and amend), so the mapping moves
+		to the id it returns."""
+		with self.store.transaction():
+			local_id = self.ledger.upsert_from_qbo(ctx.company, spec.local_type, m.local_id, remote_c)
+			if local_id != m.local_id:
+				self.store.delete_mapping(ctx.realm_id, spec.local_type, m.local_id)
+				m.local_id = local_id
+			m.sync_token, m.base, m.remote_hash = obj.get("SyncToken"), obj, rhash
+			self.store.save_mapping(m)
+			self.books.event(ctx, C.INBOUND, spec, local_id, m.qbo_id, "updated", "changed in QuickBooks; followed here")
+		return "followed"
 
 	def _import_new(self, ctx: RealmContext, spec: EntitySpec, obj: dict, remote_c: dict, rhash: str) -> str:
 		qid = str(obj.get("Id"))
@@ -406,7 +422,7 @@ class Puller(Collaborator):
 			self.store.save_mapping(m)
 			if local is None or local.get("state") == "cancelled" or (spec.kind == "master" and not local.get("active", True)):
 				return "ignored"
-			if ctx.settings.void_policy == C.FOLLOW:
+			if ctx.settings.void_policy == C.FOLLOW or getattr(spec, "follows_qbo", False):
 				c = self.books.open_conflict(ctx, spec, m.local_id, m.qbo_id, kind,
 					f"The {what} {m.local_id} was {verb} in QuickBooks; it was cancelled here too (realm policy: follow).",
 					local, None, None, [], diffs=[], status=C.AUTO_RESOLVED, resolution=C.ACTION_ACCEPT_QBO)

@@ -283,6 +283,8 @@ class Pusher(Collaborator):
 			out.append((C.INVOICE, record["against_invoice"]))
 		if local_type == C.PAYMENT:
 			out += [(a["doc_type"], a["doc_key"]) for a in record.get("applications") or []]
+		if local_type == C.DEPOSIT:  # a deposit waits for the payments it deposits, as payments wait for invoices
+			out += [(C.PAYMENT, p["doc_key"]) for p in record.get("payments") or []]
 		seen, uniq = set(), []
 		for d in out:
 			if d not in seen:

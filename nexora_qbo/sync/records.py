@@ -80,6 +80,20 @@ payment
 	state: "draft" | "submitted" | "cancelled"
 	opening: bool                   True for an unapplied QBO payment brought in at go-live as an opening
 	                                credit (total = unapplied = QBO's UnappliedAmt, no applications)
+
+deposit                           a bank deposit of received payments (QBO Deposit; ERPNext Journal Entry, see
+                                  sync/entities/deposit.py and erpnext/mappers/deposit.py)
+	txn_date: str
+	bank_account: str | None        local account the money goes to (QBO DepositToAccountRef)
+	currency: str
+	payments: [ {doc_key: str (local payment id), amount: Decimal} ]   each payment's whole amount, taken out
+	                                of the account it was received into (Undeposited Funds)
+	fees: [ {account: str | None, amount: Decimal} ]   other lines, signed as QBO has them: a bank fee taken
+	                                from the deposit is negative (booked to its expense account), QBO CashBack
+	                                comes back as a negative line of its account
+	memo: str | None                not compared
+	total: Decimal                  payments + fees (what reaches the bank)
+	state: "submitted" | "cancelled"
 """
 from __future__ import annotations
 
@@ -175,6 +189,7 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"unapplied",
 		"deductions",
 	),
+	C.DEPOSIT: ("txn_date", "bank_account", "currency", "payments", "fees", "total"),
 }
 
 # compared only when they carry something: records from before these fields keep their content hash
@@ -335,6 +350,21 @@ def normalize(local_type: str, record: dict) -> dict:
 			"applications": apps,
 			"unapplied": money(unapplied) if unapplied is not None else max(money(total - applied_cash), money(0)),
 			"deductions": deductions,
+			"state": r.get("state") or "submitted",
+		}
+	elif local_type == C.DEPOSIT:
+		pays = sorted(({"doc_key": str(p["doc_key"]), "amount": money(p.get("amount"))} for p in r.get("payments") or []),
+			key=lambda p: p["doc_key"])
+		fees = sorted(({"account": _text(f.get("account")), "amount": money(f.get("amount"))}
+			for f in r.get("fees") or [] if money(f.get("amount"))), key=lambda f: (f["account"] or "", f["amount"]))
+		out = {
+			"txn_date": iso_date(r.get("txn_date")),
+			"bank_account": _text(r.get("bank_account")),
+			"currency": _text(r.get("currency")),
+			"payments": pays,
+			"fees": fees,
+			"memo": _text(r.get("memo")),
+			"total": money(sum((p["amount"] for p in pays), Decimal(0)) + sum((f["amount"] for f in fees), Decimal(0))),
 			"state": r.get("state") or "submitted",
 		}
 	else:

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NUL
 # written before they existed (INDEX_VERSION).
 INDEX_VERSION = "1"
 
-SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY"}
+SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY", C.DEPOSIT: "DEP"}
 MASTER_TYPES = (C.CUSTOMER, C.ITEM)
 MASTERS = ""  # the company key of global master rows (ERPNext Customer/Item have no company)
 
@@ -114,6 +114,8 @@ class SqliteLedger:
 			refs += [(a["doc_type"], a["doc_key"], str(a["amount"])) for a in data.get("applications") or []]
 		if local_type == C.CREDIT_MEMO and data.get("against_invoice"):
 			refs.append((C.INVOICE, data["against_invoice"], str(data.get("total") if data.get("total") is not None else "")))
+		if local_type == C.DEPOSIT:
+			refs += [(C.PAYMENT, p["doc_key"], str(p["amount"])) for p in data.get("payments") or []]
 		conn.executemany("INSERT INTO ledger_ref (company, local_type, local_id, ref_type, ref_id, amount) VALUES (?,?,?,?,?,?)",
 			[(company, local_type, local_id, t, i, a) for t, i, a in refs])
 
@@ -491,6 +493,62 @@ class SqliteLedger:
 			self._intent(company, C.PAYMENT, local_id, "create")
 		return local_id
 
+	def record_deposit(self, company: str, bank_account: str, payments: list[str], txn_date: str | date, *,
+			fees: list[dict] | None = None, currency: str = "USD", memo: str | None = None) -> str:
+		"""A bank deposit of received payments (ERPNext: a Journal Entry from the Undeposited Funds account to the
+		bank, one row per payment it deposits, fee rows to their expense accounts). Each payment is deposited
+		whole and at most once, as in QBO; `fees` are signed lines (a fee is negative)."""
+		with self.db.transaction():
+			rows = []
+			for pid in payments:
+				pay = self.get(company, C.PAYMENT, pid)
+				if pay is None or pay["state"] != "submitted":
+					raise LedgerError(f"payment {pid} is not submitted")
+				if self._deposit_of(company, pid):
+					raise LedgerError(f"payment {pid} is already deposited by {self._deposit_of(company, pid)}")
+				rows.append({"doc_key": pid, "amount": pay["total"]})
+			local_id = self._next_name(company, C.DEPOSIT)
+			rec = R.normalize(C.DEPOSIT, {"txn_date": txn_date, "bank_account": bank_account, "currency": currency,
+				"payments": rows, "fees": fees or [], "memo": memo, "state": "submitted"})
+			self._put(company, C.DEPOSIT, local_id, "submitted", rec, "local")
+			self._intent(company, C.DEPOSIT, local_id, "create")
+		return local_id
+
+	def _deposit_of(self, company: str, payment_id: str) -> str | None:
+		rows = self.db.query(
+			"SELECT r.local_id FROM ledger_ref r JOIN ledger_doc d ON d.company=r.company AND d.local_type=r.local_type "
+			"AND d.local_id=r.local_id WHERE r.ref_type=? AND r.ref_id=? AND r.company=? AND r.local_type=? "
+			"AND d.state='submitted'", (C.PAYMENT, payment_id, company, C.DEPOSIT))
+		return rows[0]["local_id"] if rows else None
+
+	def account_balances(self, company: str, accounts, as_of: date | None = None, *,
+			default_account: str | None = None) -> dict[str, Decimal]:
+		"""The optional Ledger read of issue 13: debit - credit per named account, from the submitted payments
+		(money received into their deposit account) and deposits (each payment's amount out of the account it
+		was received into, the net total into the bank, each fee line's amount debited to its account). A
+		payment that names no account was received into `default_account` (ERPNext: the company's default)."""
+		out = {a: Decimal("0.00") for a in accounts}
+
+		def add(account, amount):
+			account = account or default_account
+			if account in out:
+				out[account] = R.money(out[account] + amount)
+
+		for local_type in (C.PAYMENT, C.DEPOSIT):
+			for local_id, state, data in self._all(company, local_type):
+				if state != "submitted" or (as_of is not None and (data.get("txn_date") or "") > as_of.isoformat()):
+					continue
+				if local_type == C.PAYMENT:
+					add(data.get("deposit_account"), R.money(data.get("total")))
+					continue
+				add(data.get("bank_account"), R.money(data.get("total")))
+				for p in data.get("payments") or []:
+					pay = R.loads(self._row(company, C.PAYMENT, p["doc_key"])["data"])
+					add(pay.get("deposit_account"), -R.money(p["amount"]))
+				for f in data.get("fees") or []:
+					add(f.get("account"), -R.money(f["amount"]))
+		return out
+
 	def reconcile(self, company: str, payment_id: str, applications: list[dict]) -> None:
 		"""ERPNext's Payment Reconciliation of a submitted payment's unallocated amount: the Payment Entry's
 		references gain the new allocations (ERPNext updates the submitted document in place, no cancel), each
@@ -525,6 +583,8 @@ class SqliteLedger:
 				for r in self._settling(company, C.INVOICE, local_id):
 					if r["local_type"] == C.PAYMENT:
 						raise LedgerError(f"cancel payment {r['local_id']} first: it is allocated to {local_id}")
+			if local_type == C.PAYMENT and self._deposit_of(company, local_id):
+				raise LedgerError(f"cancel deposit {self._deposit_of(company, local_id)} first: it deposits {local_id}")
 			data = R.loads(row["data"])
 			data["state"] = "cancelled"
 			self._put(company, local_type, local_id, "cancelled", data, "local")

@@ -330,3 +330,148 @@ def test_customer_merged_into_one_erpnext_does_not_know_re_points_the_mapping(ha
 	assert h.ledger.get(company, C.INVOICE, inv)["customer"] == dup
 	assert _open(h, realm) == [], [(c.kind, c.local_id, c.reason) for c in _open(h, realm)]
 	_ties(h, realm, company)
+
+
+# ------------------------------------------------------------------------------------ bank deposits
+UF, BANK, FEES = "Undeposited Funds - NX", "Bank - NX", "Bank Charges - NX"
+CASH = [UF, BANK, FEES]
+
+
+def _deposit_month(h, map_fees=True):
+	"""The base month in a realm whose Undeposited Funds, bank and bank-fee accounts are mapped."""
+	from month_end_checker import check_cash  # noqa: F401 (the checker these cases use)
+
+	company, tag = ENTITIES[0]
+	realm = h.new_realm(company)
+	acc = h.seeds[realm]["accounts"]
+	fee = h.bk(realm).create("Account", {"Name": "Bank Service Charges", "AccountType": "Expense"})["Id"]
+	s = h.store.get_settings(realm)
+	s.account_map.update({UF: acc["Undeposited Funds"], BANK: acc["Checking"]})
+	if map_fees:
+		s.account_map[FEES] = fee
+	h.store.save_settings(s)
+	return realm, company, play_base_month(h, realm, company, tag), fee
+
+
+def _cash_ties(h, realm, company, expected: dict):
+	"""Both books show the same cash in the same account: the checker's sums from QBO's own transactions, the
+	ledger's balances and the sandbox's Account.CurrentBalance all agree, and equal `expected`."""
+	from month_end_checker import check_cash
+
+	cash = check_cash(h.bk(realm), h.store, h.ledger, realm, company, CASH)
+	assert cash.differences == {}, cash.differences
+	assert cash.erpnext == {a: D(v) for a, v in expected.items()}
+	s = h.store.get_settings(realm)
+	for local in (UF, BANK):
+		assert D(str(h.bk(realm).read("Account", s.account_map[local])["CurrentBalance"])) == cash.qbo[local]
+	return cash
+
+
+def _qbo_deposit(h, realm, payment_ids, fee_account, fee, bank_id):
+	bk = h.bk(realm)
+	lines = [{"Amount": D(str(bk.read("Payment", p)["TotalAmt"])), "LinkedTxn": [{"TxnId": p, "TxnType": "Payment",
+		"TxnLineId": "0"}]} for p in payment_ids]
+	lines.append({"Amount": D(fee), "DetailType": "DepositLineDetail", "DepositLineDetail": {"AccountRef": {
+		"value": fee_account}}})
+	return bk.create("Deposit", {"DepositToAccountRef": {"value": bank_id}, "TxnDate": "2026-11-30", "Line": lines})
+
+
+def test_qbo_bank_deposit_with_a_fee_moves_the_money_in_erpnext_and_follows_edits(harness):
+	"""The bookkeeper deposits Anvil's 1000 (sent from ERPNext) and Birch's 1000 (recorded in QBO) to the bank,
+	net of a 12.50 bank fee: ERPNext moves the same money out of Undeposited Funds, the fee to its expense
+	account; her later edit of the fee and her deletion of the deposit are followed."""
+	h = harness
+	realm, company, month, fee = _deposit_month(h)
+	led, bk = h.ledger, h.bk(realm)
+	_cash_ties(h, realm, company, {UF: "2055.00", BANK: "0.00", FEES: "0.00"})
+	qbo_pays = [p["Id"] for p in bk.query("select * from Payment").get("Payment", []) if D(str(p["TotalAmt"])) == 1000]
+	assert len(qbo_pays) == 2
+	dep = _qbo_deposit(h, realm, qbo_pays, fee, "-12.50", h.seeds[realm]["accounts"]["Checking"])
+	h.engine.sync(realm)
+	m = h.store.get_mapping_by_qbo(realm, "Deposit", dep["Id"])
+	local = led.get(company, C.DEPOSIT, m.local_id)
+	assert local["total"] == D("1987.50") and local["fees"] == [{"account": FEES, "amount": D("-12.50")}]
+	assert sorted(p["doc_key"] for p in local["payments"]) == sorted(
+		h.store.get_mapping_by_qbo(realm, "Payment", q).local_id for q in qbo_pays)
+	_ties(h, realm, company)
+	_cash_ties(h, realm, company, {UF: "55.00", BANK: "1987.50", FEES: "12.50"})
+	assert _open(h, realm) == []
+	# the bookkeeper corrects the fee in QBO: followed here
+	dep = bk.read("Deposit", dep["Id"])
+	lines = [ln for ln in dep["Line"] if ln.get("LinkedTxn")] + [{"Amount": D("-15.00"), "DetailType": "DepositLineDetail",
+		"DepositLineDetail": {"AccountRef": {"value": fee}}}]
+	bk.update("Deposit", dep["Id"], {"Line": lines})
+	h.engine.sync(realm)
+	_cash_ties(h, realm, company, {UF: "55.00", BANK: "1985.00", FEES: "15.00"})
+	assert _open(h, realm) == []
+	# and deletes it: the money is back in Undeposited Funds in both books
+	bk.delete("Deposit", dep["Id"])
+	h.engine.sync(realm)
+	assert led.get(company, C.DEPOSIT, h.store.get_mapping_by_qbo(realm, "Deposit", dep["Id"]).local_id)["state"] == "cancelled"
+	_cash_ties(h, realm, company, {UF: "2055.00", BANK: "0.00", FEES: "0.00"})
+	_ties(h, realm, company)
+	assert _open(h, realm) == []
+
+
+def test_erpnext_deposit_with_a_fee_becomes_a_qbo_deposit_of_the_qbo_payments(harness):
+	"""ERPNext deposits a payment received today (not in QBO yet: the deposit waits for it, then links it) and
+	Anvil's 1000 from the month, less a 20.00 card fee: QBO gets one Deposit linking both QBO payments, the
+	payments leave Undeposited Funds there too; cancelling the deposit in ERPNext deletes it in QBO."""
+	h = harness
+	realm, company, month, fee = _deposit_month(h)
+	led, bk = h.ledger, h.bk(realm)
+	a = month["customers"][0]
+	inv = led.submit_invoice(company, a, [{"item": month["item"], "qty": "20", "rate": "45.00"}], "2026-11-27")
+	new_pay = led.record_payment(company, a, "900.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "900.00"}],
+		"2026-11-28", deposit_account=UF)
+	old_pay = next(p for p in led.list_all(company, C.PAYMENT) if led.get(company, C.PAYMENT, p)["total"] == 1000
+		and h.store.get_mapping(realm, C.PAYMENT, p).origin != C.ORIGIN_QBO)
+	dep = led.record_deposit(company, BANK, [old_pay, new_pay], "2026-11-29", fees=[{"account": FEES, "amount": "-20.00"}])
+	h.engine.sync(realm)
+	q = bk.read("Deposit", h.qbo_id(realm, C.DEPOSIT, dep))
+	assert D(str(q["TotalAmt"])) == D("1880.00")
+	assert sorted(lt["TxnId"] for ln in q["Line"] for lt in ln.get("LinkedTxn") or []) == sorted(
+		[h.qbo_id(realm, C.PAYMENT, old_pay), h.qbo_id(realm, C.PAYMENT, new_pay)])
+	assert bk.read("Payment", h.qbo_id(realm, C.PAYMENT, new_pay))["LinkedTxn"] == [{"TxnId": q["Id"], "TxnType": "Deposit"}]
+	h.engine.sync(realm)
+	assert _open(h, realm) == []
+	_ties(h, realm, company)
+	_cash_ties(h, realm, company, {UF: "1055.00", BANK: "1880.00", FEES: "20.00"})
+	led.cancel(company, C.DEPOSIT, dep)
+	h.engine.sync(realm)
+	assert bk.query(f"select * from Deposit where Id = '{q['Id']}'").get("Deposit", []) == []
+	_cash_ties(h, realm, company, {UF: "2955.00", BANK: "0.00", FEES: "0.00"})
+	_ties(h, realm, company)
+
+
+def test_deposit_with_an_unmapped_fee_account_is_a_review_item_in_both_directions(harness):
+	"""Nothing is dropped and no account is guessed: an unmapped fee account stops the deposit with one review
+	item naming it and the next step; once mapped, "Retry" books it and both books agree."""
+	h = harness
+	realm, company, month, fee = _deposit_month(h, map_fees=False)
+	bk = h.bk(realm)
+	qbo_pays = [p["Id"] for p in bk.query("select * from Payment").get("Payment", []) if D(str(p["TotalAmt"])) == 1000]
+	dep = _qbo_deposit(h, realm, qbo_pays[:1], fee, "-12.50", h.seeds[realm]["accounts"]["Checking"])
+	h.engine.sync(realm)
+	items = _open(h, realm)
+	assert [(c.kind, c.qbo_entity, c.qbo_id) for c in items] == [("missing_reference", "Deposit", dep["Id"])]
+	assert f"account {fee}" in items[0].reason and "not mapped" in items[0].reason and "Retry" in items[0].reason
+	assert h.store.get_mapping_by_qbo(realm, "Deposit", dep["Id"]) is None
+	from month_end_checker import check_cash
+
+	assert set(check_cash(bk, h.store, h.ledger, realm, company, CASH).differences) == {UF, BANK}
+	s = h.store.get_settings(realm)
+	s.account_map[FEES] = fee
+	h.store.save_settings(s)
+	h.engine.resolve_conflict(items[0].id, C.ACTION_RETRY, "bookkeeper")
+	assert _open(h, realm) == []
+	_cash_ties(h, realm, company, {UF: "1055.00", BANK: "987.50", FEES: "12.50"})
+	# the other way: an ERPNext deposit whose fee account QBO does not know waits in review, never sent without it
+	led = h.ledger
+	other = h.store.get_mapping_by_qbo(realm, "Payment", qbo_pays[1]).local_id
+	local_dep = led.record_deposit(company, BANK, [other], "2026-11-30", fees=[{"account": "Card Fees - NX", "amount": "-5.00"}])
+	h.engine.sync(realm)
+	items = _open(h, realm)
+	assert [(c.kind, c.local_id) for c in items] == [("missing_reference", local_dep)]
+	assert "Card Fees - NX" in items[0].reason and "Retry" in items[0].reason
+	assert h.store.get_mapping(realm, C.DEPOSIT, local_dep) is None

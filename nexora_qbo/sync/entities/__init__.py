@@ -1,19 +1,21 @@
 """One module per business entity: how a canonical record becomes a QBO payload and back.
 
 `ENTITIES` maps local type → the entity spec; `BY_QBO` maps QBO entity name → spec; `ordered()` yields them
-in dependency order (customers and items before invoices, invoices before credit memos and payments).
+in dependency order (customers and items before invoices, invoices before credit memos and payments, payments before the bank deposits that hold them).
 """
 from __future__ import annotations
 
 from nexora_qbo.sync.entities.base import EntitySpec, Resolver
 from nexora_qbo.sync.entities.credit_memo import CreditMemoSpec
 from nexora_qbo.sync.entities.customer import CustomerSpec
+from nexora_qbo.sync.entities.deposit import DepositSpec
 from nexora_qbo.sync.entities.invoice import InvoiceSpec
 from nexora_qbo.sync.entities.item import ItemSpec
 from nexora_qbo.sync.entities.payment import PaymentSpec
 
 ENTITIES: dict[str, EntitySpec] = {
-	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec())
+	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec(),
+		DepositSpec())
 }
 BY_QBO: dict[str, EntitySpec] = {spec.qbo_entity: spec for spec in ENTITIES.values()}
 
