@@ -60,6 +60,11 @@ doc_events = {
 		"on_submit": f"{_EVENTS}.payment_entry_on_submit",
 		"on_cancel": f"{_EVENTS}.payment_entry_on_cancel",
 	},
+	"Journal Entry": {
+		# issue 13: a Journal Entry that deposits received payments is a QBO bank Deposit (the handler decides)
+		"on_submit": f"{_EVENTS}.journal_entry_on_submit",
+		"on_cancel": f"{_EVENTS}.journal_entry_on_cancel",
+	},
 }
 
 # Scheduler: a tick fans out one deduplicated pull per connected realm on the long queue.

@@ -32,6 +32,7 @@ LOCAL_DOCTYPE = {
 	"invoice": "Sales Invoice",
 	"credit_memo": "Sales Invoice",
 	"payment": "Payment Entry",
+	"deposit": "Journal Entry",  # a bank deposit of received payments (erpnext/mappers/deposit.py)
 }
 SYNCED_DOCTYPES = ("Customer", "Item", "Sales Invoice", "Payment Entry")
 

@@ -72,6 +72,21 @@ def payment_entry_on_cancel(doc, method=None):
 		_transaction_changed(doc, "payment", "cancel")
 
 
+def journal_entry_on_submit(doc, method=None):
+	"""Issue 13: a Journal Entry that deposits received payments (erpnext/mappers/deposit.py) is a QBO Deposit."""
+	from nexora_qbo.erpnext.mappers.deposit import is_deposit
+
+	if is_deposit(doc):
+		_transaction_changed(doc, "deposit", "create")
+
+
+def journal_entry_on_cancel(doc, method=None):
+	from nexora_qbo.erpnext.mappers.deposit import is_deposit
+
+	if is_deposit(doc):
+		_transaction_changed(doc, "deposit", "cancel")
+
+
 # --------------------------------------------------------------------------------------------------------
 # echo suppression
 # --------------------------------------------------------------------------------------------------------

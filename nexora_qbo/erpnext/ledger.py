@@ -5,6 +5,7 @@
 	invoice      -> Sales Invoice, is_return=0   mappers/sales_invoice.py
 	credit_memo  -> Sales Invoice, is_return=1   mappers/sales_invoice.py
 	payment      -> Payment Entry, Receive       mappers/payment_entry.py
+	deposit      -> Journal Entry (Bank Entry)   mappers/deposit.py
 
 Keyed by company; the company's realm (QBO Realm row) supplies the ERPNext defaults (receivable, income,
 tax and payment accounts, cost center, groups, price list) and the reference maps (accounts, terms,
@@ -28,6 +29,7 @@ from types import SimpleNamespace
 
 from nexora_qbo.erpnext.mappers import CompanyContext, LedgerError, company_context
 from nexora_qbo.erpnext.mappers import customer as customer_mapper
+from nexora_qbo.erpnext.mappers import deposit as deposit_mapper
 from nexora_qbo.erpnext.mappers import item as item_mapper
 from nexora_qbo.erpnext.mappers import payment_entry as payment_mapper
 from nexora_qbo.erpnext.mappers import sales_invoice as invoice_mapper
@@ -75,6 +77,8 @@ class FrappeLedger:
 			)
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.to_record(ctx, local_type, local_id)
+		if local_type == C.DEPOSIT:
+			return deposit_mapper.to_record(ctx, local_id)
 		return payment_mapper.to_record(ctx, local_id)
 
 	def _base(self, ctx: CompanyContext, local_type: str, local_id: str) -> dict | None:
@@ -104,6 +108,8 @@ class FrappeLedger:
 			return [name for name in mapper.list_ids(ctx) if name in used]
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.list_ids(ctx, local_type, since)
+		if local_type == C.DEPOSIT:
+			return deposit_mapper.list_ids(ctx, since)
 		return payment_mapper.list_ids(ctx, since)
 
 	def used_by(self, local_type: str, local_id: str) -> set[str]:
@@ -122,6 +128,8 @@ class FrappeLedger:
 			return item_mapper.find_match(ctx, record)
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.find_match(ctx, local_type, record)
+		if local_type == C.DEPOSIT:
+			return None  # a deposit has no stable key: it is linked only by its mapping
 		return payment_mapper.find_match(ctx, record)
 
 	# ------------------------------------------------------------------------------------------ write
@@ -134,6 +142,8 @@ class FrappeLedger:
 			return item_mapper.upsert(ctx, local_id, record)
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.upsert(ctx, local_type, local_id, record)
+		if local_type == C.DEPOSIT:
+			return deposit_mapper.upsert(ctx, local_id, record)
 		return payment_mapper.upsert(ctx, local_id, record)
 
 	def note_qbo_number(self, company: str, local_type: str, local_id: str, doc_number: str) -> None:
@@ -150,11 +160,19 @@ class FrappeLedger:
 			return item_mapper.disable(ctx, local_id, reason)
 		if local_type in (C.INVOICE, C.CREDIT_MEMO):
 			return invoice_mapper.cancel(ctx, local_type, local_id, reason)
+		if local_type == C.DEPOSIT:
+			return deposit_mapper.cancel(ctx, local_id, reason)
 		return payment_mapper.cancel(ctx, local_id, reason)
 
 	def merge_customer(self, source: str, target: str) -> None:
 		"""A customer merge that came from QBO (sync/customer_merge.py): ERPNext's rename-with-merge."""
 		customer_mapper.merge(source, target)
+
+	def account_balances(self, company: str, accounts, as_of: date | None = None, *, default_account=None) -> dict:
+		"""Issue 13 (optional Ledger read): each account's balance from ERPNext's general ledger, so the cash in
+		Undeposited Funds and in the bank can be compared with QBO's. `default_account` is not needed here: a
+		Payment Entry always names the account it received into."""
+		return deposit_mapper.account_balances(company, accounts, as_of)
 
 	# ------------------------------------------------------------------------------------------ AR tie-out
 	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
