@@ -12,7 +12,7 @@ that reached another account instead of the bank). It goes to QBO as Deposit lin
 (`LinkedTxn [{TxnId, TxnType: "Payment", TxnLineId: "0"}]`) and `DepositLineDetail` lines for the fees.
 
 Accounts are never guessed: a bank or fee account the realm does not map stops the deposit with a review item
-that names the account and the next step (map it, then Retry), on the way in and on the way out.
+that names the account and the next step (map it, then choose \u201cRetry\u201d on the item), on the way in and on the way out.
 
 QBO is the official book for where cash sits, and a deposit changes no receivable: a bookkeeper's later edit or
 deletion of a deposit in QBO is FOLLOWED here (`follows_qbo`; the Frappe ledger cancels and amends its
