@@ -7,7 +7,8 @@ hold the same rate for each document. A document pushed from ERPNext carries its
 in QuickBooks takes QuickBooks' rate of its day, and one made in ERPNext takes ERPNext's Currency Exchange of its
 day. The realm's `rate_source` decides which table is the truth, and this keeps the other equal to it:
 
-- "erpnext": each Currency Exchange row into the company's currency (from the lookback on) is written to
+- "erpnext": each Currency Exchange row into the company's currency (from the lookback or the realm's sync
+  start date, whichever is earlier, on) is written to
   QuickBooks' rate table (POST /exchangerate, qbo-api.md §9), once per (currency, day, rate): Cursor.seen keeps
   what was written, like the records a pull already applied;
 - "qbo": QuickBooks' rates are read (`SELECT * FROM ExchangeRate WHERE SourceCurrencyCode = '…'`, plus
@@ -55,6 +56,9 @@ class ExchangeRates:
 			return {}
 		today = self.clock.now().date()
 		since = today - timedelta(days=C.RATE_LOOKBACK_DAYS)
+		start = ctx.settings.sync_start_date
+		if start and start < since:
+			since = start  # documents from the go-live on may still be made or paid: their days' rates count
 		with audit.operation(C.OUTBOUND if ctx.settings.rate_source != C.RATE_SOURCE_QBO else C.INBOUND):
 			if ctx.settings.rate_source == C.RATE_SOURCE_QBO:
 				return self._bring_in(ctx, currencies, since, today)

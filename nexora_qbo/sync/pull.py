@@ -277,10 +277,17 @@ class Puller(Collaborator):
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid)
 		if spec.is_deleted_stub(obj):
 			if spec.local_type == C.CUSTOMER:  # QBO never deletes a customer: a deleted one was merged
-				outcome = follow_merge(self, ctx, qid, None)
+				outcome = follow_merge(self, ctx, qid, None, gone=True)
 				if outcome:
 					return outcome
 			return self._remote_gone(ctx, spec, m, obj, deleted=True)
+		if (spec.local_type == C.CUSTOMER and m is not None and obj.get("Active") is False
+			and R.strip_deleted_suffix(obj.get("DisplayName")) != obj.get("DisplayName")):
+			# inactive and renamed "… (deleted)": merged if its transactions moved to another customer (CDC shows
+			# them after it); otherwise a deactivation like any other (customer_merge.py says why)
+			outcome = follow_merge(self, ctx, qid, None)
+			if outcome:
+				return outcome
 		token = obj.get("SyncToken")
 		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):
 			return "echo"  # our own write (or a version we already handled)

@@ -6,6 +6,7 @@ its ERPNext outstanding and each customer's QBO Balance equals ERPNext's, to the
 tie-out at 0 unexplained. Each fails without its change (see the issue-13 note in sync/README.md)."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from month_end_checker import check_month_end
@@ -340,7 +341,8 @@ INVOICE_RATE, PAYMENT_RATE = D("1.08"), D("1.10")  # USD per EUR, the rate sourc
 def _eur_month(h, rate_source):
 	"""The base month in a multicurrency realm with the given rate source, plus a EUR customer."""
 	company, tag = ENTITIES[0]
-	realm = h.new_realm(company, multicurrency=True, rate_source=rate_source)
+	# the sync start date keeps the month's rate days in reach however far other tests moved the sandbox clock
+	realm = h.new_realm(company, multicurrency=True, rate_source=rate_source, sync_start_date=date(2026, 11, 1))
 	month = play_base_month(h, realm, company, tag)
 	rhein = h.ledger.create_customer(company, f"Rhein Zeitarbeit {tag}", currency="EUR", email="ap@rhein.example")
 	return realm, company, month, rhein
@@ -458,3 +460,65 @@ def test_home_amount_rounded_per_line_is_a_flagged_difference_not_a_silent_one(h
 	assert result.unexplained_count == 0
 	assert result.totals()["home"]["difference"] == D("0.01")
 	assert _open(h, realm) == []
+
+
+# ------------------------------------------------------------- customer merge without webhook or transactions
+def _duplicate_without_transactions(h, realm, company, month, email):
+	"""Birch keyed a second time in ERPNext (same e-mail) and sent to QuickBooks, never billed."""
+	dup = h.ledger.create_customer(company, "Birch Clinic (second entry)", email=email)
+	h.engine.export_master(realm, C.CUSTOMER, dup)
+	h.engine.sync(realm)
+	h.qbo_id(realm, C.CUSTOMER, dup)
+	return dup
+
+
+def _assert_merged_without_items(h, realm, company, month, dup):
+	b = month["customers"][1]
+	assert h.ledger.get(company, C.CUSTOMER, dup) is None
+	assert h.ledger.get(company, C.CUSTOMER, b) is not None
+	assert h.store.get_mapping(realm, C.CUSTOMER, dup) is None
+	assert _open(h, realm) == [], [(c.kind, c.local_id, c.reason) for c in _open(h, realm)]
+	_ties(h, realm, company)
+
+
+def test_merge_of_a_customer_without_transactions_seen_only_by_cdc_merges_here(harness):
+	"""No webhook, and no transaction that moved: CDC shows only the duplicate's deleted stub. QuickBooks never
+	deletes a customer, so it was merged; the one active customer with its e-mail address is the survivor."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	email = h.ledger.get(company, C.CUSTOMER, b)["email"]
+	dup = _duplicate_without_transactions(h, realm, company, month, email)
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	counts = h.engine.pull(realm)
+	assert counts.get("merged") == 1, counts
+	_assert_merged_without_items(h, realm, company, month, dup)
+
+
+def test_merge_found_only_by_the_id_sweep_past_the_cdc_window_merges_here(harness, sandbox):
+	"""The sync was off for more than QuickBooks' 30-day CDC window: the merged duplicate is simply no longer
+	found by the Id sweep. Still a merge (never a deletion), followed the same way."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	email = h.ledger.get(company, C.CUSTOMER, b)["email"]
+	dup = _duplicate_without_transactions(h, realm, company, month, email)
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	sandbox.advance_clock(days=31)
+	h.renew_bookkeeper(realm)
+	counts = h.engine.pull(realm)
+	assert counts.get("swept_merged") == 1, counts
+	_assert_merged_without_items(h, realm, company, month, dup)
+
+
+def test_merge_without_evidence_of_the_survivor_is_not_guessed(harness):
+	"""Nothing identifies the survivor (another name, another e-mail, no transaction): nothing is merged in
+	ERPNext; one review item says the customer is gone from QuickBooks."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	dup = _duplicate_without_transactions(h, realm, company, month, "someone@else.example")
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	h.engine.pull(realm)
+	assert h.ledger.get(company, C.CUSTOMER, dup) is not None
+	assert [(c.kind, c.local_id) for c in _open(h, realm)] == [("remote_delete", dup)]
