@@ -64,6 +64,11 @@ IMPORT_NOT_STARTED, IMPORT_QUEUED, IMPORT_RUNNING, IMPORT_DONE, IMPORT_FAILED = 
 CONFLICT_POLICY_LABELS = {"QBO wins": "qbo_wins", "Hold for review": "review"}
 VOID_POLICY_LABELS = {"Follow": "follow", "Review": "review"}
 QBO_BORN_CANCEL_POLICY_LABELS = {"Ask": "ask", "Follow": "follow"}
+# QBO Realm "Exchange Rate Source" labels <-> engine values (sync/constants.RATE_SOURCE_*)
+RATE_SOURCE_LABELS = {
+	"ERPNext Currency Exchange (sent to QuickBooks)": "erpnext",
+	"QuickBooks rate of the day (brought into ERPNext)": "qbo",
+}
 
 # Conflict status labels <-> engine values; conflict actions (buttons) <-> engine actions
 CONFLICT_STATUS_LABELS = {"Open": "open", "Resolved": "resolved", "Auto-resolved": "auto_resolved"}

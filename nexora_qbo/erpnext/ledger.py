@@ -174,6 +174,65 @@ class FrappeLedger:
 		Payment Entry always names the account it received into."""
 		return deposit_mapper.account_balances(company, accounts, as_of)
 
+	# ------------------------------------------------------------------------------ Currency Exchange
+	# the realm's rate source (sync/exchange_rates.py): ERPNext's Currency Exchange rows for selling into the
+	# company's currency (global in ERPNext: no company field), read and written here
+	def _company_currency(self, company: str) -> str:
+		import frappe
+
+		return frappe.get_cached_value("Company", company, "default_currency")
+
+	def foreign_currencies(self, company: str) -> list[str]:
+		"""Currencies other than the company's of its receivable accounts and of the customers it billed."""
+		import frappe
+
+		home = self._company_currency(company)
+		out = set(frappe.get_all("Account", filters={"company": company, "account_type": "Receivable",
+			"account_currency": ("!=", home)}, pluck="account_currency", distinct=True))
+		out |= set(frappe.get_all("Sales Invoice", filters={"company": company, "docstatus": 1, "currency": ("!=", home)},
+			pluck="currency", distinct=True))
+		return sorted(c for c in out if c)
+
+	def exchange_rates(self, company: str, since) -> list:
+		import frappe
+		from frappe.utils import getdate
+
+		rows = frappe.get_all("Currency Exchange", filters={"to_currency": self._company_currency(company),
+			"date": (">=", since), "for_selling": 1}, fields=["from_currency", "date", "exchange_rate"],
+			order_by="date asc, from_currency asc")
+		return [(r.from_currency, getdate(r.date), _rate(r.exchange_rate)) for r in rows]
+
+	def exchange_rate(self, company: str, currency: str, day, exact: bool = False):
+		import frappe
+
+		filters = {"from_currency": currency, "to_currency": self._company_currency(company), "for_selling": 1,
+			"date": day if exact else ("<=", day)}
+		rows = frappe.get_all("Currency Exchange", filters=filters, fields=["exchange_rate"], order_by="date desc",
+			limit=1)
+		return _rate(rows[0].exchange_rate) if rows else None
+
+	def set_exchange_rate(self, company: str, currency: str, day, rate) -> None:
+		"""QuickBooks' rate of `day` as a Currency Exchange row (for selling and buying, as a day's rate is)."""
+		import frappe
+
+		home = self._company_currency(company)
+		name = frappe.db.get_value("Currency Exchange", {"from_currency": currency, "to_currency": home, "date": day})
+		if name:
+			frappe.db.set_value("Currency Exchange", name, {"exchange_rate": float(rate), "for_selling": 1})
+			return
+		frappe.get_doc({"doctype": "Currency Exchange", "date": day, "from_currency": currency, "to_currency": home,
+			"exchange_rate": float(rate), "for_selling": 1, "for_buying": 1}).insert(ignore_permissions=True)
+
+	def exchange_gain_loss(self, company: str, payment_id: str):
+		"""ERPNext's realized exchange gain/loss of a Payment Entry (its references' exchange_gain_loss)."""
+		import frappe
+
+		from nexora_qbo.sync import records as R
+
+		rows = frappe.get_all("Payment Entry Reference", filters={"parent": payment_id, "parenttype": "Payment Entry"},
+			pluck="exchange_gain_loss")
+		return R.money(sum((_rate(v or 0) for v in rows), _rate(0)))
+
 	# ------------------------------------------------------------------------------------------ AR tie-out
 	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
 		"""The company's open receivables as ERPNext carries them (Ledger port; two queries, never per document):
@@ -189,6 +248,7 @@ class FrappeLedger:
 		if as_of is not None:
 			filters["posting_date"] = ("<=", as_of)
 		out = []
+		gl_home = self._home_by_invoice(company, as_of)
 		for si in frappe.get_all(
 			"Sales Invoice",
 			filters=filters,
@@ -197,8 +257,13 @@ class FrappeLedger:
 		):
 			amount = R.money(si.outstanding_amount)
 			rate = _rate(si.conversion_rate)
-			out.append(_open_row(C.CREDIT_MEMO if si.is_return else C.INVOICE, si.name, si.customer, si.currency,
-				si.posting_date, amount, rate))
+			row = _open_row(C.CREDIT_MEMO if si.is_return else C.INVOICE, si.name, si.customer, si.currency,
+				si.posting_date, amount, rate)
+			if si.name in gl_home:
+				# home currency as ERPNext's ledger carries the invoice (base amounts per line, payments taken
+				# off at its rate with their exchange gain/loss journals), not outstanding x rate recomputed
+				row["outstanding_home"] = gl_home[si.name]
+			out.append(row)
 		pe_filters: dict = {"company": company, "docstatus": 1, "payment_type": "Receive", "party_type": "Customer",
 			"unallocated_amount": (">", 0)}
 		if as_of is not None:
@@ -220,6 +285,23 @@ class FrappeLedger:
 			out.append(_open_row(C.PAYMENT, je.name, je.party, je.account_currency, je.posting_date,
 				-R.money(je.open_credit), _rate(je.exchange_rate)))
 		return out
+
+	def _home_by_invoice(self, company: str, as_of) -> dict:
+		"""Per Sales Invoice, debit - credit in company currency of its receivable GL entries (one query)."""
+		import frappe
+
+		from nexora_qbo.sync import records as R
+
+		conditions = ["gle.company = %(company)s", "gle.is_cancelled = 0", "gle.against_voucher_type = 'Sales Invoice'",
+			"ifnull(gle.against_voucher, '') != ''", "acc.account_type = 'Receivable'"]
+		if as_of is not None:
+			conditions.append("gle.posting_date <= %(as_of)s")
+		rows = frappe.db.sql(
+			f"""select gle.against_voucher as name, sum(gle.debit - gle.credit) as balance
+			from `tabGL Entry` gle join `tabAccount` acc on acc.name = gle.account
+			where {' and '.join(conditions)} group by gle.against_voucher""",
+			{"company": company, "as_of": as_of}, as_dict=True)
+		return {r.name: R.money(r.balance) for r in rows}
 
 	def receivable_home_balances(self, company: str, as_of: date | None = None) -> dict:
 		"""Per customer, ERPNext's home-currency AR as its general ledger carries it (Ledger port; one query):

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -344,6 +345,14 @@ class QBOClient:
 			entity="ExchangeRate",
 			extra_params=[("sourcecurrencycode", source_currency.upper()), ("asofdate", as_of.isoformat())],
 		)
+		return entity_of(self._execute(request), "ExchangeRate")
+
+	def set_exchange_rate(self, source_currency: str, as_of: date, rate: Decimal) -> dict[str, Any]:
+		"""Set the company's rate of a day (§9 Multicurrency: a sparse update with SourceCurrencyCode, AsOfDate,
+		Rate). Setting the same rate again changes nothing, so a retry is harmless."""
+		body = {"SourceCurrencyCode": source_currency.upper(), "AsOfDate": as_of.isoformat(), "Rate": rate,
+			"sparse": True}
+		request = self._request("POST", "exchangerate", "exchangerate", entity="ExchangeRate", body=body)
 		return entity_of(self._execute(request), "ExchangeRate")
 
 	# -- plumbing -----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ POST /_sandbox/oauth/faults                the same for the token endpoint
 POST /_sandbox/realms/<id>/webhooks        {"url", "verifier_token", "format": "legacy"|"cloudevents"}
 POST /_sandbox/realms/<id>/merge           {"entity": "Customer", "from", "into"}: the UI's customer merge
 POST /_sandbox/realms/<id>/exchangerates   {"currency", "date", "rate"}
+GET  /_sandbox/realms/<id>/exchangegains   realized exchange gain/loss per payment (what QBO posts to its
+                                           "Exchange Gain or Loss" account; entities/payment.py)
 GET  /_sandbox/realms/<id>/stats           request counts, 429s, injected faults, webhooks, entity counts
 GET  /_sandbox/stats                       stats of every realm
 POST /_sandbox/apps                        {"redirect_uris": [...], "default_realm"} -> client_id/secret
@@ -37,6 +39,23 @@ def realm_stats(realm) -> dict:
 		out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in realm.stats.items()}
 		out["entities"] = realm.counts()
 	return out
+
+
+def exchange_gains(realm) -> dict:
+	"""Each live foreign-currency payment's realized exchange gain (+) or loss (-) in home currency, with the
+	lines it comes from, and their total: a report-like view of QBO's "Exchange Gain or Loss" postings (no
+	QBO API returns them per payment; a test reads the sandbox's books here)."""
+	rows, total = [], Decimal("0.00")
+	for pay in sorted(realm.live("Payment"), key=lambda r: int(r.id)):
+		if pay.extra.get("voided") or (pay.data.get("CurrencyRef") or {}).get("value") == realm.home_currency:
+			continue
+		gain = pay.extra.get("exchange_gain_loss", Decimal("0.00"))
+		total += gain
+		rows.append({"Id": pay.id, "TxnDate": pay.data.get("TxnDate"), "CurrencyRef": pay.data.get("CurrencyRef"),
+			"ExchangeRate": pay.data.get("ExchangeRate"), "TotalAmt": pay.data.get("TotalAmt"),
+			"HomeTotalAmt": pay.data.get("HomeTotalAmt"), "ExchangeGainLoss": gain,
+			"Lines": pay.extra.get("exchange_lines")})
+	return {"HomeCurrency": realm.home_currency, "Payments": rows, "Total": total}
 
 
 def handle(app, req: Request) -> Response:
@@ -102,6 +121,9 @@ def handle(app, req: Request) -> Response:
 						Decimal(str(body["rate"])),
 					)
 				return _json(200, {"ok": True})
+			if sub == "exchangegains" and method == "GET":
+				with realm.lock:
+					return _json(200, exchange_gains(realm))
 			if sub == "merge" and method == "POST":
 				from .merge import merge_names
 				from .service import WriteContext

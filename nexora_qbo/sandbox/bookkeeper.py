@@ -96,6 +96,23 @@ class Bookkeeper:
 			raise BookkeeperError(resp.status_code, payload)
 		return payload[entity]
 
+	def _admin(self, method: str, sub: str, body=None):
+		resp = self.session.request(method, f"{self.server.base_url}/_sandbox/realms/{self.realm_id}/{sub}",
+			data=dumps(body) if body is not None else None, headers={"Content-Type": "application/json"}, timeout=10)
+		payload = loads(resp.content) if resp.content else None
+		if resp.status_code != 200:
+			raise BookkeeperError(resp.status_code, payload)
+		return payload
+
+	def set_exchange_rate(self, currency: str, day: str, rate) -> dict:
+		"""The bookkeeper (or QBO's own feed) sets the rate of a day: POST /exchangerate, as the API does it."""
+		return self._call("POST", "/exchangerate", {"SourceCurrencyCode": currency, "AsOfDate": str(day),
+			"Rate": Decimal(str(rate))})["ExchangeRate"]
+
+	def exchange_gains(self) -> dict:
+		"""QBO's realized exchange gain/loss per payment (sandbox admin API; see sandbox/admin.py)."""
+		return self._admin("GET", "exchangegains")
+
 	def query(self, statement: str) -> dict:
 		return self._call("GET", "/query", params={"query": statement})["QueryResponse"]
 

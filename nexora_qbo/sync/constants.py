@@ -260,3 +260,24 @@ EXCHANGE_OUTCOME_WORDS = {
 	"InvalidGrantError": "QuickBooks no longer accepts the stored connection (Reconnect)",
 }
 ROUTINE_OUTCOMES = frozenset({"AuthenticationError", "ThrottleError"})
+
+# Foreign currency (sync/exchange_rates.py) ---------------------------------------------------------------
+# RealmSettings.rate_source: where the day's exchange rate of the realm comes from, one source for both books.
+# "erpnext": ERPNext's Currency Exchange is the rate; each pushed document carries it as ExchangeRate and the
+#   rows are written to QuickBooks' rate table (POST /exchangerate), so documents made in QuickBooks default to it.
+# "qbo": QuickBooks' rate of the day is the rate; it is brought into ERPNext as Currency Exchange rows (before
+#   a document of that day is made there), and each QBO-born document's own rate is written for its date.
+RATE_SOURCE_ERPNEXT, RATE_SOURCE_QBO = "erpnext", "qbo"
+RATE_SOURCE_LABELS = {
+	RATE_SOURCE_ERPNEXT: "ERPNext's Currency Exchange (sent to QuickBooks)",
+	RATE_SOURCE_QBO: "QuickBooks' rate of the day (brought into ERPNext)",
+}
+# how far back rates are exchanged on each pull (days before today); later dates are always included
+RATE_LOOKBACK_DAYS = 45
+RATE_SEEN_PREFIX = "ExchangeRate:"  # Cursor.seen keys of rates already written to QuickBooks ("EUR:2026-11-02")
+# tie-out: same document amount and same rate in both books, home amounts apart only by each book's rounding
+# (ERPNext adds each line's rounded home amount and relieves each payment at the invoice's rate, QuickBooks
+# rounds Balance x ExchangeRate once); shown with its cause and amounts, never silently equal
+CAUSE_HOME_ROUNDING = "home_rounding"
+CAUSE_WORDS[CAUSE_HOME_ROUNDING] = "Rounding of the home-currency amount"
+TIE_OUT_CAUSES = (*TIE_OUT_CAUSES, CAUSE_HOME_ROUNDING)

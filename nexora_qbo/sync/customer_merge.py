@@ -13,11 +13,21 @@ re-keyed. Followed instead:
 Either way the moved transactions' last-synced snapshots follow the new reference, so their CDC updates are
 bookkeeping only (no review item). Names neither the webhook nor CDC give are read from QBO: without the
 webhook, the survivor is the customer one of the merged customer's transactions now names.
+
+Without a webhook and without a transaction to follow (a duplicate that never had one, or a merge found
+only by CDC or by the Id sweep): the merged customer is a deleted stub or no longer found. QBO never deletes
+a customer (qbo-api.md §1: name lists are only made inactive), so such a customer WAS merged; the survivor is
+the one active QBO customer that the merged one's last-synced record identifies (find_by_identity: the same
+e-mail address, or the same name once QBO's " (deleted)" suffix and case are set aside). None or more than
+one: not followed (a review item asks, as for any deletion); a person is never second-guessed.
+An inactive customer renamed "… (deleted)" is followed only on its moved transactions' word: QBO shows a
+plain deactivation the same way, and a merge here cannot be undone (architecture invariant 10).
 """
 from __future__ import annotations
 
 from nexora_qbo.qbo import errors as QE
 from nexora_qbo.sync import constants as C
+from nexora_qbo.sync import records as R
 from nexora_qbo.sync.entities import BY_QBO
 
 TRANSACTION_TYPES = (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT)
@@ -48,14 +58,38 @@ def find_survivor(ctx, store, from_qid: str) -> str | None:
 	return None
 
 
-def follow_merge(puller, ctx, from_qid: str, into_qid: str | None) -> str | None:
+def _email(obj: dict | None) -> str | None:
+	addr = ((obj or {}).get("PrimaryEmailAddr") or {}).get("Address")
+	return str(addr).strip().casefold() or None if addr else None
+
+
+def find_by_identity(ctx, snapshot: dict | None, from_qid: str) -> str | None:
+	"""The one active QBO customer (other than the merged one) with the merged customer's e-mail address or
+	name (" (deleted)" and case aside), from its last-synced record; None when none or several match."""
+	email, name = _email(snapshot), R.normalize_name((snapshot or {}).get("DisplayName"))
+	if not email and not name:
+		return None
+	hits = set()
+	for obj in ctx.client.query_all("Customer", include_inactive=False):
+		qid = str(obj.get("Id"))
+		if qid == str(from_qid) or obj.get("Active") is False:
+			continue
+		if (email and _email(obj) == email) or (name and R.normalize_name(obj.get("DisplayName")) == name):
+			hits.add(qid)
+	return hits.pop() if len(hits) == 1 else None
+
+
+def follow_merge(puller, ctx, from_qid: str, into_qid: str | None, *, gone: bool = False) -> str | None:
 	"""Follow QBO's merge of customer `from_qid` into `into_qid` (found when None). Returns the outcome word,
-	or None when this is not a merge the app can follow (then the caller treats it as a deletion)."""
+	or None when this is not a merge the app can follow (then the caller treats it as a deletion). `gone`: the
+	customer is a deleted stub or not found (only a merge does that), so its identity may name the survivor."""
 	store, ledger, books = puller.store, puller.ledger, puller.books
 	source = store.get_mapping_by_qbo(ctx.realm_id, "Customer", str(from_qid))
 	if source is None or source.local_type != C.CUSTOMER or source.status == C.DELETED:
 		return None
 	into_qid = str(into_qid) if into_qid else find_survivor(ctx, store, from_qid)
+	if not into_qid and gone:
+		into_qid = find_by_identity(ctx, source.base, from_qid)
 	if not into_qid or into_qid == str(from_qid):
 		return None
 	target = store.get_mapping_by_qbo(ctx.realm_id, "Customer", into_qid)
@@ -93,4 +127,4 @@ def follow_merge(puller, ctx, from_qid: str, into_qid: str | None) -> str | None
 	return outcome
 
 
-__all__ = ["find_survivor", "follow_merge", "moved_transactions"]
+__all__ = ["find_by_identity", "find_survivor", "follow_merge", "moved_transactions"]

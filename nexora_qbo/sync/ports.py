@@ -66,6 +66,9 @@ class RealmSettings:
 	# an ERPNext cancel of a transaction that originated in QBO: "ask" (a review item, the default) | "follow"
 	# (void/delete it in QBO too). Never a silent side effect (invariant 10).
 	qbo_born_cancel_policy: str = "ask"
+	# one source of the day's exchange rate for both books: "erpnext" (Currency Exchange, sent to QBO) | "qbo"
+	# (QBO's rate of the day, brought into ERPNext); constants.RATE_SOURCE_*, sync/exchange_rates.py
+	rate_source: str = "erpnext"
 	extra: dict[str, Any] = field(default_factory=dict)  # room for adapters; the engine ignores it
 	# QBO's own Preferences as last read (sync/preferences.py: read at connect/import). Empty = never read:
 	# the mapping then sends every reference it has, as before preferences were read.

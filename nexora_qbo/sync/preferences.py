@@ -45,6 +45,11 @@ def known(s: RealmSettings) -> bool:
 	return bool(_p(s).get("read"))
 
 
+def multicurrency(s: RealmSettings) -> bool:
+	"""Multicurrency on in QBO, or preferences never read (then the rate exchange is tried)."""
+	return not known(s) or bool(_p(s).get("multicurrency"))
+
+
 def sends_header_class(s: RealmSettings) -> bool:
 	return not known(s) or _p(s).get("class_per_txn", False)
 

@@ -22,6 +22,7 @@ from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
 from nexora_qbo.sync.customer_merge import follow_merge
+from nexora_qbo.sync.exchange_rates import ExchangeRates
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.books import Books
 from nexora_qbo.sync.ports import Cursor, Mapping
@@ -92,6 +93,7 @@ class Puller(Collaborator):
 		super().__init__(services)
 		self.books, self.pusher = books, pusher
 		self.opening = OpeningPayments(services, books)
+		self.rates = ExchangeRates(services)  # the realm's rate source, kept in both books (sync/exchange_rates.py)
 		self._last_pull_error: Exception | None = None
 
 	def pull(self, realm_id: str) -> dict[str, int]:
@@ -105,6 +107,14 @@ class Puller(Collaborator):
 			if cursor.changed_since is None:
 				cursor.changed_since = now - (C.CDC_MAX_LOOKBACK - C.CDC_SAFETY_MARGIN)
 			since = cursor.changed_since - C.CDC_OVERLAP
+			try:
+				counts.update(self.rates.settle(ctx, cursor))
+			except RETRYABLE:
+				counts["rates_interrupted"] = counts.get("rates_interrupted", 0) + 1  # tried again next pull
+			except (QE.ValidationError, QE.UnsupportedOperationError, QE.AuthorizationError):
+				# a rate QBO refuses (currency not on in the company): the documents still carry their own
+				# rates; the audit row of the refused request says what QBO answered
+				counts["rates_refused"] = counts.get("rates_refused", 0) + 1
 			entities = list(C.PULL_ENTITIES)
 			try:
 				fetched = self._fetch_changes(ctx, cursor, since, now, entities, counts)
@@ -149,7 +159,8 @@ class Puller(Collaborator):
 	@staticmethod
 	def _seen_window(changes: dict[str, list[dict]], seen: dict[str, str], high_water: datetime) -> dict[str, str]:
 		"""Keep (Id, SyncToken) only for records the next, overlapping pull can see again."""
-		keep: dict[str, str] = {}
+		# rates already written to QBO (sync/exchange_rates.py) are kept until they age out of its lookback
+		keep: dict[str, str] = {k: v for k, v in seen.items() if k.startswith(C.RATE_SEEN_PREFIX)}
 		floor = high_water - 2 * C.CDC_OVERLAP
 		for entity, objs in changes.items():
 			spec = BY_QBO.get(entity)
@@ -266,10 +277,17 @@ class Puller(Collaborator):
 		m = self.store.get_mapping_by_qbo(ctx.realm_id, spec.qbo_entity, qid)
 		if spec.is_deleted_stub(obj):
 			if spec.local_type == C.CUSTOMER:  # QBO never deletes a customer: a deleted one was merged
-				outcome = follow_merge(self, ctx, qid, None)
+				outcome = follow_merge(self, ctx, qid, None, gone=True)
 				if outcome:
 					return outcome
 			return self._remote_gone(ctx, spec, m, obj, deleted=True)
+		if (spec.local_type == C.CUSTOMER and m is not None and obj.get("Active") is False
+			and R.strip_deleted_suffix(obj.get("DisplayName")) != obj.get("DisplayName")):
+			# inactive and renamed "… (deleted)": merged if its transactions moved to another customer (CDC shows
+			# them after it); otherwise a deactivation like any other (customer_merge.py says why)
+			outcome = follow_merge(self, ctx, qid, None)
+			if outcome:
+				return outcome
 		token = obj.get("SyncToken")
 		if m is not None and m.sync_token is not None and str(token) == str(m.sync_token):
 			return "echo"  # our own write (or a version we already handled)
@@ -352,6 +370,8 @@ class Puller(Collaborator):
 			remote_c = self._credit_mirror(ctx, remote_c)
 			if remote_c is None:
 				return "mirror"  # applies local credit notes to the invoices ERPNext already booked them against
+		if spec.kind == "transaction":
+			self.rates.before_import(ctx, remote_c)  # QBO as the rate source: its rate of the day, first
 		local_id = self.ledger.find_match(ctx.company, spec.local_type, remote_c)
 		if local_id is not None and self.store.get_mapping(ctx.realm_id, spec.local_type, local_id) is not None:
 			local_id = None  # that local record is already linked to another QBO record

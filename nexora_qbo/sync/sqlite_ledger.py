@@ -46,7 +46,12 @@ CREATE TABLE IF NOT EXISTS ledger_ref (
 CREATE INDEX IF NOT EXISTS ledger_ref_by_ref ON ledger_ref (ref_type, ref_id, company);
 CREATE INDEX IF NOT EXISTS ledger_ref_by_doc ON ledger_ref (company, local_type, local_id);
 CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_currency_exchange (
+	from_currency TEXT NOT NULL, to_currency TEXT NOT NULL, day TEXT NOT NULL, rate TEXT NOT NULL,
+	PRIMARY KEY (from_currency, to_currency, day)
+);
 """
+HOME_CURRENCY = "USD"  # the companies of this ledger keep their books in USD (as the harness realms do)
 
 # Why the two side tables: matching an imported record, naming a customer and reading an invoice's
 # outstanding amount used to read and parse EVERY ledger row of a type, per record, which made an initial
@@ -386,11 +391,12 @@ class SqliteLedger:
 		*,
 		due_date: str | date | None = None,
 		currency: str = "USD",
-		exchange_rate: Any = 1,
+		exchange_rate: Any = None,
 		tax_total: Any = 0,
 		doc_number: str | None = None,
 		**extra: Any,
 	) -> str:
+		exchange_rate = self._document_rate(company, currency, txn_date, exchange_rate)
 		return self._submit(
 			company,
 			C.INVOICE,
@@ -466,6 +472,7 @@ class SqliteLedger:
 		deposit_account: str | None = None,
 		**extra: Any,
 	) -> str:
+		extra["exchange_rate"] = self._document_rate(company, currency, txn_date, extra.get("exchange_rate"))
 		with self.db.transaction():
 			for app in applications:
 				doc_type = app.get("doc_type", C.INVOICE)
@@ -656,6 +663,80 @@ class SqliteLedger:
 			conn.execute("DELETE FROM ledger_doc WHERE company=? AND local_type=? AND local_id=?",
 				(MASTERS, C.CUSTOMER, source))
 
+	# ------------------------------------------------------------------------------ Currency Exchange
+	def _document_rate(self, company: str, currency: str | None, txn_date, given) -> Any:
+		"""ERPNext's conversion rate of a new document: the one given, else the Currency Exchange of the latest
+		day on or before the document's (get_exchange_rate); a foreign document without either is refused, as
+		ERPNext refuses to save one without a rate."""
+		if given not in (None, ""):
+			return given
+		if not currency or currency == HOME_CURRENCY:
+			return 1
+		rate = self.exchange_rate(company, currency, txn_date)
+		if rate is None:
+			raise LedgerError(f"Unable to find exchange rate for {currency} to {HOME_CURRENCY} on {txn_date}")
+		return rate
+
+	def set_exchange_rate(self, company: str, currency: str, day, rate: Any) -> None:
+		"""A Currency Exchange row (global in ERPNext, like here: keyed by currencies and day, not company)."""
+		with self.db.transaction() as conn:
+			conn.execute("INSERT INTO ledger_currency_exchange (from_currency, to_currency, day, rate) VALUES (?,?,?,?) "
+				"ON CONFLICT(from_currency, to_currency, day) DO UPDATE SET rate=excluded.rate",
+				(currency.upper(), HOME_CURRENCY, str(day)[:10], str(Decimal(str(rate)))))
+
+	def exchange_rate(self, company: str, currency: str, day, exact: bool = False) -> Decimal | None:
+		"""The Currency Exchange rate of `day` (exact) or of the latest day on or before it."""
+		op = "=" if exact else "<="
+		rows = self.db.query(f"SELECT rate FROM ledger_currency_exchange WHERE from_currency=? AND to_currency=? "
+			f"AND day {op} ? ORDER BY day DESC LIMIT 1", (currency.upper(), HOME_CURRENCY, str(day)[:10]))
+		return Decimal(rows[0]["rate"]) if rows else None
+
+	def exchange_rates(self, company: str, since) -> list[tuple[str, date, Decimal]]:
+		rows = self.db.query("SELECT from_currency, day, rate FROM ledger_currency_exchange WHERE to_currency=? "
+			"AND day >= ? ORDER BY day, from_currency", (HOME_CURRENCY, str(since)[:10]))
+		return [(r["from_currency"], date.fromisoformat(r["day"]), Decimal(r["rate"])) for r in rows]
+
+	def foreign_currencies(self, company: str) -> list[str]:
+		"""Currencies other than the company's that its customers or Currency Exchange rows use."""
+		out = {r["from_currency"] for r in self.db.query(
+			"SELECT DISTINCT from_currency FROM ledger_currency_exchange WHERE to_currency=?", (HOME_CURRENCY,))}
+		for _lid, _state, data in self._all(company, C.CUSTOMER):
+			if data.get("currency"):
+				out.add(data["currency"])
+		out.discard(HOME_CURRENCY)
+		return sorted(out)
+
+	def exchange_gain_loss(self, company: str, payment_id: str) -> Decimal:
+		"""ERPNext's realized exchange gain (+) / loss (-) of a Payment Entry, in home currency: per reference,
+		allocated x the payment's rate less allocated x the invoice's rate, each rounded to the cent
+		(payment_entry.set_exchange_gain_loss), summed; a credit note's reference counts the other way."""
+		pay = self.get(company, C.PAYMENT, payment_id)
+		if pay is None or pay.get("state") != "submitted":
+			return R.money(0)
+		pay_rate = Decimal(str(pay.get("exchange_rate") or 1))
+		total = Decimal(0)
+		for app in pay.get("applications") or []:
+			doc = self.get(company, app["doc_type"], app["doc_key"]) or {}
+			doc_rate = Decimal(str(doc.get("exchange_rate") or 1))
+			amount = R.money(app["amount"])
+			gain = R.money(amount * pay_rate) - R.money(amount * doc_rate)
+			total += -gain if app["doc_type"] == C.CREDIT_MEMO else gain
+		return R.money(total)
+
+	@staticmethod
+	def _home_total(data: dict) -> Decimal:
+		"""A document's home-currency total as ERPNext computes it (taxes_and_totals.calculate_totals): without
+		tax or discount rows, base_grand_total = base_net_total, the sum of each line's own rounded home amount;
+		otherwise grand_total x conversion_rate, rounded once."""
+		rate = Decimal(str(data.get("exchange_rate") or 1))
+		total = R.money(data.get("total"))
+		lines = data.get("lines") or []
+		if R.money(data.get("tax_total") or 0) != 0 or R.money(data.get("discount_amount") or 0) != 0 or not lines:
+			return R.money(total * rate)
+		if R.money(sum((R.money(ln.get("amount")) for ln in lines), Decimal(0))) != total:
+			return R.money(total * rate)
+		return R.money(sum((R.money(R.money(ln.get("amount")) * rate) for ln in lines), Decimal(0)))
+
 	def list_all(self, company: str, local_type: str) -> list[str]:
 		return [lid for lid, _, _ in self._all(company, local_type)]
 
@@ -672,14 +753,21 @@ class SqliteLedger:
 		)
 		docs = [(r["local_type"], r["local_id"], R.loads(r["data"])) for r in rows]
 		applied: dict[tuple[str, str], Decimal] = {}
+		# home currency as ERPNext's ledger carries each document: its home total less what each payment took
+		# off at the DOCUMENT's rate (the Payment Entry's exchange gain/loss journal squares the difference to
+		# the payment's rate) and each credit note against it at the note's own home total
+		relieved: dict[tuple[str, str], Decimal] = {}
+		rates = {(t, i): Decimal(str(d.get("exchange_rate") or 1)) for t, i, d in docs}
 		for local_type, _local_id, data in docs:
 			if local_type == C.PAYMENT:
 				for app in data.get("applications") or []:
 					key = (app.get("doc_type", C.INVOICE), app["doc_key"])
 					applied[key] = applied.get(key, Decimal(0)) + R.money(app["amount"])
+					relieved[key] = relieved.get(key, Decimal(0)) + R.money(R.money(app["amount"]) * rates.get(key, 1))
 			elif local_type == C.CREDIT_MEMO and data.get("against_invoice"):
 				key = (C.INVOICE, data["against_invoice"])
 				applied[key] = applied.get(key, Decimal(0)) + R.money(data.get("total"))
+				relieved[key] = relieved.get(key, Decimal(0)) + self._home_total(data)
 		out = []
 		for local_type, local_id, data in docs:
 			if as_of is not None and (data.get("txn_date") or "") > as_of.isoformat():
@@ -695,7 +783,13 @@ class SqliteLedger:
 			if amount == 0:
 				continue
 			rate = Decimal(str(data.get("exchange_rate") or 1))
-			home_rate = Decimal(str(data.get("revaluation_rate") or rate))
+			if data.get("revaluation_rate"):
+				home = R.money(amount * Decimal(str(data["revaluation_rate"])))
+			elif local_type == C.PAYMENT:
+				home = R.money(amount * rate)
+			else:
+				sign = -1 if local_type == C.CREDIT_MEMO else 1
+				home = sign * R.money(self._home_total(data) - relieved.get((local_type, local_id), Decimal(0)))
 			out.append({
 				"local_type": local_type,
 				"local_id": local_id,
@@ -703,8 +797,9 @@ class SqliteLedger:
 				"currency": data.get("currency") or "USD",
 				"txn_date": data.get("txn_date"),
 				"outstanding": amount,
-				"outstanding_home": R.money(amount * home_rate),
+				"outstanding_home": home,
 				"exchange_rate": rate,
+				"revalued": bool(data.get("revaluation_rate")),
 			})
 		return out
 

@@ -73,6 +73,12 @@ class TieOutRow:
 	explanation: str = ""
 	conflict_id: str | None = None
 	qbo_customer_id: str | None = None
+	# foreign currency: each book's rate of the document, whether ERPNext revalued it, and how many roundings
+	# of a home amount (lines, payments) each book made on it (the bound of a rounding-only home difference)
+	erpnext_rate: Decimal | None = None
+	qbo_rate: Decimal | None = None
+	revalued: bool = False
+	roundings: int = 1
 
 	@property
 	def difference(self) -> Decimal:
@@ -186,6 +192,15 @@ def _qbo_amounts(entity: str, obj: dict) -> tuple[Decimal, Decimal]:
 	return sign * amount, sign * home
 
 
+def _roundings(obj: dict) -> int:
+	"""How many home amounts were rounded on a QBO document's way to its open home balance: one per item line
+	(ERPNext rounds each line's home amount) and one per payment or credit applied to it (each relieved at the
+	document's rate, rounded), at least one."""
+	lines = sum(1 for ln in obj.get("Line") or [] if ln.get("DetailType") == "SalesItemLineDetail")
+	links = sum(1 for lt in obj.get("LinkedTxn") or [] if lt.get("TxnType") in ("Payment", "CreditMemo"))
+	return max(1, lines + links)
+
+
 def _ref(obj: dict, key: str) -> str | None:
 	ref = obj.get(key)
 	return str(ref["value"]) if isinstance(ref, dict) and ref.get("value") is not None else None
@@ -244,6 +259,8 @@ class TieOutRun:
 		self.as_of = as_of
 		self.by_local: dict[tuple[str, str], Any] = {}
 		self.by_qbo: dict[tuple[str, str], Any] = {}
+		# per customer: ERPNext's party-wise home AR less its documents' home amounts (revaluation journals)
+		self.home_adjustments: dict[str, Decimal] = {}
 		for m in self.store.list_mappings(realm_id):
 			self.by_local[(m.local_type, m.local_id)] = m
 			self.by_qbo[(m.qbo_entity, str(m.qbo_id))] = m
@@ -282,6 +299,8 @@ class TieOutRun:
 				"document", lr["local_type"], lr["local_id"], m.qbo_entity if m else C.QBO_ENTITY[lr["local_type"]],
 				str(m.qbo_id) if m else None, lr.get("customer"), lr.get("currency"), lr.get("txn_date"),
 				None, erpnext=R.money(lr["outstanding"]), erpnext_home=R.money(lr["outstanding_home"]),
+				erpnext_rate=Decimal(str(lr["exchange_rate"])) if lr.get("exchange_rate") is not None else None,
+				revalued=bool(lr.get("revalued")),
 			)
 			if m is not None:
 				obj = qbo.docs.get((m.qbo_entity, str(m.qbo_id)))
@@ -289,6 +308,8 @@ class TieOutRun:
 					row.qbo, row.qbo_home = _qbo_amounts(m.qbo_entity, obj)
 					row.doc_number = obj.get("DocNumber")
 					row.qbo_customer_id = _ref(obj, "CustomerRef")
+					row.qbo_rate = Decimal(str(obj.get("ExchangeRate") or 1))
+					row.roundings = _roundings(obj)
 			rows[(lr["local_type"], lr["local_id"])] = row
 		for (entity, qbo_id), obj in qbo.docs.items():
 			m = self.by_qbo.get((entity, qbo_id))
@@ -362,6 +383,7 @@ class TieOutRun:
 			seen.add(c.local_id)
 			figure = R.money(home.get(c.local_id, ZERO))
 			adjustment += figure - c.erpnext_home
+			self.home_adjustments[c.local_id] = R.money(figure - c.erpnext_home)
 			c.erpnext_home = figure
 		for customer, figure in home.items():
 			m = self.by_local.get((C.CUSTOMER, customer))
@@ -369,6 +391,7 @@ class TieOutRun:
 				continue
 			customers.append(TieOutRow("customer", C.CUSTOMER, customer, "Customer", str(m.qbo_id), customer, None,
 				None, None, erpnext_home=R.money(figure)))
+			self.home_adjustments[customer] = R.money(figure)
 			adjustment += R.money(figure)
 		customers.sort(key=lambda c: str(c.customer))
 		return R.money(adjustment)
@@ -403,11 +426,14 @@ class TieOutRun:
 		by_customer: dict[str | None, list[TieOutRow]] = defaultdict(list)
 		for r in rows:
 			by_customer[r.customer].append(r)
+		self._by_customer = by_customer
 		for c in customers:
 			if not c.differs:
 				continue
 			docs = [r for r in by_customer.get(c.customer, []) if r.differs]
-			if docs and R.money(sum((r.difference for r in docs), ZERO)) == c.difference:
+			home_docs = R.money(sum((r.difference_home for r in docs), ZERO))
+			if docs and R.money(sum((r.difference for r in docs), ZERO)) == c.difference and (
+				c.difference != 0 or home_docs == c.difference_home):
 				c.cause = C.CAUSE_DOCUMENTS
 				names = ", ".join(r.label for r in docs[:5]) + (" …" if len(docs) > 5 else "")
 				c.explanation = (f"The difference is the sum of the differences of its documents ({names}); "
@@ -444,13 +470,26 @@ class TieOutRun:
 			r.explanation = ("This document never reached QuickBooks (it is not linked to a QuickBooks record). Run a "
 				"sync; if it stays, look for it in the QBO Outbox and the review queue.")
 			return
-		if r.difference == 0:
+		if r.difference == 0 and r.revalued:
 			r.cause = C.CAUSE_REVALUATION
 			r.explanation = (f"Both books show {r.currency} {r.erpnext}; only the home-currency amounts differ "
 				f"({r.erpnext_home} in ERPNext, {r.qbo_home} in QuickBooks) because ERPNext revalued it at a newer "
 				"exchange rate while QuickBooks keeps the rate of the document. No action is needed.")
 			return
+		if r.difference == 0 and _home_rounding(r):
+			r.cause = C.CAUSE_HOME_ROUNDING
+			r.explanation = (f"Both books show {r.currency} {r.erpnext} at the same rate ({r.qbo_rate}); the home-currency "
+				f"amounts differ by {r.difference_home} ({r.erpnext_home} in ERPNext, {r.qbo_home} in QuickBooks) only "
+				"because each book rounds differently: ERPNext adds each line's rounded home amount and takes each "
+				"payment off at the invoice's rate, rounded; QuickBooks rounds the open balance times the rate once. "
+				"Nothing is wrong in either book; the difference stays on this list so that it is seen. To make it "
+				"vanish, post a small exchange-rate adjustment in ERPNext (Journal Entry to the exchange gain/loss "
+				"account).")
+			return
 		self._explain_related_or_unexplained(r, conflict_customer, waiting_customer)
+
+	def _rows_of(self, customer: str | None) -> list[TieOutRow]:
+		return list(getattr(self, "_by_customer", {}).get(customer, [])) if customer else []
 
 	def _explain_customer(self, c: TieOutRow, conflict_customer, waiting_customer) -> None:
 		for k, _ in conflict_customer:
@@ -468,11 +507,14 @@ class TieOutRun:
 			c.explanation = ("This customer is in one book only (not linked to the other side). Run a sync; if it "
 				"stays, look for it in the review queue.")
 			return
-		if c.difference == 0:
+		adjustment = self.home_adjustments.get(c.local_id or "", ZERO)
+		docs_home = R.money(sum((r.difference_home for r in self._rows_of(c.local_id)), ZERO))
+		if c.difference == 0 and adjustment != 0 and c.difference_home == R.money(docs_home + adjustment):
+			# only what ERPNext booked party-wise (its Exchange Rate Revaluation journals), never any home gap
 			c.cause = C.CAUSE_REVALUATION
 			c.explanation = (f"Both books show {c.currency} {c.erpnext} for this customer; only the home-currency "
 				f"amounts differ ({c.erpnext_home} in ERPNext, {c.qbo_home} in QuickBooks) because of an exchange-rate "
-				"revaluation in ERPNext. No action is needed.")
+				f"revaluation in ERPNext ({adjustment} booked on the customer, not on a document). No action is needed.")
 			return
 		self._explain_related_or_unexplained(c, conflict_customer, waiting_customer)
 
@@ -508,6 +550,9 @@ class TieOutRun:
 		else:
 			amounts = (f"In home currency ERPNext shows {r.erpnext_home} outstanding on {r.label}, QuickBooks shows "
 				f"{r.qbo_home} (difference {r.difference_home}).")
+			if r.erpnext_rate is not None and r.qbo_rate is not None and r.erpnext_rate != r.qbo_rate:
+				amounts += (f" The two books carry different exchange rates for it (ERPNext {r.erpnext_rate}, "
+					f"QuickBooks {r.qbo_rate}).")
 		r.explanation = (f"{amounts} The sync knows no reason for this. Compare the payments and credit notes of "
 			"this document in both books and correct the one that is wrong, then press \u201cRetry\u201d to check "
 			"again, or \u201cAccept the difference\u201d to keep the books apart knowingly.")
@@ -544,6 +589,14 @@ class TieOutRun:
 				continue
 			c.status, c.resolution, c.resolved_by, c.resolved_at = C.RESOLVED, "difference gone", TIE_OUT_BY, now
 			self.store.save_conflict(c)
+
+
+def _home_rounding(r: TieOutRow) -> bool:
+	"""Same document amount, same rate, and a home difference no larger than one cent per rounding either book
+	made on it: what rounding alone can produce (anything larger, or a different rate, is a real difference)."""
+	if r.erpnext_rate is None or r.qbo_rate is None or r.erpnext_rate != r.qbo_rate or r.difference_home == 0:
+		return False
+	return abs(r.difference_home) <= R.money(Decimal("0.01") * max(1, r.roundings))
 
 
 def _row_key(r: TieOutRow) -> tuple[str | None, str | None]:

@@ -178,3 +178,51 @@ def check_cash(bk, store, ledger, realm_id: str, company: str, accounts: list[st
 	check.qbo = {a: _d(qbo.get(str(s.account_map.get(a)), ZERO)) for a in accounts}
 	check.erpnext = {a: _d(v) for a, v in ledger.account_balances(company, accounts, default_account=default_local).items()}
 	return check
+
+
+def check_home(bk, store, ledger, realm_id: str, company: str) -> MonthEndCheck:
+	"""The same per document and per customer, in HOME currency: QBO's HomeBalance of each open invoice/credit
+	memo (a payment's UnappliedAmt x its ExchangeRate), summed per QBO customer, against the ledger's own home
+	amounts (Ledger.open_balances' outstanding_home; per customer its party-wise receivable_home_balances).
+	Differences are listed whether or not a review item covers them (a rounding difference is still one)."""
+	check = MonthEndCheck()
+	maps = {(m.local_type, m.local_id): m for m in store.list_mappings(realm_id)}
+	by_qbo = {(m.qbo_entity, m.qbo_id): m for m in maps.values()}
+
+	def qbo_home(entity: str, obj: dict) -> Decimal:
+		if entity == "Payment":
+			return -_d(Decimal(str(obj.get("UnappliedAmt") or 0)) * Decimal(str(obj.get("ExchangeRate") or 1)))
+		home = _d(obj.get("HomeBalance") if obj.get("HomeBalance") is not None else obj.get("Balance"))
+		return -home if entity == "CreditMemo" else home
+
+	remote: dict[tuple[str, str], Decimal] = {}
+	remote_customer: dict[str, Decimal] = defaultdict(lambda: ZERO)
+	for entity in ("Invoice", "CreditMemo", "Payment"):
+		for obj in _all(bk, entity):
+			amount = qbo_home(entity, obj)
+			remote[(entity, str(obj["Id"]))] = amount
+			remote_customer[str((obj.get("CustomerRef") or {}).get("value"))] += amount
+	seen = set()
+	for row in ledger.open_balances(company, None):
+		m = maps.get((row["local_type"], row["local_id"]))
+		key = (m.qbo_entity, m.qbo_id) if m else None
+		seen.add(key)
+		theirs = remote.get(key, ZERO) if key else ZERO
+		check.documents += 1
+		if _d(row["outstanding_home"]) != theirs:
+			check.differences.append(Difference("document", f"{row['local_type']} {row['local_id']}",
+				_d(row["outstanding_home"]), theirs))
+	for key, amount in remote.items():
+		if key not in seen and amount != 0:
+			check.differences.append(Difference("document", f"{key[0]} {key[1]}", ZERO, amount))
+	local_customer = ledger.receivable_home_balances(company, None)
+	for qid in set(remote_customer) | {m.qbo_id for m in maps.values() if m.local_type == C.CUSTOMER}:
+		m = by_qbo.get(("Customer", qid))
+		mine = _d(local_customer.get(m.local_id, ZERO)) if m else ZERO
+		theirs = _d(remote_customer.get(qid, ZERO))
+		if mine == 0 and theirs == 0:
+			continue
+		check.customers += 1
+		if mine != theirs:
+			check.differences.append(Difference("customer", f"customer {m.local_id if m else qid}", mine, theirs))
+	return check

@@ -6,6 +6,7 @@ its ERPNext outstanding and each customer's QBO Balance equals ERPNext's, to the
 tie-out at 0 unexplained. Each fails without its change (see the issue-13 note in sync/README.md)."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from month_end_checker import check_month_end
@@ -475,3 +476,194 @@ def test_deposit_with_an_unmapped_fee_account_is_a_review_item_in_both_direction
 	assert [(c.kind, c.local_id) for c in items] == [("missing_reference", local_dep)]
 	assert "Card Fees - NX" in items[0].reason and "Retry" in items[0].reason
 	assert h.store.get_mapping(realm, C.DEPOSIT, local_dep) is None
+
+
+# ---------------------------------------------------------------------------------- foreign currency
+INVOICE_DAY, PAYMENT_DAY = "2026-11-21", "2026-11-25"
+INVOICE_RATE, PAYMENT_RATE = D("1.08"), D("1.10")  # USD per EUR, the rate source's rates of the two days
+
+
+def _eur_month(h, rate_source):
+	"""The base month in a multicurrency realm with the given rate source, plus a EUR customer."""
+	company, tag = ENTITIES[0]
+	# the sync start date keeps the month's rate days in reach however far other tests moved the sandbox clock
+	realm = h.new_realm(company, multicurrency=True, rate_source=rate_source, sync_start_date=date(2026, 11, 1))
+	month = play_base_month(h, realm, company, tag)
+	rhein = h.ledger.create_customer(company, f"Rhein Zeitarbeit {tag}", currency="EUR", email="ap@rhein.example")
+	return realm, company, month, rhein
+
+
+def _assert_ties_in_both_currencies(h, realm, company, rhein):
+	from month_end_checker import check_home
+
+	_ties(h, realm, company)
+	home = check_home(h.bk(realm), h.store, h.ledger, realm, company)
+	assert home.differences == [], home.differences
+	result = h.engine.tie_out(realm)
+	rows = [r for r in result.documents if r.customer == rhein]
+	assert rows and all((r.difference, r.difference_home) == (0, 0) for r in rows), rows
+	cust = next(c for c in result.customers if c.local_id == rhein)
+	assert (cust.erpnext, cust.qbo, cust.erpnext_home, cust.qbo_home) == (D("150.00"), D("150.00"), D("162.00"),
+		D("162.00"))
+	assert result.totals()["home"]["difference"] == 0
+	return result
+
+
+def _gains_agree(h, realm, company, pay_local, expected):
+	qbo_pay = h.qbo_id(realm, C.PAYMENT, pay_local)
+	gains = {p["Id"]: D(str(p["ExchangeGainLoss"])) for p in h.bk(realm).exchange_gains()["Payments"]}
+	assert h.ledger.exchange_gain_loss(company, pay_local) == gains[qbo_pay] == expected
+
+
+def test_foreign_invoice_paid_at_another_rate_erpnext_rate_source(harness):
+	"""ERPNext's Currency Exchange is the realm's rate source: the EUR invoices go out at its 1.08, its rate of
+	the payment day (1.10) reaches QuickBooks' rate table, so the payment the bookkeeper records in QuickBooks
+	(no rate typed) is at 1.10 too; both books realize the same 24.00 gain and tie in EUR and in USD."""
+	h = harness
+	realm, company, month, rhein = _eur_month(h, C.RATE_SOURCE_ERPNEXT)
+	led, bk = h.ledger, h.bk(realm)
+	led.set_exchange_rate(company, "EUR", INVOICE_DAY, INVOICE_RATE)
+	led.set_exchange_rate(company, "EUR", PAYMENT_DAY, PAYMENT_RATE)
+	line = lambda qty: [{"item": month["item"], "qty": qty, "rate": "45.00"}]  # noqa: E731
+	inv1 = led.submit_invoice(company, rhein, line("20"), INVOICE_DAY, currency="EUR")  # 900 EUR = 972 USD
+	inv2 = led.submit_invoice(company, rhein, line("10"), INVOICE_DAY, currency="EUR")  # 450 EUR = 486 USD
+	h.engine.sync(realm)
+	q1 = bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv1))
+	assert (D(str(q1["ExchangeRate"])), D(str(q1["HomeTotalAmt"]))) == (INVOICE_RATE, D("972.00"))
+	rate = bk._call("GET", "/exchangerate", params={"sourcecurrencycode": "EUR", "asofdate": PAYMENT_DAY})
+	assert D(str(rate["ExchangeRate"]["Rate"])) == PAYMENT_RATE
+	pay = bk.create("Payment", {"CustomerRef": {"value": h.qbo_id(realm, C.CUSTOMER, rhein)}, "TotalAmt": D("1200.00"),
+		"TxnDate": PAYMENT_DAY, "Line": [
+			{"Amount": D("900.00"), "LinkedTxn": [{"TxnId": q1["Id"], "TxnType": "Invoice"}]},
+			{"Amount": D("300.00"), "LinkedTxn": [{"TxnId": h.qbo_id(realm, C.INVOICE, inv2), "TxnType": "Invoice"}]}]})
+	assert D(str(pay["ExchangeRate"])) == PAYMENT_RATE
+	h.engine.sync(realm)
+	local = h.store.get_mapping_by_qbo(realm, "Payment", pay["Id"]).local_id
+	assert led.get(company, C.PAYMENT, local)["exchange_rate"] == PAYMENT_RATE
+	# 900 x (1.10 - 1.08) + 300 x (1.10 - 1.08)
+	_gains_agree(h, realm, company, local, D("24.00"))
+	_assert_ties_in_both_currencies(h, realm, company, rhein)
+
+
+def test_foreign_invoice_paid_at_another_rate_qbo_rate_source(harness):
+	"""QuickBooks' rate of the day is the realm's rate source: a sync brings its 1.08 and 1.10 into ERPNext's
+	Currency Exchange before the documents are made there; the invoices and the ERPNext payment take them, go
+	out with them, and both books realize the same 24.00 gain and tie in EUR and in USD."""
+	h = harness
+	realm, company, month, rhein = _eur_month(h, C.RATE_SOURCE_QBO)
+	led, bk = h.ledger, h.bk(realm)
+	bk.set_exchange_rate("EUR", INVOICE_DAY, INVOICE_RATE)
+	bk.set_exchange_rate("EUR", PAYMENT_DAY, PAYMENT_RATE)
+	h.engine.sync(realm)
+	assert (led.exchange_rate(company, "EUR", INVOICE_DAY, exact=True),
+		led.exchange_rate(company, "EUR", PAYMENT_DAY, exact=True)) == (INVOICE_RATE, PAYMENT_RATE)
+	line = lambda qty: [{"item": month["item"], "qty": qty, "rate": "45.00"}]  # noqa: E731
+	inv1 = led.submit_invoice(company, rhein, line("20"), INVOICE_DAY, currency="EUR")
+	inv2 = led.submit_invoice(company, rhein, line("10"), INVOICE_DAY, currency="EUR")
+	h.engine.sync(realm)
+	pay = led.record_payment(company, rhein, "1200.00", [{"doc_type": C.INVOICE, "doc_key": inv1, "amount": "900.00"},
+		{"doc_type": C.INVOICE, "doc_key": inv2, "amount": "300.00"}], PAYMENT_DAY, currency="EUR")
+	assert led.get(company, C.PAYMENT, pay)["exchange_rate"] == PAYMENT_RATE
+	h.engine.sync(realm)
+	q = bk.read("Payment", h.qbo_id(realm, C.PAYMENT, pay))
+	assert (D(str(q["ExchangeRate"])), D(str(q["HomeTotalAmt"]))) == (PAYMENT_RATE, D("1320.00"))
+	_gains_agree(h, realm, company, pay, D("24.00"))
+	_assert_ties_in_both_currencies(h, realm, company, rhein)
+	# a EUR invoice the bookkeeper makes in QuickBooks at a typed rate: that rate becomes ERPNext's for its day
+	created = bk.create("Invoice", {"CustomerRef": {"value": h.qbo_id(realm, C.CUSTOMER, rhein)}, "TxnDate": "2026-11-27",
+		"ExchangeRate": D("1.095"), "Line": [{"Amount": D("45.00"), "DetailType": "SalesItemLineDetail",
+			"SalesItemLineDetail": {"ItemRef": {"value": h.qbo_id(realm, C.ITEM, month["item"])}, "Qty": 1,
+			"UnitPrice": D("45.00")}}]})
+	h.engine.sync(realm)
+	assert led.exchange_rate(company, "EUR", "2026-11-27", exact=True) == D("1.095")
+	m = h.store.get_mapping_by_qbo(realm, "Invoice", created["Id"])
+	assert led.get(company, C.INVOICE, m.local_id)["exchange_rate"] == D("1.095")
+
+
+def test_home_amount_rounded_per_line_is_a_flagged_difference_not_a_silent_one(harness):
+	"""ERPNext adds each line's rounded home amount (1674.12 + 237.72 = 1911.84); QuickBooks rounds
+	TotalAmt x ExchangeRate once (1748.04 x 1.0937 = 1911.83). The tie-out shows the cent on the invoice with
+	its cause, rounding, and on the customer as the sum of its documents: never as "no difference", never as a
+	revaluation, never as an unexplained review item."""
+	h = harness
+	realm, company, month, rhein = _eur_month(h, C.RATE_SOURCE_ERPNEXT)
+	led = h.ledger
+	led.create_item(company, "Overtime Hours NX", rate="62.10", income_account="Sales - NX")
+	inv = led.submit_invoice(company, rhein, [{"item": month["item"], "qty": "37", "rate": "41.37"},
+		{"item": "Overtime Hours NX", "qty": "3.5", "rate": "62.10"}], INVOICE_DAY, currency="EUR",
+		exchange_rate="1.0937")
+	h.engine.sync(realm)
+	q = h.bk(realm).read("Invoice", h.qbo_id(realm, C.INVOICE, inv))
+	assert (D(str(q["TotalAmt"])), D(str(q["HomeTotalAmt"]))) == (D("1748.04"), D("1911.83"))
+	result = h.engine.tie_out(realm)
+	row = next(r for r in result.documents if r.local_id == inv)
+	assert (row.erpnext, row.qbo, row.erpnext_home, row.qbo_home) == (D("1748.04"), D("1748.04"), D("1911.84"),
+		D("1911.83"))
+	assert row.cause == C.CAUSE_HOME_ROUNDING and "0.01" in row.explanation and "round" in row.explanation
+	cust = next(c for c in result.customers if c.local_id == rhein)
+	assert (cust.difference, cust.difference_home, cust.cause) == (0, D("0.01"), C.CAUSE_DOCUMENTS)
+	assert result.unexplained_count == 0
+	assert result.totals()["home"]["difference"] == D("0.01")
+	assert _open(h, realm) == []
+
+
+# ------------------------------------------------------------- customer merge without webhook or transactions
+def _duplicate_without_transactions(h, realm, company, month, email):
+	"""Birch keyed a second time in ERPNext (same e-mail) and sent to QuickBooks, never billed."""
+	dup = h.ledger.create_customer(company, "Birch Clinic (second entry)", email=email)
+	h.engine.export_master(realm, C.CUSTOMER, dup)
+	h.engine.sync(realm)
+	h.qbo_id(realm, C.CUSTOMER, dup)
+	return dup
+
+
+def _assert_merged_without_items(h, realm, company, month, dup):
+	b = month["customers"][1]
+	assert h.ledger.get(company, C.CUSTOMER, dup) is None
+	assert h.ledger.get(company, C.CUSTOMER, b) is not None
+	assert h.store.get_mapping(realm, C.CUSTOMER, dup) is None
+	assert _open(h, realm) == [], [(c.kind, c.local_id, c.reason) for c in _open(h, realm)]
+	_ties(h, realm, company)
+
+
+def test_merge_of_a_customer_without_transactions_seen_only_by_cdc_merges_here(harness):
+	"""No webhook, and no transaction that moved: CDC shows only the duplicate's deleted stub. QuickBooks never
+	deletes a customer, so it was merged; the one active customer with its e-mail address is the survivor."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	email = h.ledger.get(company, C.CUSTOMER, b)["email"]
+	dup = _duplicate_without_transactions(h, realm, company, month, email)
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	counts = h.engine.pull(realm)
+	assert counts.get("merged") == 1, counts
+	_assert_merged_without_items(h, realm, company, month, dup)
+
+
+def test_merge_found_only_by_the_id_sweep_past_the_cdc_window_merges_here(harness, sandbox):
+	"""The sync was off for more than QuickBooks' 30-day CDC window: the merged duplicate is simply no longer
+	found by the Id sweep. Still a merge (never a deletion), followed the same way."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	email = h.ledger.get(company, C.CUSTOMER, b)["email"]
+	dup = _duplicate_without_transactions(h, realm, company, month, email)
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	sandbox.advance_clock(days=31)
+	h.renew_bookkeeper(realm)
+	counts = h.engine.pull(realm)
+	assert counts.get("swept_merged") == 1, counts
+	_assert_merged_without_items(h, realm, company, month, dup)
+
+
+def test_merge_without_evidence_of_the_survivor_is_not_guessed(harness):
+	"""Nothing identifies the survivor (another name, another e-mail, no transaction): nothing is merged in
+	ERPNext; one review item says the customer is gone from QuickBooks."""
+	h = harness
+	realm, company, month = _month(h)
+	b = month["customers"][1]
+	dup = _duplicate_without_transactions(h, realm, company, month, "someone@else.example")
+	h.bk(realm).merge("Customer", h.qbo_id(realm, C.CUSTOMER, dup), h.qbo_id(realm, C.CUSTOMER, b))
+	h.engine.pull(realm)
+	assert h.ledger.get(company, C.CUSTOMER, dup) is not None
+	assert [(c.kind, c.local_id) for c in _open(h, realm)] == [("remote_delete", dup)]

@@ -81,6 +81,7 @@ class PaymentSpec(EntitySpec):
 		lines = []
 		applied = ZERO
 		own_id = old.id if old else None
+		exchange: list[dict] = []
 		for raw in data.get("Line") or []:
 			ln = dict(raw)
 			amount = to_decimal(ln.get("Amount"))
@@ -119,6 +120,8 @@ class PaymentSpec(EntitySpec):
 					)
 				clean_links.append({"TxnId": txn_id, "TxnType": txn_type})
 				line_ex = name_values(txn_id, open_balance, target.data.get("DocNumber"))
+				if not voided:
+					exchange.append(home_relief(target, txn_type, txn_id, open_balance, amount))
 			ln["LinkedTxn"] = clean_links
 			ln["LineEx"] = line_ex
 			ln["Amount"] = amount if not voided else money(ZERO)
@@ -136,7 +139,7 @@ class PaymentSpec(EntitySpec):
 		data["TotalAmt"] = total
 		data["UnappliedAmt"] = unapplied
 		data["HomeTotalAmt"] = money(total * rate)
-		return {"voided": voided}
+		return {"voided": voided, **realized_exchange(exchange, rate, unapplied, data["HomeTotalAmt"])}
 
 	def render(self, realm, record):
 		"""Header LinkedTxn: the deposit that holds the payment (§9 Payment), derived like Customer.Balance."""
@@ -168,6 +171,7 @@ class PaymentSpec(EntitySpec):
 		data["UnappliedAmt"] = money(ZERO)
 		data["HomeTotalAmt"] = money(ZERO)
 		data["PrivateNote"] = "Voided"
+		record.extra.update(realized_exchange([], Decimal("1"), ZERO, money(ZERO)))
 		touch_targets(realm, old_links, ctx)
 
 
@@ -179,6 +183,31 @@ def _keep_while_deposited(realm, old, data, total) -> None:
 	same_account = (data.get("DepositToAccountRef") or {}).get("value") == (old.data.get("DepositToAccountRef") or {}).get("value")
 	if not (same_total and same_account):
 		refuse_if_deposited(realm, old.id, "change the amount or account of")
+
+
+def home_relief(target, txn_type: str, txn_id: str, open_balance, amount) -> dict:
+	"""What one payment line takes off the linked document in home currency, at the DOCUMENT's rate: its
+	HomeBalance before the line less its HomeBalance after (HomeBalance = round(Balance x ExchangeRate), as
+	refresh_balance keeps it), so the lines of all payments together relieve exactly its HomeTotalAmt."""
+	doc_rate = to_decimal(target.data.get("ExchangeRate"), Decimal("1"))
+	before = money(money(open_balance) * doc_rate)
+	after = money(money(open_balance - amount) * doc_rate)
+	return {"TxnType": txn_type, "TxnId": txn_id, "Amount": money(amount), "TxnExchangeRate": doc_rate,
+		"HomeRelieved": money(before - after)}
+
+
+def realized_exchange(lines: list[dict], rate, unapplied, home_total) -> dict:
+	"""QBO's realized exchange gain (+) or loss (-) of a payment, in home currency: what the payment is worth
+	at its own rate (HomeTotalAmt) less the home amount it takes off A/R (each invoice line's relief, less each
+	credit memo line's, plus the unapplied money at the payment's rate). QBO posts it to its "Exchange Gain or
+	Loss" account; the sandbox exposes it through the admin API (GET /_sandbox/realms/<id>/exchangegains).
+
+	Assumed where qbo-api.md is silent (§9 Multicurrency names ExchangeRate, HomeTotalAmt and HomeBalance but no
+	capture shows the gain): each line relieves the linked document's HomeBalance change (home_relief), and the
+	gain is the whole payment's difference, rounded once."""
+	relieved = sum(((ln["HomeRelieved"] if ln["TxnType"] == "Invoice" else -ln["HomeRelieved"]) for ln in lines), ZERO)
+	relieved += money(money(unapplied) * Decimal(str(rate)))
+	return {"exchange_lines": lines, "exchange_gain_loss": money(home_total - relieved)}
 
 
 def touch_targets(realm, targets, ctx) -> None:

@@ -209,6 +209,7 @@ class QBORealm(Document):
 			conflict_policy=K.CONFLICT_POLICY_LABELS.get(self.conflict_policy, "qbo_wins"),
 			void_policy=K.VOID_POLICY_LABELS.get(self.void_policy, "review"),
 			qbo_born_cancel_policy=K.QBO_BORN_CANCEL_POLICY_LABELS.get(self.get("qbo_born_cancel_policy"), "ask"),
+			rate_source=K.RATE_SOURCE_LABELS.get(self.get("rate_source"), "erpnext"),
 			home_currency=self.home_currency
 			or frappe.get_cached_value("Company", self.company, "default_currency")
 			or "USD",
@@ -247,6 +248,8 @@ class QBORealm(Document):
 		self.void_policy = void_label.get(settings.void_policy, "Review")
 		born_label = {v: k for k, v in K.QBO_BORN_CANCEL_POLICY_LABELS.items()}
 		self.qbo_born_cancel_policy = born_label.get(getattr(settings, "qbo_born_cancel_policy", "ask"), "Ask")
+		rate_label = {v: k for k, v in K.RATE_SOURCE_LABELS.items()}
+		self.rate_source = rate_label.get(getattr(settings, "rate_source", "erpnext"), next(iter(K.RATE_SOURCE_LABELS)))
 		self.home_currency = settings.home_currency
 		self.enabled = 1 if settings.enabled else 0
 		for fieldname in (
