@@ -19,6 +19,7 @@ from .names import (
 	VendorSpec,
 )
 from .payment import PaymentSpec
+from .refund import RefundReceiptSpec
 from .sales import CreditMemoSpec, InvoiceSpec
 
 SPECS: dict[str, EntitySpec] = {
@@ -39,6 +40,7 @@ SPECS: dict[str, EntitySpec] = {
 		InvoiceSpec(),
 		CreditMemoSpec(),
 		PaymentSpec(),
+		RefundReceiptSpec(),
 		PreferencesSpec(),
 		CompanyInfoSpec(),
 	)

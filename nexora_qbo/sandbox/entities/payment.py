@@ -12,10 +12,11 @@ from decimal import Decimal
 from .. import faults as F
 from ..util import money, pacific_date, to_decimal
 from .base import EntitySpec, currency_ref
+from .refund import credit_links, linkable_amount, refresh_refund
 from .sales import applications, parse_txn_date, refresh_balance, txn_currency
 
 ZERO = Decimal("0")
-LINK_TYPES = ("Invoice", "CreditMemo")
+LINK_TYPES = ("Invoice", "CreditMemo", "RefundReceipt")  # a refund is linked on the charge side (refund.py)
 
 
 def _name_value(name: str, value: str) -> dict:
@@ -105,7 +106,11 @@ class PaymentSpec(EntitySpec):
 				others = sum(
 					(a for _, a in applications(realm, txn_type, txn_id, exclude_payment=own_id)), ZERO
 				)
+				if txn_type == "CreditMemo":
+					others += sum((a for _, _, a in credit_links(realm, credit_id=txn_id)), ZERO)
 				open_balance = money(to_decimal(target.data.get("TotalAmt"), ZERO) - others)
+				if txn_type == "RefundReceipt":
+					open_balance = linkable_amount(realm, target, exclude_payment=own_id)
 				if target.extra.get("voided"):
 					open_balance = money(ZERO)
 				if amount > open_balance and not voided:
@@ -158,7 +163,8 @@ class PaymentSpec(EntitySpec):
 def touch_targets(realm, targets, ctx) -> None:
 	for txn_type, txn_id in sorted(targets):
 		rec = realm.get(txn_type, txn_id)
-		if rec is not None and refresh_balance(realm, rec):
+		refresh = refresh_refund if txn_type == "RefundReceipt" else refresh_balance
+		if rec is not None and refresh(realm, rec):
 			ctx.bump(rec)
 
 
