@@ -83,10 +83,13 @@ def test_direct_link_where_the_realm_keeps_it(server):
 	assert api.read("CreditMemo", cm["Id"])["Balance"] == D("100.00")
 
 
-def test_refund_receipt_is_in_cdc_and_query(api):
+def test_refund_receipt_is_in_cdc_and_query(api, server):
+	server.advance_clock(seconds=3)
+	since = server.clock.now().isoformat()
+	server.advance_clock(seconds=1)
 	rr = api.create("RefundReceipt", {"CustomerRef": {"value": "1"}, "DepositToAccountRef": {"value": _bank(api)},
 		"Line": [_line("7.00")]})
 	assert [r["Id"] for r in api.query("select * from RefundReceipt")["RefundReceipt"]] == [rr["Id"]]
-	cdc = api.ok("GET", "/cdc", params={"entities": "RefundReceipt", "changedSince": "2000-01-01T00:00:00-08:00"})
+	cdc = api.ok("GET", "/cdc", params={"entities": "RefundReceipt", "changedSince": since})
 	found = cdc["CDCResponse"][0]["QueryResponse"][0]["RefundReceipt"]
 	assert [r["Id"] for r in found] == [rr["Id"]]
