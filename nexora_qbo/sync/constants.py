@@ -9,7 +9,8 @@ ITEM = "item"
 INVOICE = "invoice"
 CREDIT_MEMO = "credit_memo"
 PAYMENT = "payment"
-LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT)
+REFUND = "refund"  # a refund to a customer (ERPNext Payment Entry "Pay" to a Customer ⇄ QBO RefundReceipt)
+LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT, REFUND)
 
 QBO_ENTITY = {
 	CUSTOMER: "Customer",
@@ -17,6 +18,7 @@ QBO_ENTITY = {
 	INVOICE: "Invoice",
 	CREDIT_MEMO: "CreditMemo",
 	PAYMENT: "Payment",
+	REFUND: "RefundReceipt",
 }
 LOCAL_TYPE = {v: k for k, v in QBO_ENTITY.items()}
 
@@ -167,13 +169,13 @@ ASK = "ask"  # default: a review item asks the person ("Void in QuickBooks too" 
 CDC_OVERLAP = timedelta(seconds=5)
 CDC_MAX_LOOKBACK = timedelta(days=30)
 CDC_SAFETY_MARGIN = timedelta(minutes=5)  # fall back to queries a bit before QBO's hard 30-day limit
-PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment")
+PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment", "RefundReceipt")
 
 # directions
 OUTBOUND, INBOUND = "outbound", "inbound"
 
 # dependency ranks (lower first)
-RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30}
+RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30, REFUND: 40}  # a refund after its credit
 
 # AR tie-out (sync/tieout.py) ---------------------------------------------------------------------------
 UNEXPLAINED_DIFFERENCE = "unexplained_difference"

@@ -115,4 +115,5 @@ LABELS = {
 	C.INVOICE: "invoice",
 	C.CREDIT_MEMO: "credit note",
 	C.PAYMENT: "payment",
+	C.REFUND: "refund",
 }

@@ -21,6 +21,7 @@ from nexora_qbo.sync.allocations import allocated_record, is_later_allocation
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
+from nexora_qbo.sync.entities.refund_receipt import is_refund_application
 from nexora_qbo.sync.customer_merge import follow_merge
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
 from nexora_qbo.sync.books import Books
@@ -277,6 +278,8 @@ class Puller(Collaborator):
 			# decided by the go-live (opening balance or left out): never read its references (a payment of
 			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
 			return "ignored"
+		if m is None and spec.local_type == C.PAYMENT and is_refund_application(obj):
+			return "refund_application"  # a refund's link to a credit memo: the refund reads it (refund_receipt.py)
 		if m is not None and spec.local_type == C.PAYMENT and m.status == C.ACTIVE:
 			local = self.books.get_local(ctx, spec.local_type, m.local_id)
 			if is_opening_payment(spec, local):

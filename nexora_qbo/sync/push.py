@@ -34,6 +34,7 @@ from nexora_qbo.sync.checks import BooksCheck
 from nexora_qbo.sync.customers import KIND as INACTIVE_KIND
 from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
+from nexora_qbo.sync.entities.refund_receipt import apply_refund, ensure_refund_item
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
@@ -271,7 +272,7 @@ class Pusher(Collaborator):
 	@staticmethod
 	def _deps(local_type: str, record: dict) -> list[tuple[str, str]]:
 		out: list[tuple[str, str]] = []
-		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT) and record.get("customer"):
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND) and record.get("customer"):
 			out.append((C.CUSTOMER, record["customer"]))
 		if local_type == C.CUSTOMER and record.get("parent"):  # issue 11: a job needs its parent in QBO first
 			out.append((C.CUSTOMER, record["parent"]))
@@ -281,7 +282,7 @@ class Pusher(Collaborator):
 			# the credit is applied to its invoice right after the create: without the invoice in QBO it would
 			# stay unapplied for good (the invoice may have met a transient failure and be retried later)
 			out.append((C.INVOICE, record["against_invoice"]))
-		if local_type == C.PAYMENT:
+		if local_type in (C.PAYMENT, C.REFUND):  # a refund after the credit notes it pays out
 			out += [(a["doc_type"], a["doc_key"]) for a in record.get("applications") or []]
 		seen, uniq = set(), []
 		for d in out:
@@ -313,6 +314,10 @@ class Pusher(Collaborator):
 				local = self.books.get_local(ctx, e.local_type, e.local_id)
 				if local is not None:
 					self._apply_credit(ctx, e, existing, local)
+			if e.local_type == C.REFUND:  # interrupted between the refund and its link to the credit memo
+				local = self.books.get_local(ctx, e.local_type, e.local_id)
+				if local is not None:
+					apply_refund(ctx, e.local_id, existing, local, self.clock.now(), e.generation)
 			self._push_update(ctx, e)
 			return None
 		local = self.books.get_local(ctx, e.local_type, e.local_id)
@@ -326,6 +331,8 @@ class Pusher(Collaborator):
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:  # short-pay deductions become applied credit memos (sync/deductions.py)
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
+		if e.local_type == C.REFUND:  # the helper item of the refund's line (entities/refund_receipt.py)
+			ensure_refund_item(ctx, self.clock.now())
 		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
@@ -350,6 +357,8 @@ class Pusher(Collaborator):
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
+		if e.local_type == C.REFUND:  # the credit memo's balance is consumed in QBO too
+			apply_refund(ctx, e.local_id, m, local, self.clock.now(), e.generation)
 		self._done(e)
 
 	def _send_amendment(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec) -> None:
@@ -545,6 +554,8 @@ class Pusher(Collaborator):
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
+		if e.local_type == C.REFUND:
+			ensure_refund_item(ctx, self.clock.now())
 		payload = spec.to_qbo(local, ctx)
 		if R.hash_json(payload) == m.last_sent_hash:
 			self._done(e, "unchanged since the last send; nothing sent")

@@ -64,6 +64,17 @@ invoice / credit_memo
 	                                Temporary Opening account (ERPNext: is_opening "Yes"); total = balance.
 	                                Never sent to QBO; not a compared field
 
+refund                              money paid back to the customer (ERPNext Payment Entry "Pay" to a Customer
+                                    ⇄ QBO RefundReceipt; sync/entities/refund_receipt.py)
+	customer: str, txn_date: str
+	total: Decimal                  amount paid out
+	currency: str, exchange_rate: Decimal
+	reference: str | None           QBO PaymentRefNum / ERPNext reference_no (cheque or transfer number)
+	paid_from: str | None           local account the money left (ERPNext paid_from ⇄ QBO DepositToAccountRef)
+	payment_method: str | None      local mode of payment
+	applications: [ {doc_type: "credit_memo", doc_key: str, amount: Decimal} ]   the credit notes it pays out
+	state: "draft" | "submitted" | "cancelled"
+
 payment
 	customer: str, txn_date: str
 	total: Decimal                  amount received (0 for a pure credit application)
@@ -174,6 +185,17 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"applications",
 		"unapplied",
 		"deductions",
+	),
+	C.REFUND: (
+		"customer",
+		"txn_date",
+		"total",
+		"currency",
+		"exchange_rate",
+		"reference",
+		"paid_from",
+		"payment_method",
+		"applications",
 	),
 }
 
@@ -335,6 +357,24 @@ def normalize(local_type: str, record: dict) -> dict:
 			"applications": apps,
 			"unapplied": money(unapplied) if unapplied is not None else max(money(total - applied_cash), money(0)),
 			"deductions": deductions,
+			"state": r.get("state") or "submitted",
+		}
+	elif local_type == C.REFUND:
+		apps = [
+			{"doc_type": a.get("doc_type") or C.CREDIT_MEMO, "doc_key": str(a["doc_key"]), "amount": money(a["amount"])}
+			for a in r.get("applications") or []
+		]
+		apps.sort(key=lambda a: (a["doc_type"], a["doc_key"]))
+		out = {
+			"customer": _text(r.get("customer")),
+			"txn_date": iso_date(r.get("txn_date")),
+			"total": money(r.get("total")),
+			"currency": _text(r.get("currency")),
+			"exchange_rate": decimal(r.get("exchange_rate") or 1),
+			"reference": _text(r.get("reference")),
+			"paid_from": _text(r.get("paid_from")),
+			"payment_method": _text(r.get("payment_method")),
+			"applications": apps,
 			"state": r.get("state") or "submitted",
 		}
 	else:

@@ -11,9 +11,11 @@ from nexora_qbo.sync.entities.customer import CustomerSpec
 from nexora_qbo.sync.entities.invoice import InvoiceSpec
 from nexora_qbo.sync.entities.item import ItemSpec
 from nexora_qbo.sync.entities.payment import PaymentSpec
+from nexora_qbo.sync.entities.refund_receipt import RefundReceiptSpec
 
 ENTITIES: dict[str, EntitySpec] = {
-	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec())
+	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec(),
+	RefundReceiptSpec())
 }
 BY_QBO: dict[str, EntitySpec] = {spec.qbo_entity: spec for spec in ENTITIES.values()}
 
