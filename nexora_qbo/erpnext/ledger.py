@@ -39,6 +39,13 @@ def _check_type(local_type: str) -> None:
 		raise LedgerError(f"unknown document type {local_type!r}")
 
 
+# Refunds (issue 13) are synced by the engine (sync/entities/refund_receipt.py) but this ERPNext adapter has no
+# refund mapper yet: a QuickBooks refund must never become a Payment Entry "Receive" by falling through to the
+# payment mapper, so it is refused in words and waits in the review queue; ERPNext lists no refunds to send.
+REFUND_NOT_YET = ("refunds from QuickBooks are not brought into ERPNext by this version yet. Record it here as "
+	"a Payment Entry (Pay) to the customer against their credit note, then choose \u201cDismiss\u201d")
+
+
 class FrappeLedger:
 	"""The Ledger port on ERPNext. `store` (a FrappeStore) is used only to read mapping snapshots."""
 
@@ -56,6 +63,8 @@ class FrappeLedger:
 	# ------------------------------------------------------------------------------------------ read
 	def get(self, company: str, local_type: str, local_id: str) -> dict | None:
 		_check_type(local_type)
+		if local_type == C.REFUND:
+			return None
 		if not local_id:
 			return None
 		ctx = company_context(company)
@@ -94,6 +103,8 @@ class FrappeLedger:
 
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
 		_check_type(local_type)
+		if local_type == C.REFUND:
+			return []
 		ctx = company_context(company)
 		if local_type in (C.CUSTOMER, C.ITEM):
 			from nexora_qbo.erpnext.mappers import masters
@@ -115,6 +126,8 @@ class FrappeLedger:
 
 	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
 		_check_type(local_type)
+		if local_type == C.REFUND:
+			return None
 		ctx = company_context(company)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.find_match(ctx, record)
@@ -127,6 +140,8 @@ class FrappeLedger:
 	# ------------------------------------------------------------------------------------------ write
 	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
 		_check_type(local_type)
+		if local_type == C.REFUND:
+			raise LedgerError(REFUND_NOT_YET)
 		ctx = company_context(company)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.upsert(ctx, local_id, record)
