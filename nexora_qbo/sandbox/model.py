@@ -55,8 +55,6 @@ class RealmOptions:
 	throttle_format: str = C.DEFAULT_THROTTLE_FORMAT
 	emails_per_day: int = C.SANDBOX_EMAILS_PER_DAY  # §5, counted by /invoice/<id>/send
 	retry_after: int | None = None  # QBO documents no Retry-After; off by default (§5)
-	# keep a RefundReceipt's LinkedTxn to a CreditMemo (unknown in QBO; entities/refund.py models both)
-	refund_links_credit_memo: bool = False
 
 	@classmethod
 	def from_dict(cls, values: dict | None) -> "RealmOptions":

@@ -9,8 +9,14 @@ ITEM = "item"
 INVOICE = "invoice"
 CREDIT_MEMO = "credit_memo"
 PAYMENT = "payment"
-REFUND = "refund"  # a refund to a customer (ERPNext Payment Entry "Pay" to a Customer ⇄ QBO RefundReceipt)
-LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT, REFUND)
+# a credit note's balance paid back to the customer: ERPNext Payment Entry "Pay" to a Customer against a return
+# Sales Invoice ⇄ QBO JournalEntry (A/R debit for the customer, bank credit) linked to the CreditMemo by a zero
+# Payment (sync/entities/refund.py)
+REFUND = "refund"
+# a sale taken back and paid out at once: QBO RefundReceipt ⇄ ERPNext return Sales Invoice (its lines) paid out
+# by a Payment Entry "Pay" (sync/entities/refund_receipt.py)
+REFUND_RECEIPT = "refund_receipt"
+LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT, REFUND, REFUND_RECEIPT)
 
 QBO_ENTITY = {
 	CUSTOMER: "Customer",
@@ -18,7 +24,8 @@ QBO_ENTITY = {
 	INVOICE: "Invoice",
 	CREDIT_MEMO: "CreditMemo",
 	PAYMENT: "Payment",
-	REFUND: "RefundReceipt",
+	REFUND: "JournalEntry",
+	REFUND_RECEIPT: "RefundReceipt",
 }
 LOCAL_TYPE = {v: k for k, v in QBO_ENTITY.items()}
 
@@ -175,7 +182,8 @@ PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment", "Refund
 OUTBOUND, INBOUND = "outbound", "inbound"
 
 # dependency ranks (lower first)
-RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30, REFUND: 40}  # a refund after its credit
+RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30, REFUND: 40,  # a refund after its credit
+	REFUND_RECEIPT: 30}
 
 # AR tie-out (sync/tieout.py) ---------------------------------------------------------------------------
 UNEXPLAINED_DIFFERENCE = "unexplained_difference"

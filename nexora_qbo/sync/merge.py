@@ -116,4 +116,5 @@ LABELS = {
 	C.CREDIT_MEMO: "credit note",
 	C.PAYMENT: "payment",
 	C.REFUND: "refund",
+	C.REFUND_RECEIPT: "refund receipt",
 }

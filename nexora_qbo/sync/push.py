@@ -34,7 +34,7 @@ from nexora_qbo.sync.checks import BooksCheck
 from nexora_qbo.sync.customers import KIND as INACTIVE_KIND
 from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
-from nexora_qbo.sync.entities.refund_receipt import apply_refund, ensure_refund_item
+from nexora_qbo.sync.entities.refund import NotRefundable, apply_refund, ensure_ar_account
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
@@ -195,6 +195,8 @@ class Pusher(Collaborator):
 				self._park_rejected(ctx, e, exc)
 			except Unresolvable as exc:
 				self.books.park(ctx, e, "missing_reference", str(exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+			except NotRefundable as exc:  # a refund QBO has no shape for (sync/entities/refund.py): in words
+				self.books.park(ctx, e, "rejected", str(exc), [C.ACTION_DISMISS, C.ACTION_RETRY])
 			except Exception as exc:  # a bug or bad data: keep the intent, show it to a person
 				self.books.park(ctx, e, "rejected", f"The sync could not process this {LABELS.get(e.local_type)}: {exc}",
 					[C.ACTION_RETRY, C.ACTION_DISMISS])
@@ -331,8 +333,8 @@ class Pusher(Collaborator):
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:  # short-pay deductions become applied credit memos (sync/deductions.py)
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
-		if e.local_type == C.REFUND:  # the helper item of the refund's line (entities/refund_receipt.py)
-			ensure_refund_item(ctx, self.clock.now())
+		if e.local_type == C.REFUND:  # the A/R account of the refund's journal entry (entities/refund.py)
+			ensure_ar_account(ctx)
 		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
@@ -357,7 +359,7 @@ class Pusher(Collaborator):
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
-		if e.local_type == C.REFUND:  # the credit memo's balance is consumed in QBO too
+		if e.local_type == C.REFUND:  # a zero Payment links the journal entry and the credit memos
 			apply_refund(ctx, e.local_id, m, local, self.clock.now(), e.generation)
 		self._done(e)
 
@@ -555,7 +557,7 @@ class Pusher(Collaborator):
 		if e.local_type == C.PAYMENT:
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
 		if e.local_type == C.REFUND:
-			ensure_refund_item(ctx, self.clock.now())
+			ensure_ar_account(ctx)
 		payload = spec.to_qbo(local, ctx)
 		if R.hash_json(payload) == m.last_sent_hash:
 			self._done(e, "unchanged since the last send; nothing sent")

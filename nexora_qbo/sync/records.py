@@ -64,8 +64,10 @@ invoice / credit_memo
 	                                Temporary Opening account (ERPNext: is_opening "Yes"); total = balance.
 	                                Never sent to QBO; not a compared field
 
-refund                              money paid back to the customer (ERPNext Payment Entry "Pay" to a Customer
-                                    ⇄ QBO RefundReceipt; sync/entities/refund_receipt.py)
+refund                              a credit note's balance paid back to the customer (ERPNext Payment Entry
+                                    "Pay" to a Customer against return invoices ⇄ QBO JournalEntry, A/R debit for
+                                    the customer and bank credit, linked to the credit memos by a zero Payment;
+                                    sync/entities/refund.py). Moves no income in either book
 	customer: str, txn_date: str
 	total: Decimal                  amount paid out
 	currency: str, exchange_rate: Decimal
@@ -74,6 +76,12 @@ refund                              money paid back to the customer (ERPNext Pay
 	payment_method: str | None      local mode of payment
 	applications: [ {doc_type: "credit_memo", doc_key: str, amount: Decimal} ]   the credit notes it pays out
 	state: "draft" | "submitted" | "cancelled"
+
+refund_receipt                      a sale taken back and paid out at once (QBO RefundReceipt ⇄ ERPNext return
+                                    Sales Invoice with the same lines + a Payment Entry "Pay" paying it out;
+                                    sync/entities/refund_receipt.py). Income and cash move, A/R does not
+	the fields of credit_memo (lines, tax_total, discount_amount, total…; against_invoice always None), plus
+	reference, paid_from, payment_method as on refund; outstanding is always 0
 
 payment
 	customer: str, txn_date: str
@@ -173,6 +181,23 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"total",
 		"against_invoice",
 	),
+	C.REFUND_RECEIPT: (
+		"doc_number",
+		"customer",
+		"txn_date",
+		"currency",
+		"exchange_rate",
+		"class_",
+		"location",
+		"memo",
+		"lines",
+		"tax_total",
+		"discount_amount",
+		"total",
+		"reference",
+		"paid_from",
+		"payment_method",
+	),
 	C.PAYMENT: (
 		"customer",
 		"txn_date",
@@ -186,16 +211,15 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"unapplied",
 		"deductions",
 	),
+	# what QBO's journal entry carries (the credit notes paid out and the cheque number live on the linking
+	# Payment and in the memo: sync/entities/refund.py)
 	C.REFUND: (
 		"customer",
 		"txn_date",
 		"total",
 		"currency",
 		"exchange_rate",
-		"reference",
 		"paid_from",
-		"payment_method",
-		"applications",
 	),
 }
 
@@ -304,7 +328,7 @@ def normalize(local_type: str, record: dict) -> dict:
 			"taxable": bool(r.get("taxable", False)),
 			"active": bool(r.get("active", True)),
 		}
-	elif local_type in (C.INVOICE, C.CREDIT_MEMO):
+	elif local_type in (C.INVOICE, C.CREDIT_MEMO, C.REFUND_RECEIPT):
 		lines = [normalize_line(line) for line in r.get("lines") or []]
 		out = {
 			"doc_number": _text(r.get("doc_number")),
@@ -329,6 +353,9 @@ def normalize(local_type: str, record: dict) -> dict:
 			"state": r.get("state") or "submitted",
 			"outstanding": None if r.get("outstanding") is None else money(r.get("outstanding")),
 		}
+		if local_type == C.REFUND_RECEIPT:  # paid out at once: never open
+			out.update(reference=_text(r.get("reference")), paid_from=_text(r.get("paid_from")),
+				payment_method=_text(r.get("payment_method")), outstanding=money(0))
 	elif local_type == C.PAYMENT:
 		apps = [
 			{"doc_type": a.get("doc_type") or C.INVOICE, "doc_key": str(a["doc_key"]), "amount": money(a["amount"])}
@@ -517,7 +544,7 @@ def match_keys(local_type: str, record: dict) -> list[tuple[str, str]]:
 			keys.append(("name", normalize_name(r["name"])))
 		if r.get("sku"):
 			keys.append(("sku", r["sku"].casefold()))
-	elif local_type in (C.INVOICE, C.CREDIT_MEMO):
+	elif local_type in (C.INVOICE, C.CREDIT_MEMO, C.REFUND_RECEIPT):
 		if r.get("doc_number") and r.get("customer"):
 			keys.append(("doc", f"{r['customer']}|{r['doc_number']}"))
 	return keys

@@ -22,7 +22,7 @@ from typing import Any
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
-from nexora_qbo.sync.entities.refund_receipt import NOT_AGAINST_CREDIT_IN_QBO
+from nexora_qbo.sync.entities.refund import REFUNDS_ARE_MADE_HERE
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.sqlite_store import SqliteDB, SqliteStore
 
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NUL
 # written before they existed (INDEX_VERSION).
 INDEX_VERSION = "1"
 
-SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY", C.REFUND: "RFND"}
+SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY", C.REFUND: "RFND", C.REFUND_RECEIPT: "SRRF"}
 MASTER_TYPES = (C.CUSTOMER, C.ITEM)
 MASTERS = ""  # the company key of global master rows (ERPNext Customer/Item have no company)
 
@@ -106,7 +106,7 @@ class SqliteLedger:
 		conn.executemany("INSERT OR IGNORE INTO ledger_key (company, local_type, kind, value, local_id) VALUES (?,?,?,?,?)",
 			[(company, local_type, kind, str(value), local_id) for kind, value in keys])
 		refs: list[tuple[str, str, str | None]] = []
-		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND):
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND, C.REFUND_RECEIPT):
 			if data.get("customer"):
 				refs.append((C.CUSTOMER, data["customer"], None))
 			refs += [(C.ITEM, it, None) for it in dict.fromkeys(
@@ -261,8 +261,8 @@ class SqliteLedger:
 		state = "submitted" if local_type not in (C.CUSTOMER, C.ITEM) else "active"
 		if local_type == C.PAYMENT and rec.get("customer"):
 			self._check_payer(company, rec)
-		if local_type == C.REFUND and local_id is None and not rec.get("applications"):
-			raise LedgerError(NOT_AGAINST_CREDIT_IN_QBO)  # would move the customer's balance here only
+		if local_type == C.REFUND and local_id is None:
+			raise LedgerError(REFUNDS_ARE_MADE_HERE)  # a QBO journal entry is never booked as a refund here
 		with self.db.transaction():
 			if local_id is None:
 				if local_type == C.CUSTOMER:
@@ -322,8 +322,8 @@ class SqliteLedger:
 		return {r["company"] for r in rows}
 
 	def _used_masters(self, company: str, local_type: str) -> set[str]:
-		rows = self.db.query("SELECT DISTINCT ref_id FROM ledger_ref WHERE company=? AND ref_type=? AND local_type IN (?,?,?,?)",
-			(company, local_type, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND))
+		rows = self.db.query("SELECT DISTINCT ref_id FROM ledger_ref WHERE company=? AND ref_type=? AND local_type IN (?,?,?,?,?)",
+			(company, local_type, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND, C.REFUND_RECEIPT))
 		return {r["ref_id"] for r in rows}
 
 	# ------------------------------------------------------------------------------------- outstanding

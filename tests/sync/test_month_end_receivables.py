@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from month_end_checker import check_month_end
+from month_end_checker import check_month_end, ledger_income, ledger_refunds_out, qbo_income, qbo_refunds_out
 from test_month_end import ENTITIES, _assert_month_ties, play_base_month
 
 from nexora_qbo.sync import constants as C
@@ -333,115 +333,122 @@ def test_customer_merged_into_one_erpnext_does_not_know_re_points_the_mapping(ha
 
 
 # ------------------------------------------------------------------------------------------- refunds
-def _credit_note_paid_out_locally(h, realm, company, month):
-	"""A standalone credit note of 120 (disputed hours after the invoice was paid) refunded by cheque."""
-	led = h.ledger
+def _books_income_and_cash_tie(h, realm, company):
+	"""Income and the cash refunded, computed independently on each side (month_end_checker.py), are equal."""
+	qbo, local = qbo_income(h.bk(realm)), ledger_income(h.ledger, company)
+	assert qbo == local, (qbo, local)
+	s = h.store.get_settings(realm)
+	out_local = {s.account_map.get(acct, acct): amount for acct, amount in ledger_refunds_out(h.ledger, company).items()}
+	assert qbo_refunds_out(h.bk(realm)) == out_local
+	return qbo
+
+
+def _with_checking(h, realm):
+	s = h.store.get_settings(realm)
+	s.account_map["Checking - NX"] = h.seeds[realm]["accounts"]["Checking"]
+	h.store.save_settings(s)
+	return h.seeds[realm]["accounts"]["Checking"]
+
+
+def test_refund_of_a_credit_note_made_in_erpnext_ties_and_leaves_income_alone(harness):
+	"""ERPNext pays a credit note out (Payment Entry "Pay" to the customer, against the return invoice): QBO gets
+	a journal entry (A/R for the customer, out of the mapped bank) linked to the credit memo by a zero payment,
+	so the credit memo's balance is 0 there too, the customer ties, and income is what the credit note made it
+	in both books (a refund receipt would take the revenue back a second time)."""
+	h = harness
+	realm, company, month = _month(h)
+	checking = _with_checking(h, realm)
+	led, bk = h.ledger, h.bk(realm)
 	a = month["customers"][0]
 	note = led.submit_credit_note(company, a, [{"item": month["item"], "qty": "2", "rate": "60.00"}], "2026-11-23")
 	h.engine.sync(realm)
-	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == D("120.00")
+	income_before = _books_income_and_cash_tie(h, realm, company)
 	refund = led.record_refund(company, a, "120.00", [{"doc_key": note, "amount": "120.00"}], "2026-11-24",
 		reference="CHK 1042", paid_from="Checking - NX")
 	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == 0
 	h.engine.sync(realm)
 	h.engine.sync(realm)
-	return a, note, refund
-
-
-import pytest  # noqa: E402
-
-
-@pytest.mark.parametrize("links_kept", [False, True], ids=["linked-by-payment", "linked-on-the-refund"])
-def test_refund_of_a_credit_note_made_in_erpnext_ties_per_credit_and_customer(harness, links_kept):
-	"""ERPNext pays a credit note out (Payment Entry "Pay" to the customer, against the return invoice): QBO
-	gets a RefundReceipt from the mapped bank account and the credit memo's balance is consumed there too,
-	whether QBO keeps the refund's own link (unknown) or needs Receive payment to link them (documented)."""
-	h = harness
-	realm, company, month = _month(h)
-	h.sandbox.set_options(realm, refund_links_credit_memo=links_kept)
-	s = h.store.get_settings(realm)
-	s.account_map["Checking - NX"] = h.seeds[realm]["accounts"]["Checking"]
-	h.store.save_settings(s)
-	a, note, refund = _credit_note_paid_out_locally(h, realm, company, month)
-	bk = h.bk(realm)
 	cm = bk.read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, note))
 	assert D(str(cm["Balance"])) == 0
-	rr = bk.read("RefundReceipt", h.qbo_id(realm, C.REFUND, refund))
-	# the cash: the same amount out of the same account, with the cheque number
-	assert D(str(rr["TotalAmt"])) == D("120.00") and rr["PaymentRefNum"] == "CHK 1042"
-	assert rr["DepositToAccountRef"]["value"] == h.seeds[realm]["accounts"]["Checking"]
-	applications = [m for m in h.store.list_mappings(realm, C.PAYMENT) if m.local_id.endswith("#application")]
-	assert len(applications) == (0 if links_kept else 1)
+	je = bk.read("JournalEntry", h.qbo_id(realm, C.REFUND, refund))
+	debit, credit = je["Line"]
+	assert debit["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == h.qbo_id(realm, C.CUSTOMER, a)
+	assert credit["JournalEntryLineDetail"]["AccountRef"]["value"] == checking and D(str(credit["Amount"])) == D("120.00")
+	assert "CHK 1042" in debit["Description"]
+	assert not bk.query("select * from RefundReceipt").get("RefundReceipt")
+	assert _books_income_and_cash_tie(h, realm, company) == income_before  # the refund moved no income
 	_ties(h, realm, company)
 	assert _open(h, realm) == []
-	# the linking payment and the refund are ours: the next pull books nothing twice
+	# the linking payment and the journal entry are ours: the next pull books nothing twice
 	counts = h.engine.pull(realm)
-	assert counts.get("imported", 0) == 0 and counts.get("held", 0) == 0, counts
-	assert [r for r in h.ledger.list_all(company, C.REFUND)] == [refund]
+	assert counts.get("imported", 0) == 0 and counts.get("held", 0) == 0 and counts.get("parked", 0) == 0, counts
+	assert led.list_all(company, C.REFUND) == [refund]
+	assert not [p for p in led.list_all(company, C.PAYMENT) if any(x["doc_key"] == note
+		for x in led.get(company, C.PAYMENT, p)["applications"])]
 	_ties(h, realm, company)
 
 
-def test_refund_receipt_made_in_qbo_comes_back_against_the_credit_note(harness):
-	"""The bookkeeper refunds a customer's credit in QBO (refund receipt from Checking, then Receive payment
-	linking the credit memo and the refund): ERPNext books a Payment Entry "Pay" against the credit note, from
-	the account mapped to Checking, so the credit note's outstanding and the customer's balance tie."""
+def test_refund_receipt_made_in_qbo_comes_back_as_a_paid_out_credit_note(harness):
+	"""The bookkeeper refunds a sale in QBO with a refund receipt (item lines, out of Checking, cheque 77):
+	ERPNext books a credit note with the same lines, paid out at once from the account mapped to Checking, so
+	income, the bank and the customer's balance move the same in both books."""
 	h = harness
 	realm, company, month = _month(h)
-	checking = h.seeds[realm]["accounts"]["Checking"]
-	s = h.store.get_settings(realm)
-	s.account_map["Checking - NX"] = checking
-	h.store.save_settings(s)
+	checking = _with_checking(h, realm)
 	led, bk = h.ledger, h.bk(realm)
 	a = month["customers"][1]
 	cust, item = h.qbo_id(realm, C.CUSTOMER, a), h.qbo_id(realm, C.ITEM, month["item"])
-	line = {"Amount": D("90.00"), "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item}}}
-	cm = bk.create("CreditMemo", {"CustomerRef": {"value": cust}, "TxnDate": "2026-11-23", "Line": [line]})
-	h.engine.sync(realm)
-	note = h.store.get_mapping_by_qbo(realm, "CreditMemo", cm["Id"]).local_id
+	income_before = _books_income_and_cash_tie(h, realm, company)
 	rr = bk.create("RefundReceipt", {"CustomerRef": {"value": cust}, "TxnDate": "2026-11-24", "PaymentRefNum": "CHK 77",
-		"DepositToAccountRef": {"value": checking}, "Line": [line]})
-	bk.create("Payment", {"CustomerRef": {"value": cust}, "TotalAmt": D("0"), "TxnDate": "2026-11-24", "Line": [
-		{"Amount": D("90.00"), "LinkedTxn": [{"TxnId": rr["Id"], "TxnType": "RefundReceipt"}]},
-		{"Amount": D("90.00"), "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
+		"DepositToAccountRef": {"value": checking}, "Line": [{"Amount": D("90.00"), "DetailType": "SalesItemLineDetail",
+			"SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": 2, "UnitPrice": D("45.00")}}]})
 	h.engine.sync(realm)
 	m = h.store.get_mapping_by_qbo(realm, "RefundReceipt", rr["Id"])
-	assert m is not None and m.origin == C.ORIGIN_QBO
-	refund = led.get(company, C.REFUND, m.local_id)
-	assert refund["applications"] == [{"doc_type": C.CREDIT_MEMO, "doc_key": note, "amount": D("90.00")}]
-	assert (refund["total"], refund["paid_from"], refund["reference"]) == (D("90.00"), "Checking - NX", "CHK 77")
-	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == 0
-	# the linking payment is the refund's, not money received from the customer
-	assert not [p for p in led.list_all(company, C.PAYMENT) if led.get(company, C.PAYMENT, p)["total"] == 0
-		and any(x["doc_key"] == note for x in led.get(company, C.PAYMENT, p)["applications"])]
+	assert m is not None and m.origin == C.ORIGIN_QBO and m.local_type == C.REFUND_RECEIPT
+	doc = led.get(company, C.REFUND_RECEIPT, m.local_id)
+	assert (doc["total"], doc["paid_from"], doc["reference"], doc["outstanding"]) == (D("90.00"), "Checking - NX", "CHK 77", 0)
+	assert [(ln["item"], ln["qty"], ln["rate"]) for ln in doc["lines"]] == [(month["item"], D("2"), D("45"))]
+	assert _books_income_and_cash_tie(h, realm, company) == income_before - D("90.00")
 	_ties(h, realm, company)
 	assert _open(h, realm) == []
 	h.engine.sync(realm)  # nothing twice
-	assert led.list_all(company, C.REFUND) == [m.local_id]
+	assert led.list_all(company, C.REFUND_RECEIPT) == [m.local_id]
+	assert led.list_all(company, C.REFUND) == []
 
 
-def test_refund_receipt_in_qbo_against_no_credit_is_a_review_item_in_words(harness):
-	"""A QBO refund receipt linked to no credit memo moves no A/R in QBO: it is not booked in ERPNext (where a
-	Payment Entry "Pay" would move the customer's balance); a review item says why and what to do."""
+def test_refund_of_credit_made_in_qbo_is_a_review_item_in_words(harness):
+	"""The bookkeeper refunds a credit memo in QBO (a journal entry to A/R, then Receive payment linking it and the
+	credit memo): the payment is not booked in ERPNext as money received; a review item says what to do."""
 	h = harness
 	realm, company, month = _month(h)
+	checking = _with_checking(h, realm)
 	bk = h.bk(realm)
-	a = month["customers"][0]
-	cust, item = h.qbo_id(realm, C.CUSTOMER, a), h.qbo_id(realm, C.ITEM, month["item"])
-	bk.create("RefundReceipt", {"CustomerRef": {"value": cust}, "TxnDate": "2026-11-24",
-		"DepositToAccountRef": {"value": h.seeds[realm]["accounts"]["Checking"]},
-		"Line": [{"Amount": D("30.00"), "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item}}}]})
+	b = month["customers"][1]
+	cust = h.qbo_id(realm, C.CUSTOMER, b)
+	cn = next(n for n in h.ledger.list_all(company, C.CREDIT_MEMO) if h.ledger.get(company, C.CREDIT_MEMO, n)["customer"] == b)
+	ar = bk.query("select * from Account where AccountType = 'Accounts Receivable'")["Account"][0]["Id"]
+	je = bk.create("JournalEntry", {"TxnDate": "2026-11-24", "Line": [
+		{"DetailType": "JournalEntryLineDetail", "Amount": D("45.00"), "JournalEntryLineDetail": {"PostingType": "Debit",
+			"AccountRef": {"value": ar}, "Entity": {"Type": "Customer", "EntityRef": {"value": cust}}}},
+		{"DetailType": "JournalEntryLineDetail", "Amount": D("45.00"), "JournalEntryLineDetail": {"PostingType": "Credit",
+			"AccountRef": {"value": checking}}}]})
+	bk.create("Payment", {"CustomerRef": {"value": cust}, "TotalAmt": D("0"), "TxnDate": "2026-11-24", "Line": [
+		{"Amount": D("45.00"), "LinkedTxn": [{"TxnId": je["Id"], "TxnType": "JournalEntry"}]},
+		{"Amount": D("45.00"), "LinkedTxn": [{"TxnId": h.qbo_id(realm, C.CREDIT_MEMO, cn), "TxnType": "CreditMemo"}]}]})
+	before = {p: h.ledger.get(company, C.PAYMENT, p) for p in h.ledger.list_all(company, C.PAYMENT)}
 	h.engine.sync(realm)
-	assert h.ledger.list_all(company, C.REFUND) == []
+	assert {p: h.ledger.get(company, C.PAYMENT, p) for p in h.ledger.list_all(company, C.PAYMENT)} == before
+	assert h.ledger.get(company, C.CREDIT_MEMO, cn)["outstanding"] == D("45.00")  # ERPNext's book is untouched
 	items = _open(h, realm)
-	assert len(items) == 1 and "not linked to any credit memo" in items[0].reason
-	for word in ("amend_local", "keep_local", "RefundReceipt", "{"):
+	assert len(items) == 1 and "Payment Entry (Pay)" in items[0].reason, [i.reason for i in items]
+	for word in ("amend_local", "keep_local", "JournalEntry", "{"):
 		assert word not in items[0].reason
-	check, result = _assert_month_ties(h, realm, company)
-	assert check.differences == [] and result.differences == []
+	check, _ = _assert_month_ties(h, realm, company)  # the difference it leaves is covered by that item
+	assert check.uncovered == []
 
 
 def test_refund_in_erpnext_of_no_credit_note_is_a_review_item_in_words(harness):
-	"""An ERPNext refund of an unallocated advance has no RefundReceipt shape in QBO: a review item, nothing sent."""
+	"""An ERPNext refund of an unallocated advance has no credit memo to link in QBO: a review item, nothing sent."""
 	h = harness
 	realm, company, month = _month(h)
 	a = month["customers"][0]
@@ -450,4 +457,4 @@ def test_refund_in_erpnext_of_no_credit_note_is_a_review_item_in_words(harness):
 	assert h.store.get_mapping(realm, C.REFUND, refund) is None
 	items = _open(h, realm)
 	assert len(items) == 1 and "pays out no credit note" in items[0].reason
-	assert not h.bk(realm).query("select * from RefundReceipt").get("RefundReceipt")
+	assert not h.bk(realm).query("select * from JournalEntry").get("JournalEntry")

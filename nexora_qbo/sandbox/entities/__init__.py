@@ -18,6 +18,7 @@ from .names import (
 	TermSpec,
 	VendorSpec,
 )
+from .journal import JournalEntrySpec
 from .payment import PaymentSpec
 from .refund import RefundReceiptSpec
 from .sales import CreditMemoSpec, InvoiceSpec
@@ -41,6 +42,7 @@ SPECS: dict[str, EntitySpec] = {
 		CreditMemoSpec(),
 		PaymentSpec(),
 		RefundReceiptSpec(),
+		JournalEntrySpec(),
 		PreferencesSpec(),
 		CompanyInfoSpec(),
 	)

@@ -62,10 +62,6 @@ def refresh_balance(realm: Realm, rec: Record) -> bool:
 	data = rec.data
 	before = (data.get("Balance"), data.get("RemainingCredit"), list(data.get("LinkedTxn", [])))
 	apps = applications(realm, rec.entity, rec.id)
-	if rec.entity == "CreditMemo":  # a refund receipt's direct link, where the realm keeps one (refund.py)
-		from .refund import credit_links
-
-		apps = apps + [(rid, amt) for rid, _, amt in credit_links(realm, credit_id=rec.id)]
 	total = money(to_decimal(data.get("TotalAmt"), ZERO))
 	applied = sum((amt for _, amt in apps), ZERO)
 	balance = money(total - applied) if not rec.extra.get("voided") else money(ZERO)
@@ -74,27 +70,14 @@ def refresh_balance(realm: Realm, rec: Record) -> bool:
 		data["RemainingCredit"] = balance
 	others = [lt for lt in data.get("LinkedTxn", []) if lt.get("TxnType") != "Payment"]
 	seen = []
-	refunds = []
 	for pid, amt in apps:
-		if rec.entity == "CreditMemo" and any(r == pid for r, _, _ in _refund_links(realm, rec.id)):
-			if pid not in refunds:
-				refunds.append(pid)
-			continue
 		if pid not in seen and amt != 0:
 			seen.append(pid)
-	others = [lt for lt in others if lt.get("TxnType") != "RefundReceipt"]
-	data["LinkedTxn"] = (others + [{"TxnId": pid, "TxnType": "Payment"} for pid in seen]
-		+ [{"TxnId": rid, "TxnType": "RefundReceipt"} for rid in refunds])
+	data["LinkedTxn"] = others + [{"TxnId": pid, "TxnType": "Payment"} for pid in seen]
 	rate = to_decimal(data.get("ExchangeRate"), Decimal("1"))
 	data["HomeBalance"] = money(balance * rate)
 	after = (data.get("Balance"), data.get("RemainingCredit"), data["LinkedTxn"])
 	return before != after
-
-
-def _refund_links(realm: Realm, credit_id: str) -> list:
-	from .refund import credit_links
-
-	return credit_links(realm, credit_id=credit_id)
 
 
 def txn_currency(

@@ -11,11 +11,12 @@ from nexora_qbo.sync.entities.customer import CustomerSpec
 from nexora_qbo.sync.entities.invoice import InvoiceSpec
 from nexora_qbo.sync.entities.item import ItemSpec
 from nexora_qbo.sync.entities.payment import PaymentSpec
+from nexora_qbo.sync.entities.refund import RefundSpec
 from nexora_qbo.sync.entities.refund_receipt import RefundReceiptSpec
 
 ENTITIES: dict[str, EntitySpec] = {
 	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec(),
-	RefundReceiptSpec())
+	RefundSpec(), RefundReceiptSpec())
 }
 BY_QBO: dict[str, EntitySpec] = {spec.qbo_entity: spec for spec in ENTITIES.values()}
 
