@@ -5,6 +5,8 @@
 	invoice      -> Sales Invoice, is_return=0   mappers/sales_invoice.py
 	credit_memo  -> Sales Invoice, is_return=1   mappers/sales_invoice.py
 	payment      -> Payment Entry, Receive       mappers/payment_entry.py
+	refund       -> Payment Entry, Pay (Customer) against return invoices     mappers/refund.py
+	refund_receipt -> Sales Invoice, is_return=1, paid out by a Pay entry    mappers/refund.py
 
 Keyed by company; the company's realm (QBO Realm row) supplies the ERPNext defaults (receivable, income,
 tax and payment accounts, cost center, groups, price list) and the reference maps (accounts, terms,
@@ -30,6 +32,7 @@ from nexora_qbo.erpnext.mappers import CompanyContext, LedgerError, company_cont
 from nexora_qbo.erpnext.mappers import customer as customer_mapper
 from nexora_qbo.erpnext.mappers import item as item_mapper
 from nexora_qbo.erpnext.mappers import payment_entry as payment_mapper
+from nexora_qbo.erpnext.mappers import refund as refund_mapper
 from nexora_qbo.erpnext.mappers import sales_invoice as invoice_mapper
 from nexora_qbo.sync import constants as C
 
@@ -37,13 +40,6 @@ from nexora_qbo.sync import constants as C
 def _check_type(local_type: str) -> None:
 	if local_type not in C.LOCAL_TYPES:
 		raise LedgerError(f"unknown document type {local_type!r}")
-
-
-# Refunds (issue 13) are synced by the engine (sync/entities/refund_receipt.py) but this ERPNext adapter has no
-# refund mapper yet: a QuickBooks refund must never become a Payment Entry "Receive" by falling through to the
-# payment mapper, so it is refused in words and waits in the review queue; ERPNext lists no refunds to send.
-REFUND_NOT_YET = ("refunds from QuickBooks are not brought into ERPNext by this version yet. Record it here as "
-	"a Payment Entry (Pay) to the customer against their credit note, then choose \u201cDismiss\u201d")
 
 
 class FrappeLedger:
@@ -63,11 +59,13 @@ class FrappeLedger:
 	# ------------------------------------------------------------------------------------------ read
 	def get(self, company: str, local_type: str, local_id: str) -> dict | None:
 		_check_type(local_type)
-		if local_type == C.REFUND:
-			return None
 		if not local_id:
 			return None
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.to_record(ctx, local_id)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.receipt_to_record(ctx, local_id)
 		if local_type == C.CUSTOMER:
 			record = customer_mapper.to_record(ctx, local_id)
 			return (
@@ -103,9 +101,11 @@ class FrappeLedger:
 
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
 		_check_type(local_type)
-		if local_type == C.REFUND:
-			return []
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.list_ids(ctx, since, exclude=refund_mapper.receipt_ids(ctx))
+		if local_type == C.REFUND_RECEIPT:
+			return sorted(refund_mapper.receipt_ids(ctx))  # born in QBO only
 		if local_type in (C.CUSTOMER, C.ITEM):
 			from nexora_qbo.erpnext.mappers import masters
 
@@ -113,7 +113,10 @@ class FrappeLedger:
 			used = masters.used_by_company(company, local_type)
 			mapper = customer_mapper if local_type == C.CUSTOMER else item_mapper
 			return [name for name in mapper.list_ids(ctx) if name in used]
-		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+		if local_type == C.CREDIT_MEMO:  # a refund receipt's return invoice is not a credit memo of QBO's
+			receipts = refund_mapper.receipt_ids(ctx)
+			return [n for n in invoice_mapper.list_ids(ctx, local_type, since) if n not in receipts]
+		if local_type == C.INVOICE:
 			return invoice_mapper.list_ids(ctx, local_type, since)
 		return payment_mapper.list_ids(ctx, since)
 
@@ -126,8 +129,8 @@ class FrappeLedger:
 
 	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
 		_check_type(local_type)
-		if local_type == C.REFUND:
-			return None
+		if local_type in (C.REFUND, C.REFUND_RECEIPT):
+			return None  # always imported once (mapped); a refund receipt is never typed in both books
 		ctx = company_context(company)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.find_match(ctx, record)
@@ -140,9 +143,11 @@ class FrappeLedger:
 	# ------------------------------------------------------------------------------------------ write
 	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
 		_check_type(local_type)
-		if local_type == C.REFUND:
-			raise LedgerError(REFUND_NOT_YET)
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.upsert(ctx, local_id, record)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.upsert_receipt(ctx, local_id, record)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.upsert(ctx, local_id, record)
 		if local_type == C.ITEM:
@@ -159,6 +164,10 @@ class FrappeLedger:
 	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
 		_check_type(local_type)
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.cancel(ctx, local_id, reason)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.cancel_receipt(ctx, local_id, reason)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.disable(ctx, local_id, reason)
 		if local_type == C.ITEM:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 	from nexora_qbo.sync.services import RealmContext
 
 APPLICATION_MARK = "#application"  # local key of a refund's linking Payment: "<refund>#application"
-AR_ACCOUNT_KEY = "qbo_ar_account_id"  # RealmSettings.extra: QBO's Accounts Receivable account, found once
+AR_ACCOUNT_KEY = "qbo_ar_account_id"  # RealmSettings.extra: QBO's Accounts Receivable account, found per run
 AR_ACCOUNT_TYPE = "Accounts Receivable"
 
 NOT_AGAINST_CREDIT_HERE = (
@@ -121,13 +121,14 @@ class RefundSpec(EntitySpec):
 		"""What QBO's journal entry says of the refund: the customer and amount of its A/R debit, the account its
 		credit leaves. Which credit notes it pays out lives on the linking Payment, not here."""
 		s = r.settings
-		ar = str((s.extra or {}).get(AR_ACCOUNT_KEY) or "")
 		customer = total = paid_from = None
 		for line in obj.get("Line") or []:
 			d = line.get("JournalEntryLineDetail") or {}
 			account = str((d.get("AccountRef") or {}).get("value") or "")
-			if d.get("PostingType") == "Debit" and account == ar:
-				cust = ((d.get("Entity") or {}).get("EntityRef") or {}).get("value")
+			entity = d.get("Entity") or {}
+			# the A/R debit is the line naming the customer (QBO requires one on an A/R line)
+			if d.get("PostingType") == "Debit" and entity.get("Type", "Customer") == "Customer" and entity.get("EntityRef"):
+				cust = (entity.get("EntityRef") or {}).get("value")
 				customer = r.local_ref("Customer", str(cust)) if cust else None
 				total = R.money(R.money(total) + R.money(line.get("Amount")))
 			elif d.get("PostingType") == "Credit":
@@ -141,7 +142,7 @@ class RefundSpec(EntitySpec):
 
 
 def ensure_ar_account(ctx: RealmContext) -> str | None:
-	"""QBO's Accounts Receivable account (looked up once per realm, kept in RealmSettings.extra)."""
+	"""QBO's Accounts Receivable account (looked up once per run, kept in the run's RealmSettings.extra)."""
 	s = ctx.settings
 	if (s.extra or {}).get(AR_ACCOUNT_KEY):
 		return s.extra[AR_ACCOUNT_KEY]
@@ -150,8 +151,7 @@ def ensure_ar_account(ctx: RealmContext) -> str | None:
 	if not found:
 		return None
 	s.extra = dict(s.extra or {})
-	s.extra[AR_ACCOUNT_KEY] = str(found[0]["Id"])
-	ctx.services.store.save_settings(s)
+	s.extra[AR_ACCOUNT_KEY] = str(found[0]["Id"])  # for this run (a store may not keep extras: one query each run)
 	return s.extra[AR_ACCOUNT_KEY]
 
 
