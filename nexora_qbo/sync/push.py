@@ -34,7 +34,7 @@ from nexora_qbo.sync.checks import BooksCheck
 from nexora_qbo.sync.customers import KIND as INACTIVE_KIND
 from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
-from nexora_qbo.sync.entities.refund import NotRefundable, apply_refund, ensure_ar_account
+from nexora_qbo.sync.entities.refund import NotRefundable, apply_refund, ensure_ar_account, unlink_refund
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
@@ -668,6 +668,8 @@ class Pusher(Collaborator):
 		self._begin(e)
 		if e.local_type == C.CREDIT_MEMO:
 			self._unapply_credit(ctx, e, m)  # QBO refuses to delete a credit memo that is still applied
+		if e.local_type == C.REFUND:
+			unlink_refund(ctx, e.local_id, e.generation)  # and a journal entry a payment links (entities/refund.py)
 		token = m.sync_token
 		for attempt in range(C.STALE_RETRIES + 1):
 			rid = request_id(ctx.realm_id, e.local_type, e.local_id, e.action, e.generation, f"s{attempt}" if attempt else "")

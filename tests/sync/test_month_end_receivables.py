@@ -386,6 +386,15 @@ def test_refund_of_a_credit_note_made_in_erpnext_ties_and_leaves_income_alone(ha
 	assert not [p for p in led.list_all(company, C.PAYMENT) if any(x["doc_key"] == note
 		for x in led.get(company, C.PAYMENT, p)["applications"])]
 	_ties(h, realm, company)
+	# the refund cancelled in ERPNext: the linking payment and the journal entry leave QBO, the credit is back
+	led.cancel(company, C.REFUND, refund)
+	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == D("120.00")
+	h.engine.sync(realm)
+	assert D(str(bk.read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, note))["Balance"])) == D("120.00")
+	assert not bk.query("select * from JournalEntry").get("JournalEntry")
+	assert _open(h, realm) == []
+	assert _books_income_and_cash_tie(h, realm, company) == income_before
+	_ties(h, realm, company)
 
 
 def test_refund_receipt_made_in_qbo_comes_back_as_a_paid_out_credit_note(harness):

@@ -189,6 +189,21 @@ def apply_refund(ctx: RealmContext, refund_id: str, m: Mapping, local: dict, now
 	return _map(ctx, C.PAYMENT, key, "Payment", pay, now)
 
 
+def unlink_refund(ctx: RealmContext, refund_id: str, generation: int = 0) -> None:
+	"""Before the refund's journal entry is deleted (the ERPNext refund was cancelled): its linking Payment goes
+	first, as QBO refuses to delete a transaction a payment links; the credit memo's balance comes back."""
+	store = ctx.services.store
+	key = application_key(refund_id)
+	pm = store.get_mapping(ctx.realm_id, C.PAYMENT, key)
+	if pm is None or pm.status != C.ACTIVE:
+		return
+	current = ctx.client.read("Payment", pm.qbo_id)
+	ctx.client.delete("Payment", pm.qbo_id, current.get("SyncToken"),
+		request_id=request_id(ctx.realm_id, C.PAYMENT, key, "delete", generation))
+	pm.status = C.DELETED
+	store.save_mapping(pm)
+
+
 __all__ = ["APPLICATION_MARK", "NOT_AGAINST_CREDIT_HERE", "NotRefundable", "QBO_REFUND_NOT_BROUGHT",
 	"REFUNDS_ARE_MADE_HERE", "RefundSpec", "application_key", "apply_refund", "ensure_ar_account",
-	"links_journal_entry"]
+	"links_journal_entry", "unlink_refund"]
