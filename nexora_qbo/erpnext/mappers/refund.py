@@ -172,6 +172,7 @@ def upsert_receipt(ctx: CompanyContext, local_id: str | None, record: dict) -> s
 		pe.reference_no = reference_no(rec)
 		pe.paid_from = bank
 		pe.paid_from_account_currency = frappe.get_cached_value("Account", bank, "account_currency")
+		pe.paid_from_account_type = frappe.get_cached_value("Account", bank, "account_type")
 		pe.mode_of_payment = mode
 		pe.setup_party_account_field()
 		pe.set_missing_values()
