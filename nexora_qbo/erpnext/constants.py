@@ -33,6 +33,8 @@ LOCAL_DOCTYPE = {
 	"credit_memo": "Sales Invoice",
 	"payment": "Payment Entry",
 	"deposit": "Journal Entry",  # a bank deposit of received payments (erpnext/mappers/deposit.py)
+	"refund": "Payment Entry",  # Pay to a Customer against return invoices (mappers/refund.py)
+	"refund_receipt": "Sales Invoice",  # the return invoice of a QBO refund receipt, paid out by a Pay entry
 }
 SYNCED_DOCTYPES = ("Customer", "Item", "Sales Invoice", "Payment Entry")
 

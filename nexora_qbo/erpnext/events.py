@@ -65,11 +65,15 @@ def sales_invoice_on_update_after_submit(doc, method=None):
 def payment_entry_on_submit(doc, method=None):
 	if _is_customer_receipt(doc):
 		_transaction_changed(doc, "payment", "create")
+	elif _is_customer_refund(doc):  # money paid back to a customer (mappers/refund.py)
+		_transaction_changed(doc, "refund", "create")
 
 
 def payment_entry_on_cancel(doc, method=None):
 	if _is_customer_receipt(doc):
 		_transaction_changed(doc, "payment", "cancel")
+	elif _is_customer_refund(doc):
+		_transaction_changed(doc, "refund", "cancel")
 
 
 def journal_entry_on_submit(doc, method=None):
@@ -119,11 +123,21 @@ class inbound:
 
 
 def _sales_invoice_type(doc) -> str:
+	if doc.get("is_return") and doc.get("name") and frappe.db.exists(
+		K.ENTITY_MAP, {"local_type": "refund_receipt", "reference_name": doc.name}
+	):
+		return "refund_receipt"  # a QBO refund receipt's credit note (mappers/refund.py)
 	return "credit_memo" if doc.get("is_return") else "invoice"
 
 
 def _is_customer_receipt(doc) -> bool:
 	return doc.get("payment_type") == "Receive" and doc.get("party_type") == "Customer"
+
+
+def _is_customer_refund(doc) -> bool:
+	"""A Payment Entry "Pay" to a Customer: a refund of their credit (its push says in words when it pays out
+	no credit note). The payout of a refund receipt brought from QBO is written by the sync: never queued."""
+	return doc.get("payment_type") == "Pay" and doc.get("party_type") == "Customer"
 
 
 def _item_is_synced(doc) -> bool:

@@ -6,6 +6,8 @@
 	credit_memo  -> Sales Invoice, is_return=1   mappers/sales_invoice.py
 	payment      -> Payment Entry, Receive       mappers/payment_entry.py
 	deposit      -> Journal Entry (Bank Entry)   mappers/deposit.py
+	refund       -> Payment Entry, Pay (Customer) against return invoices     mappers/refund.py
+	refund_receipt -> Sales Invoice, is_return=1, paid out by a Pay entry    mappers/refund.py
 
 Keyed by company; the company's realm (QBO Realm row) supplies the ERPNext defaults (receivable, income,
 tax and payment accounts, cost center, groups, price list) and the reference maps (accounts, terms,
@@ -32,6 +34,7 @@ from nexora_qbo.erpnext.mappers import customer as customer_mapper
 from nexora_qbo.erpnext.mappers import deposit as deposit_mapper
 from nexora_qbo.erpnext.mappers import item as item_mapper
 from nexora_qbo.erpnext.mappers import payment_entry as payment_mapper
+from nexora_qbo.erpnext.mappers import refund as refund_mapper
 from nexora_qbo.erpnext.mappers import sales_invoice as invoice_mapper
 from nexora_qbo.sync import constants as C
 
@@ -61,6 +64,10 @@ class FrappeLedger:
 		if not local_id:
 			return None
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.to_record(ctx, local_id)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.receipt_to_record(ctx, local_id)
 		if local_type == C.CUSTOMER:
 			record = customer_mapper.to_record(ctx, local_id)
 			return (
@@ -99,6 +106,10 @@ class FrappeLedger:
 	def list_ids(self, company: str, local_type: str, since: date | None = None) -> list[str]:
 		_check_type(local_type)
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.list_ids(ctx, since, exclude=refund_mapper.receipt_ids(ctx))
+		if local_type == C.REFUND_RECEIPT:
+			return sorted(refund_mapper.receipt_ids(ctx))  # born in QBO only
 		if local_type in (C.CUSTOMER, C.ITEM):
 			from nexora_qbo.erpnext.mappers import masters
 
@@ -106,7 +117,10 @@ class FrappeLedger:
 			used = masters.used_by_company(company, local_type)
 			mapper = customer_mapper if local_type == C.CUSTOMER else item_mapper
 			return [name for name in mapper.list_ids(ctx) if name in used]
-		if local_type in (C.INVOICE, C.CREDIT_MEMO):
+		if local_type == C.CREDIT_MEMO:  # a refund receipt's return invoice is not a credit memo of QBO's
+			receipts = refund_mapper.receipt_ids(ctx)
+			return [n for n in invoice_mapper.list_ids(ctx, local_type, since) if n not in receipts]
+		if local_type == C.INVOICE:
 			return invoice_mapper.list_ids(ctx, local_type, since)
 		if local_type == C.DEPOSIT:
 			return deposit_mapper.list_ids(ctx, since)
@@ -121,6 +135,8 @@ class FrappeLedger:
 
 	def find_match(self, company: str, local_type: str, record: dict) -> str | None:
 		_check_type(local_type)
+		if local_type in (C.REFUND, C.REFUND_RECEIPT):
+			return None  # always imported once (mapped); a refund receipt is never typed in both books
 		ctx = company_context(company)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.find_match(ctx, record)
@@ -136,6 +152,10 @@ class FrappeLedger:
 	def upsert_from_qbo(self, company: str, local_type: str, local_id: str | None, record: dict) -> str:
 		_check_type(local_type)
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.upsert(ctx, local_id, record)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.upsert_receipt(ctx, local_id, record)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.upsert(ctx, local_id, record)
 		if local_type == C.ITEM:
@@ -154,6 +174,10 @@ class FrappeLedger:
 	def cancel_from_qbo(self, company: str, local_type: str, local_id: str, reason: str) -> None:
 		_check_type(local_type)
 		ctx = company_context(company)
+		if local_type == C.REFUND:
+			return refund_mapper.cancel(ctx, local_id, reason)
+		if local_type == C.REFUND_RECEIPT:
+			return refund_mapper.cancel_receipt(ctx, local_id, reason)
 		if local_type == C.CUSTOMER:
 			return customer_mapper.disable(ctx, local_id, reason)
 		if local_type == C.ITEM:

@@ -72,8 +72,8 @@ NAME_LIST_ENTITIES = (
 	"CompanyCurrency",
 )
 DISPLAY_NAME_ENTITIES = ("Customer", "Vendor", "Employee")  # §9 Customer: unique across these three
-TRANSACTION_ENTITIES = ("Invoice", "Payment", "CreditMemo")
-DELETABLE = ("Invoice", "Payment", "CreditMemo")  # §1 (only the transactions we model)
+TRANSACTION_ENTITIES = ("Invoice", "Payment", "CreditMemo", "RefundReceipt", "JournalEntry")
+DELETABLE = ("Invoice", "Payment", "CreditMemo", "RefundReceipt", "JournalEntry")  # §1 (only the transactions we model)
 VOID_BY_OPERATION_VOID = ("Invoice",)  # §1
 VOID_BY_UPDATE = ("Payment",)  # §1 (?operation=update&include=void)
 READ_ONLY_ENTITIES = ("TaxCode", "TaxRate", "CompanyInfo")  # §9: TaxCode/TaxRate go through TaxService

@@ -10,7 +10,14 @@ INVOICE = "invoice"
 CREDIT_MEMO = "credit_memo"
 PAYMENT = "payment"
 DEPOSIT = "deposit"  # a bank deposit of received payments (issue 13, sync/entities/deposit.py)
-LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT, DEPOSIT)
+# a credit note's balance paid back to the customer: ERPNext Payment Entry "Pay" to a Customer against a return
+# Sales Invoice ⇄ QBO JournalEntry (A/R debit for the customer, bank credit) linked to the CreditMemo by a zero
+# Payment (sync/entities/refund.py)
+REFUND = "refund"
+# a sale taken back and paid out at once: QBO RefundReceipt ⇄ ERPNext return Sales Invoice (its lines) paid out
+# by a Payment Entry "Pay" (sync/entities/refund_receipt.py)
+REFUND_RECEIPT = "refund_receipt"
+LOCAL_TYPES = (CUSTOMER, ITEM, INVOICE, CREDIT_MEMO, PAYMENT, DEPOSIT, REFUND, REFUND_RECEIPT)
 
 QBO_ENTITY = {
 	CUSTOMER: "Customer",
@@ -19,6 +26,8 @@ QBO_ENTITY = {
 	CREDIT_MEMO: "CreditMemo",
 	PAYMENT: "Payment",
 	DEPOSIT: "Deposit",
+	REFUND: "JournalEntry",
+	REFUND_RECEIPT: "RefundReceipt",
 }
 LOCAL_TYPE = {v: k for k, v in QBO_ENTITY.items()}
 
@@ -169,13 +178,14 @@ ASK = "ask"  # default: a review item asks the person ("Void in QuickBooks too" 
 CDC_OVERLAP = timedelta(seconds=5)
 CDC_MAX_LOOKBACK = timedelta(days=30)
 CDC_SAFETY_MARGIN = timedelta(minutes=5)  # fall back to queries a bit before QBO's hard 30-day limit
-PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment", "Deposit")
+PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment", "Deposit", "RefundReceipt")
 
 # directions
 OUTBOUND, INBOUND = "outbound", "inbound"
 
 # dependency ranks (lower first)
-RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30, DEPOSIT: 40}  # deposits after payments
+# deposits after the payments they hold, a refund after the credit it pays out
+RANK = {CUSTOMER: 10, ITEM: 10, INVOICE: 20, CREDIT_MEMO: 30, PAYMENT: 30, DEPOSIT: 40, REFUND: 40, REFUND_RECEIPT: 30}
 
 # AR tie-out (sync/tieout.py) ---------------------------------------------------------------------------
 UNEXPLAINED_DIFFERENCE = "unexplained_difference"

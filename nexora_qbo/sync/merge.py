@@ -116,4 +116,6 @@ LABELS = {
 	C.CREDIT_MEMO: "credit note",
 	C.PAYMENT: "payment",
 	C.DEPOSIT: "deposit",
+	C.REFUND: "refund",
+	C.REFUND_RECEIPT: "refund receipt",
 }

@@ -21,6 +21,7 @@ from nexora_qbo.sync.allocations import allocated_record, is_later_allocation
 from nexora_qbo.sync.defaults import choose_defaults, missing_defaults
 from nexora_qbo.sync.errors import CreatesUnacknowledged
 from nexora_qbo.sync.entities import BY_QBO, EntitySpec
+from nexora_qbo.sync.entities.refund import QBO_REFUND_NOT_BROUGHT, links_journal_entry
 from nexora_qbo.sync.customer_merge import follow_merge
 from nexora_qbo.sync.exchange_rates import ExchangeRates
 from nexora_qbo.sync.merge import LABELS, link_differences, ours, transaction_changes
@@ -222,6 +223,17 @@ class Puller(Collaborator):
 		self.books.open_conflict(ctx, spec, m.local_id if m else None, str(obj.get("Id")), "missing_reference", reason,
 			None, R.plain(obj), None, [C.ACTION_RETRY, C.ACTION_DISMISS], diffs=[])
 
+	def _refund_of_credit_in_qbo(self, ctx: RealmContext, spec: EntitySpec, obj: dict) -> str:
+		"""A QBO payment linking a journal entry (the bookkeeper refunded a credit in QBO): nothing is booked; one
+		review item in words, on the customer, so the difference it leaves in their balance is explained."""
+		cust = (obj.get("CustomerRef") or {}).get("value")
+		cm = self.store.get_mapping_by_qbo(ctx.realm_id, "Customer", str(cust)) if cust else None
+		reason = (f"The payment {obj.get('PaymentRefNum') or obj.get('Id')} in QuickBooks (customer "
+			f"{(obj.get('CustomerRef') or {}).get('name') or (cm.local_id if cm else cust)}): {QBO_REFUND_NOT_BROUGHT}.")
+		self.books.open_conflict(ctx, spec, None, str(obj.get("Id")), "missing_reference", reason,
+			{"customer": cm.local_id if cm else None}, R.plain(obj), None, [C.ACTION_RETRY, C.ACTION_DISMISS], diffs=[])
+		return "parked"
+
 	def pull_events(self, realm_id: str, events: Iterable) -> dict[str, int]:
 		"""Apply the records named by webhook events (nexora_qbo.qbo.WebhookEvent) of THIS realm only."""
 		ctx = self.services.context(realm_id)
@@ -295,6 +307,11 @@ class Puller(Collaborator):
 			# decided by the go-live (opening balance or left out): never read its references (a payment of
 			# pre-go-live invoices that ERPNext does not have would otherwise be parked for nothing)
 			return "ignored"
+		if m is None and spec.local_type == C.REFUND:
+			return "ignored"  # a journal entry made in QBO: general ledger, not a document we import (refund.py)
+		if m is None and spec.local_type == C.PAYMENT and links_journal_entry(obj) and not spec.is_voided(obj):
+			# a refund of credit made in QBO (or any payment of a journal entry): never booked as money received
+			return self._refund_of_credit_in_qbo(ctx, spec, obj)
 		if m is not None and spec.local_type == C.PAYMENT and m.status == C.ACTIVE:
 			local = self.books.get_local(ctx, spec.local_type, m.local_id)
 			if is_opening_payment(spec, local):

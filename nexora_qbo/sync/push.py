@@ -34,6 +34,7 @@ from nexora_qbo.sync.checks import BooksCheck
 from nexora_qbo.sync.customers import KIND as INACTIVE_KIND
 from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
+from nexora_qbo.sync.entities.refund import NotRefundable, apply_refund, ensure_ar_account, unlink_refund
 from nexora_qbo.sync.edits import BookkeeperEdits
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
@@ -194,6 +195,8 @@ class Pusher(Collaborator):
 				self._park_rejected(ctx, e, exc)
 			except Unresolvable as exc:
 				self.books.park(ctx, e, "missing_reference", str(exc), [C.ACTION_RETRY, C.ACTION_DISMISS])
+			except NotRefundable as exc:  # a refund QBO has no shape for (sync/entities/refund.py): in words
+				self.books.park(ctx, e, "rejected", str(exc), [C.ACTION_DISMISS, C.ACTION_RETRY])
 			except Exception as exc:  # a bug or bad data: keep the intent, show it to a person
 				self.books.park(ctx, e, "rejected", f"The sync could not process this {LABELS.get(e.local_type)}: {exc}",
 					[C.ACTION_RETRY, C.ACTION_DISMISS])
@@ -271,7 +274,7 @@ class Pusher(Collaborator):
 	@staticmethod
 	def _deps(local_type: str, record: dict) -> list[tuple[str, str]]:
 		out: list[tuple[str, str]] = []
-		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT) and record.get("customer"):
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND) and record.get("customer"):
 			out.append((C.CUSTOMER, record["customer"]))
 		if local_type == C.CUSTOMER and record.get("parent"):  # issue 11: a job needs its parent in QBO first
 			out.append((C.CUSTOMER, record["parent"]))
@@ -281,7 +284,7 @@ class Pusher(Collaborator):
 			# the credit is applied to its invoice right after the create: without the invoice in QBO it would
 			# stay unapplied for good (the invoice may have met a transient failure and be retried later)
 			out.append((C.INVOICE, record["against_invoice"]))
-		if local_type == C.PAYMENT:
+		if local_type in (C.PAYMENT, C.REFUND):  # a refund after the credit notes it pays out
 			out += [(a["doc_type"], a["doc_key"]) for a in record.get("applications") or []]
 		if local_type == C.DEPOSIT:  # a deposit waits for the payments it deposits, as payments wait for invoices
 			out += [(C.PAYMENT, p["doc_key"]) for p in record.get("payments") or []]
@@ -315,6 +318,10 @@ class Pusher(Collaborator):
 				local = self.books.get_local(ctx, e.local_type, e.local_id)
 				if local is not None:
 					self._apply_credit(ctx, e, existing, local)
+			if e.local_type == C.REFUND:  # interrupted between the refund and its link to the credit memo
+				local = self.books.get_local(ctx, e.local_type, e.local_id)
+				if local is not None:
+					apply_refund(ctx, e.local_id, existing, local, self.clock.now(), e.generation)
 			self._push_update(ctx, e)
 			return None
 		local = self.books.get_local(ctx, e.local_type, e.local_id)
@@ -328,6 +335,8 @@ class Pusher(Collaborator):
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:  # short-pay deductions become applied credit memos (sync/deductions.py)
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
+		if e.local_type == C.REFUND:  # the A/R account of the refund's journal entry (entities/refund.py)
+			ensure_ar_account(ctx)
 		if spec.kind == "transaction" and local.get("amended_from") and self.edits.amend_in_place(ctx, e, spec, local):
 			self._send_amendment(ctx, e, spec)
 		payload = spec.to_qbo(local, ctx)
@@ -352,6 +361,8 @@ class Pusher(Collaborator):
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
+		if e.local_type == C.REFUND:  # a zero Payment links the journal entry and the credit memos
+			apply_refund(ctx, e.local_id, m, local, self.clock.now(), e.generation)
 		self._done(e)
 
 	def _send_amendment(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec) -> None:
@@ -547,6 +558,8 @@ class Pusher(Collaborator):
 		self._ensure_deps(ctx, e.local_type, local)
 		if e.local_type == C.PAYMENT:
 			ensure_deductions(ctx, e.local_id, local, self.clock.now(), e.generation)
+		if e.local_type == C.REFUND:
+			ensure_ar_account(ctx)
 		payload = spec.to_qbo(local, ctx)
 		if R.hash_json(payload) == m.last_sent_hash:
 			self._done(e, "unchanged since the last send; nothing sent")
@@ -657,6 +670,8 @@ class Pusher(Collaborator):
 		self._begin(e)
 		if e.local_type == C.CREDIT_MEMO:
 			self._unapply_credit(ctx, e, m)  # QBO refuses to delete a credit memo that is still applied
+		if e.local_type == C.REFUND:
+			unlink_refund(ctx, e.local_id, e.generation)  # and a journal entry a payment links (entities/refund.py)
 		token = m.sync_token
 		for attempt in range(C.STALE_RETRIES + 1):
 			rid = request_id(ctx.realm_id, e.local_type, e.local_id, e.action, e.generation, f"s{attempt}" if attempt else "")

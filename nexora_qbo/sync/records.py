@@ -64,6 +64,25 @@ invoice / credit_memo
 	                                Temporary Opening account (ERPNext: is_opening "Yes"); total = balance.
 	                                Never sent to QBO; not a compared field
 
+refund                              a credit note's balance paid back to the customer (ERPNext Payment Entry
+                                    "Pay" to a Customer against return invoices ⇄ QBO JournalEntry, A/R debit for
+                                    the customer and bank credit, linked to the credit memos by a zero Payment;
+                                    sync/entities/refund.py). Moves no income in either book
+	customer: str, txn_date: str
+	total: Decimal                  amount paid out
+	currency: str, exchange_rate: Decimal
+	reference: str | None           QBO PaymentRefNum / ERPNext reference_no (cheque or transfer number)
+	paid_from: str | None           local account the money left (ERPNext paid_from ⇄ QBO DepositToAccountRef)
+	payment_method: str | None      local mode of payment
+	applications: [ {doc_type: "credit_memo", doc_key: str, amount: Decimal} ]   the credit notes it pays out
+	state: "draft" | "submitted" | "cancelled"
+
+refund_receipt                      a sale taken back and paid out at once (QBO RefundReceipt ⇄ ERPNext return
+                                    Sales Invoice with the same lines + a Payment Entry "Pay" paying it out;
+                                    sync/entities/refund_receipt.py). Income and cash move, A/R does not
+	the fields of credit_memo (lines, tax_total, discount_amount, total…; against_invoice always None), plus
+	reference, paid_from, payment_method as on refund; outstanding is always 0
+
 payment
 	customer: str, txn_date: str
 	total: Decimal                  amount received (0 for a pure credit application)
@@ -176,6 +195,23 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"total",
 		"against_invoice",
 	),
+	C.REFUND_RECEIPT: (
+		"doc_number",
+		"customer",
+		"txn_date",
+		"currency",
+		"exchange_rate",
+		"class_",
+		"location",
+		"memo",
+		"lines",
+		"tax_total",
+		"discount_amount",
+		"total",
+		"reference",
+		"paid_from",
+		"payment_method",
+	),
 	C.PAYMENT: (
 		"customer",
 		"txn_date",
@@ -190,6 +226,16 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 		"deductions",
 	),
 	C.DEPOSIT: ("txn_date", "bank_account", "currency", "payments", "fees", "total"),
+	# what QBO's journal entry carries (the credit notes paid out and the cheque number live on the linking
+	# Payment and in the memo: sync/entities/refund.py)
+	C.REFUND: (
+		"customer",
+		"txn_date",
+		"total",
+		"currency",
+		"exchange_rate",
+		"paid_from",
+	),
 }
 
 # compared only when they carry something: records from before these fields keep their content hash
@@ -297,7 +343,7 @@ def normalize(local_type: str, record: dict) -> dict:
 			"taxable": bool(r.get("taxable", False)),
 			"active": bool(r.get("active", True)),
 		}
-	elif local_type in (C.INVOICE, C.CREDIT_MEMO):
+	elif local_type in (C.INVOICE, C.CREDIT_MEMO, C.REFUND_RECEIPT):
 		lines = [normalize_line(line) for line in r.get("lines") or []]
 		out = {
 			"doc_number": _text(r.get("doc_number")),
@@ -322,6 +368,9 @@ def normalize(local_type: str, record: dict) -> dict:
 			"state": r.get("state") or "submitted",
 			"outstanding": None if r.get("outstanding") is None else money(r.get("outstanding")),
 		}
+		if local_type == C.REFUND_RECEIPT:  # paid out at once: never open
+			out.update(reference=_text(r.get("reference")), paid_from=_text(r.get("paid_from")),
+				payment_method=_text(r.get("payment_method")), outstanding=money(0))
 	elif local_type == C.PAYMENT:
 		apps = [
 			{"doc_type": a.get("doc_type") or C.INVOICE, "doc_key": str(a["doc_key"]), "amount": money(a["amount"])}
@@ -365,6 +414,24 @@ def normalize(local_type: str, record: dict) -> dict:
 			"fees": fees,
 			"memo": _text(r.get("memo")),
 			"total": money(sum((p["amount"] for p in pays), Decimal(0)) + sum((f["amount"] for f in fees), Decimal(0))),
+			"state": r.get("state") or "submitted",
+		}
+	elif local_type == C.REFUND:
+		apps = [
+			{"doc_type": a.get("doc_type") or C.CREDIT_MEMO, "doc_key": str(a["doc_key"]), "amount": money(a["amount"])}
+			for a in r.get("applications") or []
+		]
+		apps.sort(key=lambda a: (a["doc_type"], a["doc_key"]))
+		out = {
+			"customer": _text(r.get("customer")),
+			"txn_date": iso_date(r.get("txn_date")),
+			"total": money(r.get("total")),
+			"currency": _text(r.get("currency")),
+			"exchange_rate": decimal(r.get("exchange_rate") or 1),
+			"reference": _text(r.get("reference")),
+			"paid_from": _text(r.get("paid_from")),
+			"payment_method": _text(r.get("payment_method")),
+			"applications": apps,
 			"state": r.get("state") or "submitted",
 		}
 	else:
@@ -507,7 +574,7 @@ def match_keys(local_type: str, record: dict) -> list[tuple[str, str]]:
 			keys.append(("name", normalize_name(r["name"])))
 		if r.get("sku"):
 			keys.append(("sku", r["sku"].casefold()))
-	elif local_type in (C.INVOICE, C.CREDIT_MEMO):
+	elif local_type in (C.INVOICE, C.CREDIT_MEMO, C.REFUND_RECEIPT):
 		if r.get("doc_number") and r.get("customer"):
 			keys.append(("doc", f"{r['customer']}|{r['doc_number']}"))
 	return keys

@@ -22,6 +22,7 @@ from typing import Any
 
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.entities.refund import REFUNDS_ARE_MADE_HERE
 from nexora_qbo.sync.outbox import record_change
 from nexora_qbo.sync.sqlite_store import SqliteDB, SqliteStore
 
@@ -62,7 +63,8 @@ HOME_CURRENCY = "USD"  # the companies of this ledger keep their books in USD (a
 # written before they existed (INDEX_VERSION).
 INDEX_VERSION = "1"
 
-SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY", C.DEPOSIT: "DEP"}
+SERIES = {C.INVOICE: "SINV", C.CREDIT_MEMO: "SRET", C.PAYMENT: "PAY", C.DEPOSIT: "DEP", C.REFUND: "RFND",
+	C.REFUND_RECEIPT: "SRRF"}
 MASTER_TYPES = (C.CUSTOMER, C.ITEM)
 MASTERS = ""  # the company key of global master rows (ERPNext Customer/Item have no company)
 
@@ -110,12 +112,12 @@ class SqliteLedger:
 		conn.executemany("INSERT OR IGNORE INTO ledger_key (company, local_type, kind, value, local_id) VALUES (?,?,?,?,?)",
 			[(company, local_type, kind, str(value), local_id) for kind, value in keys])
 		refs: list[tuple[str, str, str | None]] = []
-		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT):
+		if local_type in (C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND, C.REFUND_RECEIPT):
 			if data.get("customer"):
 				refs.append((C.CUSTOMER, data["customer"], None))
 			refs += [(C.ITEM, it, None) for it in dict.fromkeys(
 				line["item"] for line in data.get("lines") or [] if line.get("item"))]
-		if local_type == C.PAYMENT:
+		if local_type in (C.PAYMENT, C.REFUND):  # a refund pays out the credit notes it names
 			refs += [(a["doc_type"], a["doc_key"], str(a["amount"])) for a in data.get("applications") or []]
 		if local_type == C.CREDIT_MEMO and data.get("against_invoice"):
 			refs.append((C.INVOICE, data["against_invoice"], str(data.get("total") if data.get("total") is not None else "")))
@@ -129,8 +131,8 @@ class SqliteLedger:
 		return self.db.query(
 			"SELECT r.local_type, r.local_id, r.amount FROM ledger_ref r JOIN ledger_doc d ON d.company=r.company "
 			"AND d.local_type=r.local_type AND d.local_id=r.local_id WHERE r.ref_type=? AND r.ref_id=? AND r.company=? "
-			"AND r.local_type IN (?,?) AND d.state='submitted'",
-			(local_type, local_id, company, C.PAYMENT, C.CREDIT_MEMO))
+			"AND r.local_type IN (?,?,?) AND d.state='submitted'",
+			(local_type, local_id, company, C.PAYMENT, C.CREDIT_MEMO, C.REFUND))
 
 	def _now(self) -> datetime:
 		if self._clock is None:
@@ -267,6 +269,8 @@ class SqliteLedger:
 		state = "submitted" if local_type not in (C.CUSTOMER, C.ITEM) else "active"
 		if local_type == C.PAYMENT and rec.get("customer"):
 			self._check_payer(company, rec)
+		if local_type == C.REFUND and local_id is None:
+			raise LedgerError(REFUNDS_ARE_MADE_HERE)  # a QBO journal entry is never booked as a refund here
 		with self.db.transaction():
 			if local_id is None:
 				if local_type == C.CUSTOMER:
@@ -326,8 +330,8 @@ class SqliteLedger:
 		return {r["company"] for r in rows}
 
 	def _used_masters(self, company: str, local_type: str) -> set[str]:
-		rows = self.db.query("SELECT DISTINCT ref_id FROM ledger_ref WHERE company=? AND ref_type=? AND local_type IN (?,?,?)",
-			(company, local_type, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT))
+		rows = self.db.query("SELECT DISTINCT ref_id FROM ledger_ref WHERE company=? AND ref_type=? AND local_type IN (?,?,?,?,?)",
+			(company, local_type, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND, C.REFUND_RECEIPT))
 		return {r["ref_id"] for r in rows}
 
 	# ------------------------------------------------------------------------------------- outstanding
@@ -339,7 +343,7 @@ class SqliteLedger:
 			return R.money(0)  # booked against the original invoice (update_outstanding_for_self = 0)
 		paid = Decimal(0)
 		for r in self._settling(company, local_type, local_id):  # indexed: no scan of every payment
-			if r["local_type"] == C.PAYMENT or local_type == C.INVOICE:
+			if r["local_type"] in (C.PAYMENT, C.REFUND) or local_type == C.INVOICE:
 				paid += R.money(r["amount"] or None)
 		return R.money(total - paid)
 
@@ -556,6 +560,36 @@ class SqliteLedger:
 					add(f.get("account"), -R.money(f["amount"]))
 		return out
 
+	def record_refund(
+		self,
+		company: str,
+		customer: str,
+		total: Any,
+		applications: list[dict],
+		txn_date: str | date,
+		*,
+		currency: str = "USD",
+		reference: str | None = None,
+		paid_from: str | None = None,
+		**extra: Any,
+	) -> str:
+		"""ERPNext's Payment Entry "Pay" to a Customer: money paid back out of the customer's credit notes (each
+		application pays out part of a credit note's negative outstanding, never more than is open)."""
+		with self.db.transaction():
+			for app in applications:
+				doc = self.get(company, C.CREDIT_MEMO, app["doc_key"])
+				if doc is None or doc["state"] != "submitted":
+					raise LedgerError(f"credit note {app['doc_key']} is not submitted")
+				if R.money(app["amount"]) > doc["outstanding"]:
+					raise LedgerError(f"refunded {app['amount']} exceeds the credit left {doc['outstanding']}")
+			local_id = self._next_name(company, C.REFUND)
+			rec = R.normalize(C.REFUND, dict(customer=customer, total=total,
+				applications=[{**a, "doc_type": C.CREDIT_MEMO} for a in applications], txn_date=txn_date,
+				currency=currency, reference=reference, paid_from=paid_from, state="submitted", **extra))
+			self._put(company, C.REFUND, local_id, "submitted", rec, "local")
+			self._intent(company, C.REFUND, local_id, "create")
+		return local_id
+
 	def reconcile(self, company: str, payment_id: str, applications: list[dict]) -> None:
 		"""ERPNext's Payment Reconciliation of a submitted payment's unallocated amount: the Payment Entry's
 		references gain the new allocations (ERPNext updates the submitted document in place, no cancel), each
@@ -586,10 +620,10 @@ class SqliteLedger:
 			row = self._row(company, local_type, local_id)
 			if row is None or row["state"] != "submitted":
 				raise LedgerError(f"{local_type} {local_id} is not submitted")
-			if local_type == C.INVOICE:
-				for r in self._settling(company, C.INVOICE, local_id):
-					if r["local_type"] == C.PAYMENT:
-						raise LedgerError(f"cancel payment {r['local_id']} first: it is allocated to {local_id}")
+			if local_type in (C.INVOICE, C.CREDIT_MEMO):
+				for r in self._settling(company, local_type, local_id):
+					if r["local_type"] in (C.PAYMENT, C.REFUND):
+						raise LedgerError(f"cancel {r['local_type']} {r['local_id']} first: it is allocated to {local_id}")
 			if local_type == C.PAYMENT and self._deposit_of(company, local_id):
 				raise LedgerError(f"cancel deposit {self._deposit_of(company, local_id)} first: it deposits {local_id}")
 			data = R.loads(row["data"])
@@ -748,8 +782,8 @@ class SqliteLedger:
 		invoice is never open by itself; a payment's unallocated amount is open credit (negative)."""
 		rows = self.db.query(
 			"SELECT local_type, local_id, data FROM ledger_doc WHERE company=? AND state='submitted' "
-			"AND local_type IN (?,?,?) ORDER BY seq",
-			(company, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT),
+			"AND local_type IN (?,?,?,?) ORDER BY seq",
+			(company, C.INVOICE, C.CREDIT_MEMO, C.PAYMENT, C.REFUND),
 		)
 		docs = [(r["local_type"], r["local_id"], R.loads(r["data"])) for r in rows]
 		applied: dict[tuple[str, str], Decimal] = {}
@@ -759,7 +793,7 @@ class SqliteLedger:
 		relieved: dict[tuple[str, str], Decimal] = {}
 		rates = {(t, i): Decimal(str(d.get("exchange_rate") or 1)) for t, i, d in docs}
 		for local_type, _local_id, data in docs:
-			if local_type == C.PAYMENT:
+			if local_type in (C.PAYMENT, C.REFUND):
 				for app in data.get("applications") or []:
 					key = (app.get("doc_type", C.INVOICE), app["doc_key"])
 					applied[key] = applied.get(key, Decimal(0)) + R.money(app["amount"])
@@ -774,6 +808,8 @@ class SqliteLedger:
 				continue
 			if local_type == C.PAYMENT:
 				amount = -R.money(data.get("unapplied") or 0)
+			elif local_type == C.REFUND:  # what it pays out beyond its credit notes is owed back (an advance)
+				amount = R.money(R.money(data.get("total")) - sum((R.money(a["amount"]) for a in data.get("applications") or []), Decimal(0)))
 			elif local_type == C.CREDIT_MEMO and data.get("against_invoice"):
 				continue
 			else:

@@ -406,12 +406,14 @@ class TieOutRun:
 		customer_of: dict[tuple[str, str], str | None] = {}
 
 		def cust(local_type: str | None, local_id: str | None, version: dict | None = None) -> str | None:
-			if not local_type or not local_id:
+			if not local_type:
 				return None
-			if local_type == C.CUSTOMER:
+			if local_type == C.CUSTOMER and local_id:
 				return local_id
-			if version and version.get("customer"):
+			if version and version.get("customer"):  # also an item on a QBO record never booked here
 				return version["customer"]
+			if not local_id:
+				return None
 			key = (local_type, local_id)
 			if key not in customer_of:
 				doc = self.ledger.get(self.company, local_type, local_id)

@@ -226,3 +226,72 @@ def check_home(bk, store, ledger, realm_id: str, company: str) -> MonthEndCheck:
 		if mine != theirs:
 			check.differences.append(Difference("customer", f"customer {m.local_id if m else qid}", mine, theirs))
 	return check
+
+
+# ------------------------------------------------------------------------------ income and cash (issue 13)
+def _item_lines(obj: dict) -> Decimal:
+	"""What a sales document's lines post to income: item lines less document discounts (tax excluded)."""
+	items = sum((_d(ln.get("Amount")) for ln in obj.get("Line") or [] if ln.get("DetailType") == "SalesItemLineDetail"), ZERO)
+	discount = sum((_d(ln.get("Amount")) for ln in obj.get("Line") or [] if ln.get("DetailType") == "DiscountLineDetail"), ZERO)
+	return items - discount
+
+
+def qbo_income(bk, since: str = "", until: str = "9999") -> Decimal:
+	"""Income QBO booked in the period, read from its documents over HTTP: invoices +, credit memos and refund
+	receipts -, journal entry lines to Income accounts (credit +, debit -)."""
+	income_accounts = {str(a["Id"]) for a in _all(bk, "Account") if a.get("AccountType") == "Income"}
+	total = ZERO
+	for entity, sign in (("Invoice", 1), ("CreditMemo", -1), ("RefundReceipt", -1)):
+		for obj in _all(bk, entity):
+			if since <= str(obj.get("TxnDate")) <= until:
+				total += sign * _item_lines(obj)
+	for je in _all(bk, "JournalEntry"):
+		if not since <= str(je.get("TxnDate")) <= until:
+			continue
+		for ln in je.get("Line") or []:
+			d = ln.get("JournalEntryLineDetail") or {}
+			if str((d.get("AccountRef") or {}).get("value")) in income_accounts:
+				total += _d(ln.get("Amount")) * (1 if d.get("PostingType") == "Credit" else -1)
+	return total
+
+
+def ledger_income(ledger, company: str, since: str = "", until: str = "9999") -> Decimal:
+	"""Income ERPNext booked in the period: the lines of submitted invoices less those of credit notes (a
+	refund receipt brought from QBO is a credit note too); a refund of a credit note books none."""
+	total = ZERO
+	for local_type, sign in ((C.INVOICE, 1), (C.CREDIT_MEMO, -1), (C.REFUND_RECEIPT, -1)):
+		for local_id in ledger.list_all(company, local_type):
+			doc = ledger.get(company, local_type, local_id)
+			if not doc or doc.get("state") != "submitted" or not since <= str(doc.get("txn_date")) <= until:
+				continue
+			lines = sum((_d(ln.get("amount")) for ln in doc.get("lines") or []), ZERO)
+			total += sign * (lines - _d(doc.get("discount_amount")))
+	return total
+
+
+def qbo_refunds_out(bk) -> dict[str, Decimal]:
+	"""QBO account id -> money refunded out of it (refund receipts, and journal entries that credit it against
+	an A/R debit: a refund of a customer's credit)."""
+	ar = {str(a["Id"]) for a in _all(bk, "Account") if a.get("AccountType") == "Accounts Receivable"}
+	out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+	for rr in _all(bk, "RefundReceipt"):
+		out[str(rr["DepositToAccountRef"]["value"])] += _d(rr.get("TotalAmt"))
+	for je in _all(bk, "JournalEntry"):
+		lines = [ln.get("JournalEntryLineDetail") or {} for ln in je.get("Line") or []]
+		if not any(str((d.get("AccountRef") or {}).get("value")) in ar and d.get("PostingType") == "Debit" for d in lines):
+			continue
+		for ln, d in zip(je.get("Line") or [], lines):
+			if d.get("PostingType") == "Credit":
+				out[str(d["AccountRef"]["value"])] += _d(ln.get("Amount"))
+	return dict(out)
+
+
+def ledger_refunds_out(ledger, company: str) -> dict[str, Decimal]:
+	"""Local account -> money refunded out of it (Payment Entries "Pay" to customers, of both kinds)."""
+	out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+	for local_type in (C.REFUND, C.REFUND_RECEIPT):
+		for local_id in ledger.list_all(company, local_type):
+			doc = ledger.get(company, local_type, local_id)
+			if doc and doc.get("state") == "submitted":
+				out[doc.get("paid_from")] += _d(doc.get("total"))
+	return dict(out)

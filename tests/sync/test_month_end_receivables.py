@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from month_end_checker import check_month_end
+from month_end_checker import check_month_end, ledger_income, ledger_refunds_out, qbo_income, qbo_refunds_out
 from test_month_end import ENTITIES, _assert_month_ties, play_base_month
 
 from nexora_qbo.sync import constants as C
@@ -667,3 +667,140 @@ def test_merge_without_evidence_of_the_survivor_is_not_guessed(harness):
 	h.engine.pull(realm)
 	assert h.ledger.get(company, C.CUSTOMER, dup) is not None
 	assert [(c.kind, c.local_id) for c in _open(h, realm)] == [("remote_delete", dup)]
+
+
+# ------------------------------------------------------------------------------------------- refunds
+def _books_income_and_cash_tie(h, realm, company):
+	"""Income and the cash refunded, computed independently on each side (month_end_checker.py), are equal."""
+	qbo, local = qbo_income(h.bk(realm)), ledger_income(h.ledger, company)
+	assert qbo == local, (qbo, local)
+	s = h.store.get_settings(realm)
+	out_local = {s.account_map.get(acct, acct): amount for acct, amount in ledger_refunds_out(h.ledger, company).items()}
+	assert qbo_refunds_out(h.bk(realm)) == out_local
+	return qbo
+
+
+def _with_checking(h, realm):
+	s = h.store.get_settings(realm)
+	s.account_map["Checking - NX"] = h.seeds[realm]["accounts"]["Checking"]
+	h.store.save_settings(s)
+	return h.seeds[realm]["accounts"]["Checking"]
+
+
+def test_refund_of_a_credit_note_made_in_erpnext_ties_and_leaves_income_alone(harness):
+	"""ERPNext pays a credit note out (Payment Entry "Pay" to the customer, against the return invoice): QBO gets
+	a journal entry (A/R for the customer, out of the mapped bank) linked to the credit memo by a zero payment,
+	so the credit memo's balance is 0 there too, the customer ties, and income is what the credit note made it
+	in both books (a refund receipt would take the revenue back a second time)."""
+	h = harness
+	realm, company, month = _month(h)
+	checking = _with_checking(h, realm)
+	led, bk = h.ledger, h.bk(realm)
+	a = month["customers"][0]
+	note = led.submit_credit_note(company, a, [{"item": month["item"], "qty": "2", "rate": "60.00"}], "2026-11-23")
+	h.engine.sync(realm)
+	income_before = _books_income_and_cash_tie(h, realm, company)
+	refund = led.record_refund(company, a, "120.00", [{"doc_key": note, "amount": "120.00"}], "2026-11-24",
+		reference="CHK 1042", paid_from="Checking - NX")
+	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == 0
+	h.engine.sync(realm)
+	h.engine.sync(realm)
+	cm = bk.read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, note))
+	assert D(str(cm["Balance"])) == 0
+	je = bk.read("JournalEntry", h.qbo_id(realm, C.REFUND, refund))
+	debit, credit = je["Line"]
+	assert debit["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == h.qbo_id(realm, C.CUSTOMER, a)
+	assert credit["JournalEntryLineDetail"]["AccountRef"]["value"] == checking and D(str(credit["Amount"])) == D("120.00")
+	assert "CHK 1042" in debit["Description"]
+	assert not bk.query("select * from RefundReceipt").get("RefundReceipt")
+	assert _books_income_and_cash_tie(h, realm, company) == income_before  # the refund moved no income
+	_ties(h, realm, company)
+	assert _open(h, realm) == []
+	# the linking payment and the journal entry are ours: the next pull books nothing twice
+	counts = h.engine.pull(realm)
+	assert counts.get("imported", 0) == 0 and counts.get("held", 0) == 0 and counts.get("parked", 0) == 0, counts
+	assert led.list_all(company, C.REFUND) == [refund]
+	assert not [p for p in led.list_all(company, C.PAYMENT) if any(x["doc_key"] == note
+		for x in led.get(company, C.PAYMENT, p)["applications"])]
+	_ties(h, realm, company)
+	# the refund cancelled in ERPNext: the linking payment and the journal entry leave QBO, the credit is back
+	led.cancel(company, C.REFUND, refund)
+	assert led.get(company, C.CREDIT_MEMO, note)["outstanding"] == D("120.00")
+	h.engine.sync(realm)
+	assert D(str(bk.read("CreditMemo", h.qbo_id(realm, C.CREDIT_MEMO, note))["Balance"])) == D("120.00")
+	assert not bk.query("select * from JournalEntry").get("JournalEntry")
+	assert _open(h, realm) == []
+	assert _books_income_and_cash_tie(h, realm, company) == income_before
+	_ties(h, realm, company)
+
+
+def test_refund_receipt_made_in_qbo_comes_back_as_a_paid_out_credit_note(harness):
+	"""The bookkeeper refunds a sale in QBO with a refund receipt (item lines, out of Checking, cheque 77):
+	ERPNext books a credit note with the same lines, paid out at once from the account mapped to Checking, so
+	income, the bank and the customer's balance move the same in both books."""
+	h = harness
+	realm, company, month = _month(h)
+	checking = _with_checking(h, realm)
+	led, bk = h.ledger, h.bk(realm)
+	a = month["customers"][1]
+	cust, item = h.qbo_id(realm, C.CUSTOMER, a), h.qbo_id(realm, C.ITEM, month["item"])
+	income_before = _books_income_and_cash_tie(h, realm, company)
+	rr = bk.create("RefundReceipt", {"CustomerRef": {"value": cust}, "TxnDate": "2026-11-24", "PaymentRefNum": "CHK 77",
+		"DepositToAccountRef": {"value": checking}, "Line": [{"Amount": D("90.00"), "DetailType": "SalesItemLineDetail",
+			"SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": 2, "UnitPrice": D("45.00")}}]})
+	h.engine.sync(realm)
+	m = h.store.get_mapping_by_qbo(realm, "RefundReceipt", rr["Id"])
+	assert m is not None and m.origin == C.ORIGIN_QBO and m.local_type == C.REFUND_RECEIPT
+	doc = led.get(company, C.REFUND_RECEIPT, m.local_id)
+	assert (doc["total"], doc["paid_from"], doc["reference"], doc["outstanding"]) == (D("90.00"), "Checking - NX", "CHK 77", 0)
+	assert _books_income_and_cash_tie(h, realm, company) == income_before - D("90.00")
+	assert [(ln["item"], ln["qty"], ln["rate"]) for ln in doc["lines"]] == [(month["item"], D("2"), D("45"))]
+	_ties(h, realm, company)
+	assert _open(h, realm) == []
+	h.engine.sync(realm)  # nothing twice
+	assert led.list_all(company, C.REFUND_RECEIPT) == [m.local_id]
+	assert led.list_all(company, C.REFUND) == []
+
+
+def test_refund_of_credit_made_in_qbo_is_a_review_item_in_words(harness):
+	"""The bookkeeper refunds a credit memo in QBO (a journal entry to A/R, then Receive payment linking it and the
+	credit memo): the payment is not booked in ERPNext as money received; a review item says what to do."""
+	h = harness
+	realm, company, month = _month(h)
+	checking = _with_checking(h, realm)
+	bk = h.bk(realm)
+	b = month["customers"][1]
+	cust = h.qbo_id(realm, C.CUSTOMER, b)
+	cn = next(n for n in h.ledger.list_all(company, C.CREDIT_MEMO) if h.ledger.get(company, C.CREDIT_MEMO, n)["customer"] == b)
+	ar = bk.query("select * from Account where AccountType = 'Accounts Receivable'")["Account"][0]["Id"]
+	je = bk.create("JournalEntry", {"TxnDate": "2026-11-24", "Line": [
+		{"DetailType": "JournalEntryLineDetail", "Amount": D("45.00"), "JournalEntryLineDetail": {"PostingType": "Debit",
+			"AccountRef": {"value": ar}, "Entity": {"Type": "Customer", "EntityRef": {"value": cust}}}},
+		{"DetailType": "JournalEntryLineDetail", "Amount": D("45.00"), "JournalEntryLineDetail": {"PostingType": "Credit",
+			"AccountRef": {"value": checking}}}]})
+	bk.create("Payment", {"CustomerRef": {"value": cust}, "TotalAmt": D("0"), "TxnDate": "2026-11-24", "Line": [
+		{"Amount": D("45.00"), "LinkedTxn": [{"TxnId": je["Id"], "TxnType": "JournalEntry"}]},
+		{"Amount": D("45.00"), "LinkedTxn": [{"TxnId": h.qbo_id(realm, C.CREDIT_MEMO, cn), "TxnType": "CreditMemo"}]}]})
+	before = {p: h.ledger.get(company, C.PAYMENT, p) for p in h.ledger.list_all(company, C.PAYMENT)}
+	h.engine.sync(realm)
+	assert {p: h.ledger.get(company, C.PAYMENT, p) for p in h.ledger.list_all(company, C.PAYMENT)} == before
+	assert h.ledger.get(company, C.CREDIT_MEMO, cn)["outstanding"] == D("45.00")  # ERPNext's book is untouched
+	items = _open(h, realm)
+	assert len(items) == 1 and "Payment Entry (Pay)" in items[0].reason, [i.reason for i in items]
+	for word in ("amend_local", "keep_local", "JournalEntry", "{"):
+		assert word not in items[0].reason
+	check, _ = _assert_month_ties(h, realm, company)  # the difference it leaves is covered by that item
+	assert check.uncovered == []
+
+
+def test_refund_in_erpnext_of_no_credit_note_is_a_review_item_in_words(harness):
+	"""An ERPNext refund of an unallocated advance has no credit memo to link in QBO: a review item, nothing sent."""
+	h = harness
+	realm, company, month = _month(h)
+	a = month["customers"][0]
+	refund = h.ledger.record_refund(company, a, "40.00", [], "2026-11-24", paid_from="Checking - NX")
+	h.engine.sync(realm)
+	assert h.store.get_mapping(realm, C.REFUND, refund) is None
+	items = _open(h, realm)
+	assert len(items) == 1 and "pays out no credit note" in items[0].reason
+	assert not h.bk(realm).query("select * from JournalEntry").get("JournalEntry")

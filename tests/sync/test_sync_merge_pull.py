@@ -269,7 +269,7 @@ def test_cursor_stays_put_when_the_deletion_sweep_is_interrupted_and_applied_rec
 	bk = h.renew_bookkeeper(realm)
 	new = bk.create("Customer", {"DisplayName": "Sweep Co"})
 	cursor = h.store.get_cursor(realm)
-	# one query per pulled entity succeeds (records applied), then the first Id-sweep query fails three times
+	# the per-entity queries succeed (records applied), then the first Id-sweep query fails three times
 	sandbox.set_faults(realm, script=["none"] * len(C.PULL_ENTITIES) + ["error503"] * 3)
 	h.engine.pull(realm)
 	assert h.store.get_mapping_by_qbo(realm, "Customer", new["Id"]) is not None

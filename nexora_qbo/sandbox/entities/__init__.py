@@ -19,7 +19,9 @@ from .names import (
 	VendorSpec,
 )
 from .deposit import DepositSpec
+from .journal import JournalEntrySpec
 from .payment import PaymentSpec
+from .refund import RefundReceiptSpec
 from .sales import CreditMemoSpec, InvoiceSpec
 
 SPECS: dict[str, EntitySpec] = {
@@ -41,6 +43,8 @@ SPECS: dict[str, EntitySpec] = {
 		CreditMemoSpec(),
 		PaymentSpec(),
 		DepositSpec(),
+		RefundReceiptSpec(),
+		JournalEntrySpec(),
 		PreferencesSpec(),
 		CompanyInfoSpec(),
 	)

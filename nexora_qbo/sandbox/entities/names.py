@@ -131,6 +131,9 @@ class CustomerSpec(PartySpec):
 		for pay in realm.live("Payment"):
 			if pay.data.get("CustomerRef", {}).get("value") == record.id:
 				total -= to_decimal(pay.data.get("UnappliedAmt"), Decimal("0"))
+		from .journal import customer_balance
+
+		total += customer_balance(realm, record.id)  # A/R lines of journal entries (journal.py)
 		out["Balance"] = money(total)
 		out["BalanceWithJobs"] = money(total)
 		return out

@@ -13,10 +13,11 @@ from .. import faults as F
 from ..util import money, pacific_date, to_decimal
 from .base import EntitySpec, currency_ref
 from .deposit import deposit_links, holding_deposit, refuse_if_deposited
+from .journal import open_amount
 from .sales import applications, parse_txn_date, refresh_balance, txn_currency
 
 ZERO = Decimal("0")
-LINK_TYPES = ("Invoice", "CreditMemo")
+LINK_TYPES = ("Invoice", "CreditMemo", "JournalEntry")  # a journal entry's A/R debit is a charge (journal.py)
 
 
 def _name_value(name: str, value: str) -> dict:
@@ -102,7 +103,9 @@ class PaymentSpec(EntitySpec):
 				target = realm.get(txn_type, txn_id)
 				if target is None:
 					raise F.not_found()
-				if not _pays_for(realm, customer.id, target.data.get("CustomerRef", {}).get("value")):
+				owners = [target.data.get("CustomerRef", {}).get("value")] if txn_type != "JournalEntry" else list(
+					target.extra.get("ar") or {})
+				if not any(_pays_for(realm, customer.id, owner) for owner in owners):
 					raise F.business(f"{txn_type} {txn_id} belongs to another customer.", "Line.LinkedTxn")
 				if target.data.get("CurrencyRef", {}).get("value") != cur:
 					raise F.business(f"{txn_type} {txn_id} is in another currency.", "Line.LinkedTxn")
@@ -110,6 +113,8 @@ class PaymentSpec(EntitySpec):
 					(a for _, a in applications(realm, txn_type, txn_id, exclude_payment=own_id)), ZERO
 				)
 				open_balance = money(to_decimal(target.data.get("TotalAmt"), ZERO) - others)
+				if txn_type == "JournalEntry":  # only its A/R debit for this customer is open (journal.py)
+					open_balance = open_amount(realm, target, customer.id, exclude_payment=own_id)
 				if target.extra.get("voided"):
 					open_balance = money(ZERO)
 				if amount > open_balance and not voided:
@@ -213,6 +218,8 @@ def realized_exchange(lines: list[dict], rate, unapplied, home_total) -> dict:
 def touch_targets(realm, targets, ctx) -> None:
 	for txn_type, txn_id in sorted(targets):
 		rec = realm.get(txn_type, txn_id)
+		if txn_type == "JournalEntry":  # no Balance/LinkedTxn of its own to refresh (journal.py)
+			continue
 		if rec is not None and refresh_balance(realm, rec):
 			ctx.bump(rec)
 

@@ -12,10 +12,12 @@ from nexora_qbo.sync.entities.deposit import DepositSpec
 from nexora_qbo.sync.entities.invoice import InvoiceSpec
 from nexora_qbo.sync.entities.item import ItemSpec
 from nexora_qbo.sync.entities.payment import PaymentSpec
+from nexora_qbo.sync.entities.refund import RefundSpec
+from nexora_qbo.sync.entities.refund_receipt import RefundReceiptSpec
 
 ENTITIES: dict[str, EntitySpec] = {
 	spec.local_type: spec for spec in (CustomerSpec(), ItemSpec(), InvoiceSpec(), CreditMemoSpec(), PaymentSpec(),
-		DepositSpec())
+		DepositSpec(), RefundSpec(), RefundReceiptSpec())
 }
 BY_QBO: dict[str, EntitySpec] = {spec.qbo_entity: spec for spec in ENTITIES.values()}
 
