@@ -138,7 +138,21 @@ frappe.ui.form.on("QBO Realm", {
 			frm.set_intro(onload.location_hint, "orange");
 			frm.add_custom_button(__("Create location dimension"), () =>
 				frappe.confirm(__("Create the Branch accounting dimension for QuickBooks locations?"), () =>
-					call(frm, "create_location_dimension", __("Location dimension created"))
+					frappe.call({
+						method: `${QBO_REALM_METHOD}.create_location_dimension`,
+						args: { realm: frm.doc.name },
+						freeze: true,
+						callback: (r) => {
+							const ready = r.message && r.message.ready;
+							frappe.show_alert({
+								message: ready
+									? __("Location dimension created")
+									: __("Location dimension created; ERPNext adds it to invoices in the background"),
+								indicator: "green",
+							});
+							frm.reload_doc();
+						},
+					})
 				)
 			);
 		}
