@@ -25,6 +25,10 @@ def prepare(company: str = COMPANY, abbr: str = ABBR) -> str:
 	)
 	frappe.db.set_single_value("System Settings", "setup_complete", 1)
 	ensure_fiscal_year()
+	# what ERPNext's setup wizard would have made and a company's default warehouses link to (a fresh site
+	# without the wizard refuses the company: "Could not find Warehouse Type: Transit")
+	if not frappe.db.exists("Warehouse Type", "Transit"):
+		frappe.get_doc({"doctype": "Warehouse Type", "name": "Transit"}).insert(ignore_permissions=True)
 	ensure_company(company, abbr)
 	frappe.db.commit()  # noqa: test set-up script run by `bench execute`, not library code
 	print(f"prepared {company}: {frappe.db.exists('Company', company)}")
