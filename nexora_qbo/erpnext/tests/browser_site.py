@@ -19,6 +19,11 @@ def prepare(company: str = COMPANY, abbr: str = ABBR) -> str:
 	from nexora_qbo.erpnext.tests.utils import ensure_company, ensure_fiscal_year
 
 	frappe.set_user("Administrator")
+	# the app's test set-up first (ERPNext's setup wizard on a site without a company): a company made here
+	# first would make the Frappe tests' before_tests skip it, and the site would lack price lists, UOMs…
+	from nexora_qbo.erpnext.setup import before_tests
+
+	before_tests()
 	# the setup wizard is marked done (the desk would otherwise open it)
 	frappe.db.sql(
 		"update `tabInstalled Application` set is_setup_complete=1 where app_name in ('frappe','erpnext')"

@@ -568,6 +568,7 @@ class TestLocationDimensionOnRequest(FrappeTestCase):
 
 		cls.company, cls.abbr = "_Test NQB Location", "_TNQLD"
 		ensure_company(cls.company, cls.abbr)
+		cls._drop_realms(cls.company)
 		cls.sb = SandboxServer(seed=41)
 		realm_id = "9345" + "".join(secrets.choice("0123456789") for _ in range(11))
 		cls.realm_id = cls.sb.create_realm(company_name="Nexora Staffing Locations", realm_id=realm_id)
@@ -581,13 +582,22 @@ class TestLocationDimensionOnRequest(FrappeTestCase):
 	def tearDownClass(cls):
 		cls.sb.stop()
 		frappe.db.rollback()
-		for doctype in (K.CONFLICT, K.OUTBOX, K.ENTITY_MAP, K.CURSOR):
-			frappe.db.delete(doctype, {"realm": cls.realm})
-		if frappe.db.exists(K.REALM, cls.realm):
-			frappe.delete_doc(K.REALM, cls.realm, ignore_permissions=True, force=True)
+		cls._drop_realms(cls.company)
 		frappe.db.commit()  # the realm was committed with the dimension's DDL: remove it for good
-		purge_committed_audit([cls.realm])
 		super().tearDownClass()
+
+	@staticmethod
+	def _drop_realms(company):
+		"""The company's realms and their bookkeeping (also one a failed earlier run left committed)."""
+		realms = frappe.get_all(K.REALM, filters={"company": company}, pluck="name")
+		if not realms:
+			return
+		purge_committed_audit(realms)  # on its own connection: a new snapshot of ours sees that
+		frappe.db.commit()  # this class commits anyway (the dimension's DDL)
+		for realm in realms:
+			for doctype in (K.CONFLICT, K.OUTBOX, K.ENTITY_MAP, K.CURSOR, K.QBO_REFERENCE, K.SYNC_EVENT, K.TIE_OUT):
+				frappe.db.delete(doctype, {"realm": realm})
+			frappe.delete_doc(K.REALM, realm, ignore_permissions=True, force=True)
 
 	@staticmethod
 	def _remove_location_dimension():
