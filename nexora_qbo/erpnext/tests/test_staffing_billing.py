@@ -582,8 +582,7 @@ class TestLocationDimensionOnRequest(FrappeTestCase):
 	def tearDownClass(cls):
 		cls.sb.stop()
 		frappe.db.rollback()
-		cls._drop_realms(cls.company)
-		frappe.db.commit()  # the realm was committed with the dimension's DDL: remove it for good
+		cls._drop_realms(cls.company)  # committed with the dimension's DDL: removed for good
 		super().tearDownClass()
 
 	@staticmethod
@@ -598,6 +597,9 @@ class TestLocationDimensionOnRequest(FrappeTestCase):
 			for doctype in (K.CONFLICT, K.OUTBOX, K.ENTITY_MAP, K.CURSOR, K.QBO_REFERENCE, K.SYNC_EVENT, K.TIE_OUT):
 				frappe.db.delete(doctype, {"realm": realm})
 			frappe.delete_doc(K.REALM, realm, ignore_permissions=True, force=True)
+		# committed now: a realm made again under the same name stores its tokens on another connection,
+		# which would wait on this transaction's locks (the deleted realm's __Auth rows)
+		frappe.db.commit()
 
 	@staticmethod
 	def _remove_location_dimension():
@@ -624,6 +626,20 @@ class TestLocationDimensionOnRequest(FrappeTestCase):
 			self.assertTrue(frappe.get_meta(doctype).has_field("branch"), doctype)
 		# pressed again (the dimension is there): nothing new, no "Document Type already used" refusal
 		self.assertEqual(qbo_realm.create_location_dimension(self.realm), made)
+		# a person disabled it (Accounting Dimension, Disable, as ERPNext's form does it): the form says so and
+		# the button enables it again instead of inserting a second one (which ERPNext refuses)
+		from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import disable_dimension
+
+		dim = frappe.get_doc("Accounting Dimension", {"document_type": "Branch"})
+		dim.disabled = 1
+		dim.save(ignore_permissions=True)
+		disable_dimension(doc=frappe.as_json(dim.as_dict()))
+		self.assertIsNone(location_field())
+		self.assertIn("disabled", qbo_setup.location_hint())
+		self.assertEqual(qbo_realm.create_location_dimension(self.realm), made)
+		self.assertEqual(frappe.db.get_value("Accounting Dimension", dim.name, "disabled"), 0)
+		self.assertEqual(frappe.db.count("Accounting Dimension", {"document_type": "Branch"}), 1)
+		self.assertIsNone(qbo_setup.location_hint())
 
 		# QBO's Departments map to Branches: suggested by name, confirmed on the realm form
 		if not frappe.db.exists("Branch", "Austin"):
