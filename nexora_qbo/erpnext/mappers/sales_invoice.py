@@ -91,11 +91,14 @@ def _service_dates(doc, matched: list) -> list:
 
 def location_field() -> str | None:
 	"""The Sales Invoice field that holds the QBO Location (Department): the Branch accounting dimension's
-	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported."""
-	field = frappe.db.get_value(
-		"Accounting Dimension", {"document_type": "Branch", "disabled": 0}, "fieldname"
+	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported; a disabled one
+	is none (ERPNext keeps its field, read-only, on the documents: it must not read as a dimension in use)."""
+	dimension = frappe.db.get_value(
+		"Accounting Dimension", {"document_type": "Branch"}, ["fieldname", "disabled"], as_dict=True
 	)
-	field = field or "branch"
+	if dimension and dimension.disabled:
+		return None
+	field = (dimension.fieldname if dimension else None) or "branch"
 	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
 
 
