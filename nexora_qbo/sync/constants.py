@@ -258,3 +258,32 @@ EXCHANGE_OUTCOME_WORDS = {
 	"InvalidGrantError": "QuickBooks no longer accepts the stored connection (Reconnect)",
 }
 ROUTINE_OUTCOMES = frozenset({"AuthenticationError", "ThrottleError"})
+
+# Canonical record fields in a bookkeeper's words (a review item lists what QuickBooks changed; "tax_total"
+# is an engine word). A field without an entry is shown with its underscores as spaces.
+FIELD_WORDS = {
+	"lines": "lines",
+	"total": "total",
+	"tax_total": "tax",
+	"discount_amount": "discount",
+	"txn_date": "date",
+	"due_date": "due date",
+	"doc_number": "number",
+	"customer": "customer",
+	"currency": "currency",
+	"exchange_rate": "exchange rate",
+	"class_": "class",
+	"location": "location",
+	"memo": "memo",
+	"terms": "terms",
+	"applications": "invoices paid",
+	"unapplied": "unapplied amount",
+	"reference": "reference",
+	"deposit_account": "deposit account",
+	"payment_method": "payment method",
+}
+
+
+def field_words(fields) -> str:
+	"""'lines, tax, total' for the fields a change touched (sorted, each once)."""
+	return ", ".join(sorted({FIELD_WORDS.get(f, str(f).rstrip("_").replace("_", " ")) for f in fields}))

@@ -22,6 +22,11 @@ from nexora_qbo.sync.engine import SyncEngine
 from nexora_qbo.sync.runtime import SystemClock
 
 COMPANY = "_Test NQB Staffing"
+
+
+def _bench_note(text: str) -> None:
+	"""What the bench showed, on the test run's output (the issue's note quotes it); asserts nothing."""
+	print(f"bench: {text}")
 ABBR = "_TNQS"
 
 
@@ -174,8 +179,10 @@ class TestStaffingBilling(FrappeTestCase):
 		self.assertEqual([ln["SalesItemLineDetail"]["TaxCodeRef"]["value"] for ln in lines], ["TAX", "NON"])
 		self.assertEqual(Decimal(str(qbo["TxnTaxDetail"]["TotalTax"])), Decimal(str(si.total_taxes_and_charges)))
 		self.assertEqual(qbo["CustomerRef"]["value"], job["Id"])
-		frappe.msgprint(f"bench: timesheet invoice {si.name} -> QBO Invoice {qbo['Id']} lines "
-			f"{[(ln['Description'], ln['SalesItemLineDetail'].get('ServiceDate'), ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
+		_bench_note(f"job-site invoice {si.name} to {job['FullyQualifiedName']} (ERPNext: net {si.net_total}, tax "
+			f"{si.total_taxes_and_charges}, total {si.grand_total}) -> QBO Invoice {qbo['Id']} (CustomerRef "
+			f"{qbo['CustomerRef']['value']}, Job {job['Job']}, BillWithParent {job.get('BillWithParent')}) lines "
+			f"{[(ln['Description'], ln['SalesItemLineDetail'].get('ServiceDate'), ln['SalesItemLineDetail']['Qty'], ln['Amount'], ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
 			f" tax {qbo['TxnTaxDetail']['TotalTax']} total {qbo['TotalAmt']}")
 
 	# ------------------------------------------------------------------------ issue 11, second engineer
@@ -251,7 +258,7 @@ class TestStaffingBilling(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Journal Entry", {"pay_to_recd_from": self.client, "docstatus": 1}), 1)
 		self.assertEqual(ours(self.engine.tie_out(self.realm_id, persist=False)), [])
 		self.assertEqual(self._open(m.local_id), [])
-		frappe.msgprint(f"bench: parent payment {pay['Id']} ({total}) -> {je.name} rows {parties}")
+		_bench_note(f"parent payment {pay['Id']} ({total}) -> {je.name} rows {parties}")
 
 	def test_parent_payment_naming_a_customer_that_is_not_a_job_is_refused_with_the_next_step(self):
 		from nexora_qbo.erpnext.mappers import LedgerError
@@ -349,9 +356,10 @@ class TestStaffingBilling(FrappeTestCase):
 		self.assertIn(f"{regular}: hours/quantity 40 \u2192 36", item.reason)
 		shown = review_view.render(frappe.get_doc(K.CONFLICT, int(item.id)))
 		self.assertEqual(shown.count(f"<td>{regular}</td>"), 2)  # ERPNext's line and QuickBooks' line
-		frappe.msgprint(f"bench: ERPNext timesheet invoice {si.name} (total {si.grand_total}, tax "
-			f"{si.total_taxes_and_charges}) -> QBO Invoice {qid}: {[ln.get('Description') for ln in lines]}; "
-			f"review item: {item.reason}")
+		_bench_note(f"ERPNext timesheet invoice {si.name} (rows {[(r.item_code, r.qty, r.rate, r.amount) for r in si.items]}, "
+			f"net {si.net_total}, tax {si.total_taxes_and_charges}, total {si.grand_total}) -> QBO Invoice {qid}: "
+			f"{[(ln.get('Description'), ln['SalesItemLineDetail']['Qty'], ln['Amount'], ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
+			f"; review item: {item.reason}")
 
 	def test_exempt_customer_both_ways(self):
 		school = self._customer("NQS Austin ISD", "1 School Rd", "Austin", "78701")
@@ -405,7 +413,10 @@ class TestStaffingBilling(FrappeTestCase):
 		item = items[0]
 		self.assertIn(f"{Decimal(str(si.total_taxes_and_charges)):.2f}", item.reason)
 		self.assertIn(f"{qbo_tax:.2f}", item.reason)
-		frappe.msgprint(f"bench: AST tax difference on {si.name}: ERPNext {si.total_taxes_and_charges}, QBO {qbo_tax}")
+		_bench_note(f"AST realm invoice {si.name} to a Tulsa ship-to: ERPNext net {si.net_total}, tax "
+			f"{si.total_taxes_and_charges} (8.25 %), total {si.grand_total}; QBO computed tax {qbo_tax}, TotalAmt "
+			f"{qbo['TotalAmt']}, TxnTaxCodeRef {(qbo['TxnTaxDetail'].get('TxnTaxCodeRef') or {}).get('value')}; "
+			f"review item: {item.reason}")
 
 
 class TestStaffingBillingNumbersAndClasses(FrappeTestCase):
