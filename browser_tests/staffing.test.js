@@ -79,6 +79,8 @@ const openRealm = async (realm) => {
 		await page.fill("#login_password", "admin");
 		await page.click(".btn-login");
 		await page.waitForURL(/\/app/);
+		// the desk's scripts load after the redirect; frappe.call is used right away by the next step
+		await page.waitForFunction(() => window.frappe && frappe.boot && frappe.call, null, { timeout: 60000 });
 	});
 
 	await step("realm connected through the sandbox; QuickBooks' lists read at connect", async () => {
