@@ -4,6 +4,7 @@
 # lazily, so they live only inside the lock (each run takes a few minutes).
 #
 #   browser_tests/run.sh <worktree> <site> [company] [abbr]
+#   TEST_FILE=staffing.test.js browser_tests/run.sh ...   (another test script of this folder; default desk.test.js)
 #
 # It starts a fresh QBO sandbox (`nexora-qbo sandbox`, a new QuickBooks company each run: one QBO company can
 # be connected to only one ERPNext company) with the site's redirect URI, on 127.0.0.1:${SANDBOX_PORT:-8766}.
@@ -38,7 +39,7 @@ WORKER=$!
 for i in $(seq 60); do curl -sf -o /dev/null "http://$SITE:$PORT/api/method/ping" && break; sleep 1; done
 cd "$WT/browser_tests"
 BASE="http://$SITE:$PORT" SANDBOX="$SANDBOX" CLIENT_ID="$CID" CLIENT_SECRET="$CSECRET" COMPANY="$COMPANY" ABBR="$ABBR" \
-	SHOTS=${SHOTS:-/tmp/i10-shots} timeout 330 node desk.test.js
+	SHOTS=${SHOTS:-/tmp/i10-shots} timeout 330 node "${TEST_FILE:-desk.test.js}"
 RC=$?
 kill "$SERVE" "$WORKER" "$SANDBOX_PID" 2>/dev/null
 sleep 2

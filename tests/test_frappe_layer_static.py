@@ -503,3 +503,31 @@ def test_the_light_sales_invoice_read_loads_every_field_the_mapping_uses():
 	used = set(re.findall(r"\bdoc\.([a-z_]+)", body)) | set(re.findall(r'doc\.get\("([a-z_]+)"', body))
 	loaded = set(re.findall(r'"([a-z_]+)"', re.search(r"_READ_FIELDS = \((.*?)\)\n", text, re.S).group(1)))
 	assert used - loaded - {"get"} == set()
+
+
+def test_the_light_sales_invoice_read_loads_every_row_field_the_line_mapping_uses():
+	"""The same for the child rows (issue 11): the item rows (`it.`), the tax rows (`t.`) and the billed
+	timesheet rows (`ts.`, and `r.` in timesheet_lines.py, which builds a timesheet line's description) are
+	read with a field list each; a field used but not listed reads as None (a timesheet line would lose its
+	worker and week)."""
+	mappers = PACKAGE / "erpnext" / "mappers"
+	si = (mappers / "sales_invoice.py").read_text()
+	ts = (mappers / "timesheet_lines.py").read_text()
+
+	def listed(pattern, text):
+		return set(re.findall(r'"([a-z_]+)"', re.search(pattern, text, re.S).group(1)))
+
+	def used(var, text):
+		return set(re.findall(rf"\b{var}\.([a-z_]+)\b", text)) | set(re.findall(rf'\b{var}\.get\("([a-z_]+)"', text))
+
+	items = listed(r"_ITEM_FIELDS = \((.*?)\)\n", si)
+	taxes = listed(r'\("taxes", "Sales Taxes and Charges", \((.*?)\)\)', si)
+	sheets = listed(r"TIMESHEET_FIELDS = \((.*?)\)\n", ts)
+	assert "timesheet_lines.TIMESHEET_FIELDS" in si  # the light read loads the module's own list
+	line_mapping = si[si.index("def _taxable_rows(") : si.index("\ndef list_ids(")]
+	assert used("it", line_mapping) - items - {"get"} == set()
+	assert used("t", line_mapping) - taxes == set()
+	assert used("ts", line_mapping) - sheets == set()
+	assert used("it", ts) - items - {"get"} == set()
+	assert used("r", ts) - sheets == set()
+	assert {"time_sheet", "billing_hours", "to_time"} <= sheets

@@ -245,3 +245,12 @@ SUGGESTED_MAPS = {
 	"Mode of Payment": ("PaymentMethod", False),
 	"Account": ("Account", True),
 }
+
+# Timesheet invoice lines (issue 11): the kind of hours a line bills, said in its QBO description. Overtime
+# and double time are their own items (or activity types); a word in the item's or activity's name says which.
+# Checked in this order ("double time overtime" is double time); anything else is regular hours.
+HOURS_KINDS = (
+	("double time", ("double time", "doubletime", "double-time", " dt ")),
+	("overtime", ("overtime", "over time", "over-time", " ot ")),
+)
+REGULAR_HOURS = "regular"

@@ -92,10 +92,30 @@ def location_dimension() -> str | None:
 	return location_field()
 
 
+def _dimension_doc() -> dict | None:
+	"""The Accounting Dimension on Branch, made or not yet fully made, enabled or not."""
+	return frappe.db.get_value("Accounting Dimension", {"document_type": K.LOCATION_DIMENSION_DOCTYPE},
+		["name", "fieldname", "disabled"], as_dict=True)
+
+
 def location_hint() -> str | None:
-	"""What the realm form says when the site has no location dimension (None when it has one)."""
+	"""What the realm form says when the site has no usable location dimension (None when it has one)."""
 	if location_dimension():
 		return None
+	dim = _dimension_doc()
+	if dim and not dim.disabled:
+		# ERPNext adds a new dimension's fields to the accounting documents in a background job (queue long)
+		return _(
+			"The location dimension ({0}) is being added to invoices, payments and the general ledger by a "
+			"background job. Reload this form in a minute; if this stays, choose \u201cCreate location "
+			"dimension\u201d again (it only adds what is missing)."
+		).format(K.LOCATION_DIMENSION_DOCTYPE)
+	if dim:
+		return _(
+			"QuickBooks locations (Departments) map to the {0} accounting dimension, which is disabled on this "
+			"site: locations are neither sent to QuickBooks nor brought in. Choose \u201cCreate location "
+			"dimension\u201d to enable it, or enable it under Accounting Dimension."
+		).format(K.LOCATION_DIMENSION_DOCTYPE)
 	return _(
 		"QuickBooks locations (Departments) need a location dimension in ERPNext, and this site has none: "
 		"locations are neither sent to QuickBooks nor brought in. Choose \u201cCreate location dimension\u201d "
@@ -104,11 +124,44 @@ def location_hint() -> str | None:
 	).format(K.LOCATION_DIMENSION_DOCTYPE)
 
 
-def make_location_dimension() -> str:
-	"""Create the Accounting Dimension on Branch (ERPNext adds the field to invoices, payments, GL entries)."""
+def make_location_dimension() -> dict:
+	"""Create (or enable, or finish) the Accounting Dimension on Branch: {fieldname, ready}. ERPNext adds the
+	dimension's field to invoices, payments and GL entries itself (after_insert: in a background job on a live
+	site, at once in tests); `ready` says whether the Sales Invoice has it already.
+
+	Why not just insert: a dimension that exists but whose fields are not made yet (the job has not run, or
+	failed) or that is disabled reads as "no location dimension", and a second insert is refused by ERPNext
+	("Document Type already used as a dimension"): the button must finish what is there instead."""
 	existing = location_dimension()
 	if existing:
-		return existing
-	doc = frappe.get_doc({"doctype": "Accounting Dimension", "document_type": K.LOCATION_DIMENSION_DOCTYPE})
-	doc.insert()
-	return doc.fieldname
+		return {"fieldname": existing, "ready": True}
+	dim = _dimension_doc()
+	if dim is None:
+		doc = frappe.get_doc({"doctype": "Accounting Dimension", "document_type": K.LOCATION_DIMENSION_DOCTYPE})
+		doc.insert()
+	else:
+		doc = frappe.get_doc("Accounting Dimension", dim.name)
+		if doc.disabled:
+			doc.disabled = 0
+			doc.save()
+			# what ERPNext's form does when the box is cleared: its fields become editable again
+			from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import disable_dimension
+
+			disable_dimension(doc=frappe.as_json(doc.as_dict()))
+		if frappe.flags.in_test:
+			finish_location_dimension(doc.name)
+		else:  # in the background, as ERPNext's after_insert does it (ALTER TABLE on ~40 DocTypes)
+			from nexora_qbo.erpnext.jobs import enqueue_once
+
+			enqueue_once("nexora_qbo.erpnext.qbo_setup.finish_location_dimension", f"qbo-location-dimension::{doc.name}",
+				queue="long", name=doc.name)
+	return {"fieldname": doc.fieldname, "ready": bool(location_dimension())}
+
+
+def finish_location_dimension(name: str) -> None:
+	"""ERPNext's own step that adds a dimension's field to the accounting DocTypes (only the missing ones)."""
+	from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import (
+		make_dimension_in_accounting_doctypes,
+	)
+
+	make_dimension_in_accounting_doctypes(doc=frappe.get_doc("Accounting Dimension", name))

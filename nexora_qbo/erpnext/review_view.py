@@ -1,6 +1,6 @@
 """The review item (QBO Conflict) as an accountant's comparison: what was last synced, what ERPNext has,
 what QuickBooks has, with the changed cells marked; invoice lines as a table, one row per line (item name,
-hours/quantity, rate, amount); names instead of ids; and what each button will do to each book.
+description, hours/quantity, rate, amount); names instead of ids; and what each button will do to each book.
 
 Why its own module: the engine keeps canonical records (local ids, "qbo:<id>" for a QuickBooks value that
 is not mapped, Decimals as strings); a bookkeeper reads names and amounts. Everything here is escaped HTML
@@ -57,7 +57,14 @@ FIELDS = {
 }
 # never shown: informational or adapter extras
 HIDDEN = {"outstanding", "amended_from", "opening", "qbo_txn_id", "lines", "applications"}
-LINE_COLUMNS = (("item", _("Item")), ("qty", _("Hours / Qty")), ("rate", _("Rate")), ("amount", _("Amount")))
+# the description names a timesheet line's worker, week and kind of hours (an item alone does not say whose)
+LINE_COLUMNS = (
+	("item", _("Item")),
+	("description", _("Description")),
+	("qty", _("Hours / Qty")),
+	("rate", _("Rate")),
+	("amount", _("Amount")),
+)
 STATE_WORDS = {"draft": _("Draft"), "submitted": _("Submitted"), "cancelled": _("Cancelled / voided")}
 CHANGED = " class='qbo-changed' style='background-color: var(--yellow-highlight-color, #fff7d6)'"
 
@@ -163,7 +170,8 @@ def _norm(value) -> str:
 
 
 def line_rows(local: dict, qbo: dict, namer: Namer) -> list[dict]:
-	"""One row per line position: each side's item name, hours/qty, rate, amount; changed cells marked."""
+	"""One row per line position: each side's item name, description, hours/qty, rate, amount; changed cells
+	marked."""
 	ll, ql = local.get("lines") or [], qbo.get("lines") or []
 	rows = []
 	for i in range(max(len(ll), len(ql))):
@@ -226,7 +234,8 @@ def render(doc) -> str:
 		parts.append(
 			f"<p class='text-muted' style='margin-top:8px'>{escape_html(_('Lines'))}</p>"
 			"<table class='table table-bordered table-sm qbo-conflict-lines'><thead>"
-			f"<tr><th rowspan='2'>#</th><th colspan='4'>{_('ERPNext')}</th><th colspan='4'>{_('QuickBooks')}</th></tr>"
+			f"<tr><th rowspan='2'>#</th><th colspan='{len(LINE_COLUMNS)}'>{_('ERPNext')}</th>"
+			f"<th colspan='{len(LINE_COLUMNS)}'>{_('QuickBooks')}</th></tr>"
 			f"<tr>{sub}{sub}</tr></thead><tbody>{body}</tbody></table>"
 		)
 	if not fields and not lines:

@@ -205,6 +205,7 @@ def before_tests():
 				"chart_of_accounts": "Standard",
 			}
 		)
+	wizard_fixtures_for_tests()
 	ensure_fiscal_year(today)
 	ensure_company(TEST_COMPANY_2, "_TNQ2")
 	for key in ("Customer Group", "Item Group", "Territory"):
@@ -215,6 +216,23 @@ def before_tests():
 	make_custom_fields()
 	set_default_settings()
 	frappe.db.commit()  # nosemgrep: test setup, like erpnext.setup.utils.before_tests
+
+
+def wizard_fixtures_for_tests() -> None:
+	"""What ERPNext's setup wizard makes and the tests build on (item groups, UOMs, genders, warehouse types,
+	the standard price lists, USD as the global currency), on a test site whose wizard never ran: setup_complete
+	above runs only without any company, and a site where a company was made first (by hand, by the browser
+	tests' prepare) or marked set up would otherwise lack them ("Could not find Price List: Standard Selling")."""
+	if frappe.db.exists("Price List", "Standard Selling"):
+		return
+	from erpnext.setup.setup_wizard.operations.install_fixtures import install, install_defaults
+
+	install("United States")
+	install_defaults(frappe._dict(currency="USD", country="United States", company_name=None))
+	for doctype, field, value in (("Selling Settings", "selling_price_list", "Standard Selling"),
+		("Buying Settings", "buying_price_list", "Standard Buying")):
+		if not frappe.db.get_single_value(doctype, field):
+			frappe.db.set_single_value(doctype, field, value)
 
 
 def ensure_fiscal_year(day) -> None:

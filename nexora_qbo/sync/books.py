@@ -113,7 +113,7 @@ class Books(Collaborator):
 				f"should stay.")
 			kind, actions = "remote_void", [C.ACTION_ACCEPT_QBO, C.ACTION_DISMISS]
 		else:
-			fields = ", ".join(sorted({c["field"] for c in changes}))
+			fields = C.field_words(c["field"] for c in changes)
 			lines_said = describe_lines((base_c or {}).get("lines"), (remote_c or {}).get("lines"))  # issue 11
 			reason = (f"The {what} {m.local_id} was changed in QuickBooks after it was synced ({fields}"
 				f"{': ' + lines_said if lines_said else ''}). It was not overwritten and the change was not copied here. ")

@@ -291,3 +291,36 @@ RATE_SEEN_PREFIX = "ExchangeRate:"  # Cursor.seen keys of rates already written 
 CAUSE_HOME_ROUNDING = "home_rounding"
 CAUSE_WORDS[CAUSE_HOME_ROUNDING] = "Rounding of the home-currency amount"
 TIE_OUT_CAUSES = (*TIE_OUT_CAUSES, CAUSE_HOME_ROUNDING)
+
+# Canonical record fields in a bookkeeper's words (a review item lists what QuickBooks changed; "tax_total"
+# is an engine word). A field without an entry is shown with its underscores as spaces.
+FIELD_WORDS = {
+	"lines": "lines",
+	"total": "total",
+	"tax_total": "tax",
+	"discount_amount": "discount",
+	"txn_date": "date",
+	"due_date": "due date",
+	"doc_number": "number",
+	"customer": "customer",
+	"currency": "currency",
+	"exchange_rate": "exchange rate",
+	"class_": "class",
+	"location": "location",
+	"memo": "memo",
+	"terms": "terms",
+	"applications": "invoices paid",
+	"unapplied": "unapplied amount",
+	"reference": "reference",
+	"deposit_account": "deposit account",
+	"payment_method": "payment method",
+	"bank_account": "bank account",
+	"payments": "payments deposited",
+	"fees": "fees",
+	"paid_from": "paid from",
+}
+
+
+def field_words(fields) -> str:
+	"""'lines, tax, total' for the fields a change touched (sorted, each once)."""
+	return ", ".join(sorted({FIELD_WORDS.get(f, str(f).rstrip("_").replace("_", " ")) for f in fields}))

@@ -98,6 +98,13 @@ def test_hours_cut_in_qbo_on_one_workers_line_is_a_review_item_naming_worker_and
 	[item] = _open(h, realm, "transaction_edited")
 	assert "James Chen, week of 2026-11-02" in item.reason and "38 \u2192 35" in item.reason
 	assert "Keep ERPNext" in item.reason or "cancel and amend" in item.reason
+	# what changed, in a bookkeeper's words (never the engine's field names)
+	assert "changed in QuickBooks after it was synced (lines, total: James Chen" in item.reason
+
+
+def test_a_review_item_names_changed_fields_in_a_bookkeepers_words():
+	assert C.field_words(["total", "tax_total", "lines", "tax_total"]) == "lines, tax, total"
+	assert C.field_words(["class_", "applications", "some_new_field"]) == "class, invoices paid, some new field"
 
 
 # ---------------------------------------------------------------------------------------------- 2. jobs

@@ -34,6 +34,7 @@ from nexora_qbo.erpnext.mappers import (
 	mark_origin,
 	text,
 )
+from nexora_qbo.erpnext.mappers import timesheet_lines
 from nexora_qbo.erpnext.mappers.item import price_list
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
@@ -79,29 +80,25 @@ def _taxable_rows(doc) -> list[bool]:
 	return out
 
 
-def _service_dates(doc) -> list:
-	"""The week or day worked, per line: the row's service start date, else the first day of the timesheet
-	rows billed on this invoice (ERPNext's Sales Invoice Timesheet)."""
-	by_activity: dict = {}
-	for ts in doc.get("timesheets") or []:
-		if ts.from_time:
-			day = getdate(ts.from_time)
-			key = ts.activity_type or None
-			by_activity[key] = min(by_activity.get(key, day), day)
-	first = min(by_activity.values()) if by_activity else None
-	out = []
-	for it in doc.get("items") or []:
-		out.append(it.get("service_start_date") or first)
-	return out
+def _service_dates(doc, matched: list) -> list:
+	"""The week or day worked, per line: the row's service start date, else the first day worked on the
+	timesheet the row bills (timesheet_lines), else the first day of the timesheet rows billed on this
+	invoice (ERPNext's Sales Invoice Timesheet)."""
+	days = [getdate(ts.from_time) for ts in doc.get("timesheets") or [] if ts.from_time]
+	first = min(days) if days else None
+	return [it.get("service_start_date") or day or first for it, (_text, day) in zip(doc.get("items") or [], matched)]
 
 
 def location_field() -> str | None:
 	"""The Sales Invoice field that holds the QBO Location (Department): the Branch accounting dimension's
-	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported."""
-	field = frappe.db.get_value(
-		"Accounting Dimension", {"document_type": "Branch", "disabled": 0}, "fieldname"
+	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported; a disabled one
+	is none (ERPNext keeps its field, read-only, on the documents: it must not read as a dimension in use)."""
+	dimension = frappe.db.get_value(
+		"Accounting Dimension", {"document_type": "Branch"}, ["fieldname", "disabled"], as_dict=True
 	)
-	field = field or "branch"
+	if dimension and dimension.disabled:
+		return None
+	field = (dimension.fieldname if dimension else None) or "branch"
 	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
 
 
@@ -141,7 +138,7 @@ _ITEM_FIELDS = ("item_code", "item_name", "description", "qty", "rate", "amount"
 # the child rows the line mapping reads besides the items: taxability per line and the timesheets' dates
 _CHILD_READS = (
 	("taxes", "Sales Taxes and Charges", ("account_head", "charge_type", "tax_amount")),
-	("timesheets", "Sales Invoice Timesheet", ("from_time", "activity_type")),
+	("timesheets", "Sales Invoice Timesheet", timesheet_lines.TIMESHEET_FIELDS),
 )
 
 
@@ -174,9 +171,11 @@ def to_record(ctx: CompanyContext, local_type: str, name: str) -> dict | None:
 		return None
 	tax_total = abs(dec(doc.total_taxes_and_charges))
 	lines = []
-	taxable_rows, service_dates = _taxable_rows(doc), _service_dates(doc)
+	# a row billed from a timesheet that still has the item's description: worker, period, hours, kind
+	from_timesheets = timesheet_lines.line_texts(doc)
+	taxable_rows, service_dates = _taxable_rows(doc), _service_dates(doc, from_timesheets)
 	for n, it in enumerate(doc["items"]):  # (a frappe._dict: .items is the dict method)
-		description = text(it.description)
+		description = from_timesheets[n][0] or text(it.description)
 		if description in (it.item_name, it.item_code):
 			description = None
 		lines.append(

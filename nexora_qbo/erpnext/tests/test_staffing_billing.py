@@ -22,6 +22,11 @@ from nexora_qbo.sync.engine import SyncEngine
 from nexora_qbo.sync.runtime import SystemClock
 
 COMPANY = "_Test NQB Staffing"
+
+
+def _bench_note(text: str) -> None:
+	"""What the bench showed, on the test run's output (the issue's note quotes it); asserts nothing."""
+	print(f"bench: {text}")
 ABBR = "_TNQS"
 
 
@@ -63,6 +68,7 @@ class TestStaffingBilling(FrappeTestCase):
 		cls.exempt_tax = cls._item_tax_template()
 		cls.reg = cls._item("NQS Regular Hours", 32)
 		cls.per_diem = cls._item("NQS Per Diem", 60, item_tax=cls.exempt_tax)
+		cls.overtime = cls._item("NQS Overtime Hours", 48)
 		cls.client = cls._customer("NQS Lone Star Builders", "1200 Freight Way", "Austin", "78744")
 		cls.job = cls._customer("NQS Lone Star - North Yard", "1200 Freight Way", "Austin", "78744", parent=cls.client)
 
@@ -173,8 +179,10 @@ class TestStaffingBilling(FrappeTestCase):
 		self.assertEqual([ln["SalesItemLineDetail"]["TaxCodeRef"]["value"] for ln in lines], ["TAX", "NON"])
 		self.assertEqual(Decimal(str(qbo["TxnTaxDetail"]["TotalTax"])), Decimal(str(si.total_taxes_and_charges)))
 		self.assertEqual(qbo["CustomerRef"]["value"], job["Id"])
-		frappe.msgprint(f"bench: timesheet invoice {si.name} -> QBO Invoice {qbo['Id']} lines "
-			f"{[(ln['Description'], ln['SalesItemLineDetail'].get('ServiceDate'), ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
+		_bench_note(f"job-site invoice {si.name} to {job['FullyQualifiedName']} (ERPNext: net {si.net_total}, tax "
+			f"{si.total_taxes_and_charges}, total {si.grand_total}) -> QBO Invoice {qbo['Id']} (CustomerRef "
+			f"{qbo['CustomerRef']['value']}, Job {job['Job']}, BillWithParent {job.get('BillWithParent')}) lines "
+			f"{[(ln['Description'], ln['SalesItemLineDetail'].get('ServiceDate'), ln['SalesItemLineDetail']['Qty'], ln['Amount'], ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
 			f" tax {qbo['TxnTaxDetail']['TotalTax']} total {qbo['TotalAmt']}")
 
 	# ------------------------------------------------------------------------ issue 11, second engineer
@@ -250,7 +258,7 @@ class TestStaffingBilling(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Journal Entry", {"pay_to_recd_from": self.client, "docstatus": 1}), 1)
 		self.assertEqual(ours(self.engine.tie_out(self.realm_id, persist=False)), [])
 		self.assertEqual(self._open(m.local_id), [])
-		frappe.msgprint(f"bench: parent payment {pay['Id']} ({total}) -> {je.name} rows {parties}")
+		_bench_note(f"parent payment {pay['Id']} ({total}) -> {je.name} rows {parties}")
 
 	def test_parent_payment_naming_a_customer_that_is_not_a_job_is_refused_with_the_next_step(self):
 		from nexora_qbo.erpnext.mappers import LedgerError
@@ -279,6 +287,79 @@ class TestStaffingBilling(FrappeTestCase):
 		[item] = self._open(si.name, "transaction_edited")
 		self.assertIn(f"Maria Lopez, week of {self.today}", item.reason)
 		self.assertIn("40 \u2192 36", item.reason)
+
+	def _erpnext_timesheet_invoice(self, customer):
+		"""A week of one worker billed the way ERPNext does it: a Timesheet (8 h a day Monday-Friday and 6 h of
+		overtime on Saturday), ERPNext's own make_sales_invoice from it (one row of the regular-hours item
+		with the item's description), the overtime split onto its own item, submitted. No description is
+		typed: what the client reads comes from the timesheet."""
+		from erpnext.projects.doctype.timesheet.timesheet import make_sales_invoice
+
+		for activity, rate in (("NQS Staffing", 32), ("NQS Overtime", 48)):
+			if not frappe.db.exists("Activity Type", activity):
+				frappe.get_doc({"doctype": "Activity Type", "activity_type": activity, "billing_rate": rate}).insert()
+		emp = frappe.db.get_value("Employee", {"first_name": "Dana", "last_name": "Okafor", "company": COMPANY})
+		if not emp:
+			emp = frappe.get_doc({"doctype": "Employee", "first_name": "Dana", "last_name": "Okafor",
+				"gender": frappe.db.get_value("Gender", {}) or "Female", "date_of_birth": "1991-03-01",
+				"date_of_joining": "2021-01-01", "company": COMPANY}).insert(ignore_permissions=True).name
+		monday = add_days(self.today, -self.today.weekday() - 14)
+		logs = [{"activity_type": "NQS Staffing", "from_time": f"{add_days(monday, d)} 08:00:00", "hours": 8,
+			"is_billable": 1, "billing_hours": 8, "billing_rate": 32} for d in range(5)]
+		logs.append({"activity_type": "NQS Overtime", "from_time": f"{add_days(monday, 5)} 08:00:00", "hours": 6,
+			"is_billable": 1, "billing_hours": 6, "billing_rate": 48})
+		ts = frappe.get_doc({"doctype": "Timesheet", "company": COMPANY, "employee": emp, "customer": customer,
+			"time_logs": logs})
+		ts.insert(ignore_permissions=True)
+		ts.submit()
+		si = make_sales_invoice(ts.name, item_code=self.reg, customer=customer)
+		self.assertEqual(len(si.items), 1)
+		self.assertIn(frappe.utils.strip_html(si.items[0].description or "").strip(), ("NQS Regular Hours", ""))
+		si.company = COMPANY
+		si.debit_to = f"Debtors - {ABBR}"
+		si.taxes_and_charges = self.template
+		si.set_taxes()
+		row = si.items[0]
+		row.qty, row.rate = 40, 32
+		row.income_account, row.cost_center = f"Sales - {ABBR}", f"Main - {ABBR}"
+		si.append("items", {"item_code": self.overtime, "qty": 6, "rate": 48, "income_account": f"Sales - {ABBR}",
+			"cost_center": f"Main - {ABBR}"})
+		si.insert(ignore_permissions=True)
+		si.submit()
+		return si, monday
+
+	def test_erpnext_timesheet_invoice_reaches_qbo_with_worker_week_and_hours_and_a_cut_names_them(self):
+		from nexora_qbo.erpnext import review_view
+
+		site = self._customer("NQS Lone Star - West Yard", "1200 Freight Way", "Austin", "78744", parent=self.client)
+		si, monday = self._erpnext_timesheet_invoice(site)
+		regular = f"Dana Okafor, week of {monday}, 40.00 h regular"
+		overtime = f"Dana Okafor, week of {monday}, 6.00 h overtime"
+		self.engine.push(self.realm_id)
+		qid = self._qbo_id(C.INVOICE, si.name)
+		self.assertIsNotNone(qid, [c.reason for c in self._open(si.name)])
+		lines = [ln for ln in self.bk.read("Invoice", qid)["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
+		self.assertEqual([ln.get("Description") for ln in lines], [regular, overtime])
+		self.assertEqual([ln["SalesItemLineDetail"]["ServiceDate"] for ln in lines], [str(monday)] * 2)  # the week
+		self.assertEqual([Decimal(str(ln["SalesItemLineDetail"]["Qty"])) for ln in lines], [Decimal(40), Decimal(6)])
+		# the merge base is what QBO answered: it keeps the descriptions sent
+		base = self.store.get_mapping(self.realm_id, C.INVOICE, si.name).base
+		self.assertEqual([ln.get("Description") for ln in base["Line"] if ln["DetailType"] == "SalesItemLineDetail"],
+			[regular, overtime])
+		# the bookkeeper cuts Dana's regular hours in QuickBooks: a review item names her and the week
+		lines[0]["SalesItemLineDetail"]["Qty"] = 36
+		lines[0]["Amount"] = "1152.00"
+		self.bk.update("Invoice", qid, {"Line": lines})
+		with inbound():
+			self.engine.pull(self.realm_id)
+		[item] = self._open(si.name, "transaction_edited")
+		self.assertIn(f"{regular}: hours/quantity 40 \u2192 36", item.reason)
+		shown = review_view.render(frappe.get_doc(K.CONFLICT, int(item.id)))
+		self.assertEqual(shown.count(f"<td>{regular}</td>"), 2)  # ERPNext's line and QuickBooks' line
+		_bench_note(f"ERPNext timesheet invoice {si.name} (rows {[(r.item_code, r.qty, r.rate, r.amount) for r in si.items]}, "
+			f"net {si.net_total}, tax {si.total_taxes_and_charges}, total {si.grand_total}) -> QBO Invoice {qid}: "
+			f"{[(ln.get('Description'), ln['SalesItemLineDetail']['Qty'], ln['Amount'], ln['SalesItemLineDetail']['TaxCodeRef']['value']) for ln in lines]}"
+			f"; review item: {item.reason}")
 
 	def test_exempt_customer_both_ways(self):
 		school = self._customer("NQS Austin ISD", "1 School Rd", "Austin", "78701")
@@ -332,7 +413,10 @@ class TestStaffingBilling(FrappeTestCase):
 		item = items[0]
 		self.assertIn(f"{Decimal(str(si.total_taxes_and_charges)):.2f}", item.reason)
 		self.assertIn(f"{qbo_tax:.2f}", item.reason)
-		frappe.msgprint(f"bench: AST tax difference on {si.name}: ERPNext {si.total_taxes_and_charges}, QBO {qbo_tax}")
+		_bench_note(f"AST realm invoice {si.name} to a Tulsa ship-to: ERPNext net {si.net_total}, tax "
+			f"{si.total_taxes_and_charges} (8.25 %), total {si.grand_total}; QBO computed tax {qbo_tax}, TotalAmt "
+			f"{qbo['TotalAmt']}, TxnTaxCodeRef {(qbo['TxnTaxDetail'].get('TxnTaxCodeRef') or {}).get('value')}; "
+			f"review item: {item.reason}")
 
 
 class TestStaffingBillingNumbersAndClasses(FrappeTestCase):
@@ -473,3 +557,130 @@ class TestStaffingBillingNumbersAndClasses(FrappeTestCase):
 		last = frappe.db.get_value(K.REALM, self.realm, K.REFERENCES_REFRESHED_FIELD)
 		self.assertFalse(qbo_setup.due(self.realm, now=last + timedelta(hours=23)))
 		self.assertTrue(qbo_setup.due(self.realm, now=last + timedelta(hours=24)))
+
+
+class TestLocationDimensionOnRequest(FrappeTestCase):
+	"""\u201cCreate location dimension\u201d on the realm form, on a site without one: the Accounting Dimension is made,
+	a Sales Invoice carries it (header, rows, GL) and it maps to QBO Departments (suggested by name, sent as
+	DepartmentRef).
+
+	ERPNext adds a dimension's field to the accounting DocTypes with ALTER TABLE, which commits the open
+	transaction: what this class made before that (its company, its realm) stays committed, so tearDownClass
+	removes the realm itself; the dimension stays, as it would after a person pressed the button. A site that
+	already has a Branch dimension gets it removed first (ERPNext's own delete: the custom fields go, the
+	columns and their values stay), so the button runs on a site without one every time."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		from nexora_qbo.erpnext.tests.utils import connect_to_sandbox
+		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
+		from nexora_qbo.sandbox.server import SandboxServer
+
+		cls.company, cls.abbr = "_Test NQB Location", "_TNQLD"
+		ensure_company(cls.company, cls.abbr)
+		cls._drop_realms(cls.company)
+		cls.sb = SandboxServer(seed=41)
+		realm_id = "9345" + "".join(secrets.choice("0123456789") for _ in range(11))
+		cls.realm_id = cls.sb.create_realm(company_name="Nexora Staffing Locations", realm_id=realm_id)
+		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
+		cls.seed = cls.sb.seed_info(cls.realm_id)
+		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, cls.company, cls.realm_id,
+			default_income_account_id=cls.seed["accounts"]["Services"])
+		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sb.stop()
+		frappe.db.rollback()
+		cls._drop_realms(cls.company)  # committed with the dimension's DDL: removed for good
+		super().tearDownClass()
+
+	@staticmethod
+	def _drop_realms(company):
+		"""The company's realms and their bookkeeping (also one a failed earlier run left committed)."""
+		realms = frappe.get_all(K.REALM, filters={"company": company}, pluck="name")
+		if not realms:
+			return
+		purge_committed_audit(realms)  # on its own connection: a new snapshot of ours sees that
+		frappe.db.commit()  # this class commits anyway (the dimension's DDL)
+		for realm in realms:
+			for doctype in (K.CONFLICT, K.OUTBOX, K.ENTITY_MAP, K.CURSOR, K.QBO_REFERENCE, K.SYNC_EVENT, K.TIE_OUT):
+				frappe.db.delete(doctype, {"realm": realm})
+			frappe.delete_doc(K.REALM, realm, ignore_permissions=True, force=True)
+		# committed now: a realm made again under the same name stores its tokens on another connection,
+		# which would wait on this transaction's locks (the deleted realm's __Auth rows)
+		frappe.db.commit()
+
+	@staticmethod
+	def _remove_location_dimension():
+		for name in frappe.get_all("Accounting Dimension", filters={"document_type": "Branch"}, pluck="name"):
+			frappe.delete_doc("Accounting Dimension", name, ignore_permissions=True)
+		frappe.flags.accounting_dimensions = None
+		frappe.clear_cache(doctype="Sales Invoice")
+
+	def test_create_location_dimension_makes_one_a_sales_invoice_uses_and_qbo_departments_map_to(self):
+		from nexora_qbo.erpnext import qbo_setup
+		from nexora_qbo.erpnext.mappers.sales_invoice import location_field
+		from nexora_qbo.nexora_qbo.doctype.qbo_realm import qbo_realm
+
+		self._remove_location_dimension()
+		self.assertIsNone(location_field())
+		self.assertIn("Create location dimension", qbo_setup.location_hint())
+
+		made = qbo_realm.create_location_dimension(self.realm)  # the button, as the Administrator
+		self.assertEqual(made, {"fieldname": "branch", "ready": True})
+		self.assertTrue(frappe.db.exists("Accounting Dimension", {"document_type": "Branch", "disabled": 0}))
+		self.assertEqual(location_field(), "branch")
+		self.assertIsNone(qbo_setup.location_hint())
+		for doctype in ("Sales Invoice", "Sales Invoice Item", "GL Entry", "Payment Entry"):
+			self.assertTrue(frappe.get_meta(doctype).has_field("branch"), doctype)
+		# pressed again (the dimension is there): nothing new, no "Document Type already used" refusal
+		self.assertEqual(qbo_realm.create_location_dimension(self.realm), made)
+		# a person disabled it (Accounting Dimension, Disable, as ERPNext's form does it): the form says so and
+		# the button enables it again instead of inserting a second one (which ERPNext refuses)
+		from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import disable_dimension
+
+		dim = frappe.get_doc("Accounting Dimension", {"document_type": "Branch"})
+		dim.disabled = 1
+		dim.save(ignore_permissions=True)
+		disable_dimension(doc=frappe.as_json(dim.as_dict()))
+		self.assertIsNone(location_field())
+		self.assertIn("disabled", qbo_setup.location_hint())
+		self.assertEqual(qbo_realm.create_location_dimension(self.realm), made)
+		self.assertEqual(frappe.db.get_value("Accounting Dimension", dim.name, "disabled"), 0)
+		self.assertEqual(frappe.db.count("Accounting Dimension", {"document_type": "Branch"}), 1)
+		self.assertIsNone(qbo_setup.location_hint())
+
+		# QBO's Departments map to Branches: suggested by name, confirmed on the realm form
+		if not frappe.db.exists("Branch", "Austin"):
+			frappe.get_doc({"doctype": "Branch", "branch": "Austin"}).insert(ignore_permissions=True)
+		self.engine.refresh_references(self.realm_id)
+		austin = self.seed["departments"][0]
+		suggested = [(s["local_value"], s["qbo_id"]) for s in qbo_setup.suggested_maps(self.realm)
+			if s["map_type"] == "Branch"]
+		self.assertIn(("Austin", austin), suggested)
+		self.assertEqual(qbo_realm.add_suggested_maps(self.realm, [{"map_type": "Branch", "local_value": "Austin"}]),
+			{"added": 1})
+
+		# a Sales Invoice on the Austin branch: ERPNext books the dimension, QBO gets the Department
+		item, customer = "NQL Site Hours", "NQL Capitol Builders"
+		if not frappe.db.exists("Item", item):
+			frappe.get_doc({"doctype": "Item", "item_code": item, "item_group": "Services", "stock_uom": "Nos",
+				"is_stock_item": 0, "standard_rate": 30}).insert(ignore_permissions=True)
+		if not frappe.db.exists("Customer", customer):
+			frappe.get_doc({"doctype": "Customer", "customer_name": customer, "customer_type": "Company",
+				"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}) or "All Customer Groups",
+				"territory": frappe.db.get_value("Territory", {"is_group": 0}) or "All Territories"}
+				).insert(ignore_permissions=True)
+		si = frappe.get_doc({"doctype": "Sales Invoice", "company": self.company, "customer": customer,
+			"posting_date": nowdate(), "due_date": nowdate(), "debit_to": f"Debtors - {self.abbr}", "branch": "Austin",
+			"items": [{"item_code": item, "qty": 8, "rate": 30, "income_account": f"Sales - {self.abbr}",
+				"cost_center": f"Main - {self.abbr}", "branch": "Austin"}]}).insert(ignore_permissions=True)
+		si.submit()
+		self.assertEqual(set(frappe.get_all("GL Entry", filters={"voucher_no": si.name, "is_cancelled": 0},
+			pluck="branch")), {"Austin"})
+		self.engine.push(self.realm_id)
+		m = self.store.get_mapping(self.realm_id, C.INVOICE, si.name)
+		self.assertIsNotNone(m, [c.reason for c in self.store.list_conflicts(self.realm_id, status=C.OPEN)])
+		self.assertEqual(self.bk.read("Invoice", m.qbo_id)["DepartmentRef"]["value"], austin)

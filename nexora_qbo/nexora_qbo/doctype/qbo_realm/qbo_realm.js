@@ -138,13 +138,28 @@ frappe.ui.form.on("QBO Realm", {
 			frm.set_intro(onload.location_hint, "orange");
 			frm.add_custom_button(__("Create location dimension"), () =>
 				frappe.confirm(__("Create the Branch accounting dimension for QuickBooks locations?"), () =>
-					call(frm, "create_location_dimension", __("Location dimension created"))
+					frappe.call({
+						method: `${QBO_REALM_METHOD}.create_location_dimension`,
+						args: { realm: frm.doc.name },
+						freeze: true,
+						callback: (r) => {
+							const ready = r.message && r.message.ready;
+							frappe.show_alert({
+								message: ready
+									? __("Location dimension created")
+									: __("Location dimension created; ERPNext adds it to invoices in the background"),
+								indicator: "green",
+							});
+							frm.reload_doc();
+						},
+					})
 				)
 			);
 		}
 		const rows = onload.suggested_maps || [];
 		if (rows.length) {
-			frm.dashboard.add_indicator(__("{0} suggested mappings to confirm", [rows.length]), "blue");
+			frm.dashboard.add_indicator(rows.length === 1 ? __("1 suggested mapping to confirm")
+				: __("{0} suggested mappings to confirm", [rows.length]), "blue");
 			frm.add_custom_button(__("Confirm suggested mappings"), () => {
 				const d = new frappe.ui.Dialog({
 					title: __("Suggested mappings (by name)"),
@@ -172,6 +187,11 @@ frappe.ui.form.on("QBO Realm", {
 						});
 					},
 				});
+				// Frappe's grid shows Add Row / Add Multiple / Upload on an editable table even with
+				// cannot_add_rows (grid.setup_toolbar un-hides them): a suggestion list takes no new rows
+				d.$wrapper.append("<style>.qbo-suggested-maps .grid-add-row, .qbo-suggested-maps .grid-add-multiple-rows,"
+					+ " .qbo-suggested-maps .grid-upload { display: none !important; }</style>");
+				d.$wrapper.addClass("qbo-suggested-maps");
 				d.show();
 			});
 		}

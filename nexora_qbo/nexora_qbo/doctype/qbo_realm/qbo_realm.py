@@ -576,4 +576,4 @@ def create_location_dimension(realm: str) -> dict:
 	frappe.get_doc(K.REALM, realm).check_permission("write")
 	if not frappe.has_permission("Accounting Dimension", "create"):
 		frappe.throw(_("You cannot create an Accounting Dimension; ask a System Manager."), frappe.PermissionError)
-	return {"fieldname": qbo_setup.make_location_dimension()}
+	return qbo_setup.make_location_dimension()
