@@ -213,7 +213,8 @@ class FrappeLedger:
 
 		rows = frappe.get_all("Payment Entry Reference", filters={"parent": payment_id, "parenttype": "Payment Entry"},
 			pluck="exchange_gain_loss")
-		return R.money(sum((_rate(v or 0) for v in rows), _rate(0)))
+		# money, never _rate (a conversion rate defaults to 1: a zero start would count one unit of gain)
+		return R.money(sum((R.money(v or 0) for v in rows), R.money(0)))
 
 	# ------------------------------------------------------------------------------------------ AR tie-out
 	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
