@@ -255,7 +255,8 @@ class FrappeLedger:
 
 		rows = frappe.get_all("Payment Entry Reference", filters={"parent": payment_id, "parenttype": "Payment Entry"},
 			pluck="exchange_gain_loss")
-		return R.money(sum((_rate(v or 0) for v in rows), _rate(0)))
+		# money, never _rate (a conversion rate defaults to 1: a zero start would count one unit of gain)
+		return R.money(sum((R.money(v or 0) for v in rows), R.money(0)))
 
 	# ------------------------------------------------------------------------------------------ AR tie-out
 	def open_balances(self, company: str, as_of: date | None = None) -> list[dict]:
@@ -311,20 +312,21 @@ class FrappeLedger:
 		return out
 
 	def _home_by_invoice(self, company: str, as_of) -> dict:
-		"""Per Sales Invoice, debit - credit in company currency of its receivable GL entries (one query)."""
+		"""Per Sales Invoice, its open amount in company currency as ERPNext's Payment Ledger carries it (one
+		query): the sum of `amount` (company currency) of the live (not delinked) Payment Ledger Entries on
+		receivable accounts against it - the invoice itself, each payment at the invoice's rate, each exchange
+		gain/loss journal. The Payment Ledger, not the GL: ERPNext v15 reconciles a later allocation
+		(reconcile_against_document) in the Payment Ledger, where the GL keeps the payment against itself."""
 		import frappe
 
 		from nexora_qbo.sync import records as R
 
-		conditions = ["gle.company = %(company)s", "gle.is_cancelled = 0", "gle.against_voucher_type = 'Sales Invoice'",
-			"ifnull(gle.against_voucher, '') != ''", "acc.account_type = 'Receivable'"]
+		filters: dict = {"company": company, "delinked": 0, "account_type": "Receivable",
+			"against_voucher_type": "Sales Invoice", "against_voucher_no": ("is", "set")}
 		if as_of is not None:
-			conditions.append("gle.posting_date <= %(as_of)s")
-		rows = frappe.db.sql(
-			f"""select gle.against_voucher as name, sum(gle.debit - gle.credit) as balance
-			from `tabGL Entry` gle join `tabAccount` acc on acc.name = gle.account
-			where {' and '.join(conditions)} group by gle.against_voucher""",
-			{"company": company, "as_of": as_of}, as_dict=True)
+			filters["posting_date"] = ("<=", as_of)
+		rows = frappe.get_all("Payment Ledger Entry", filters=filters,
+			fields=["against_voucher_no as name", "sum(amount) as balance"], group_by="against_voucher_no")
 		return {r.name: R.money(r.balance) for r in rows}
 
 	def receivable_home_balances(self, company: str, as_of: date | None = None) -> dict:

@@ -65,6 +65,7 @@ CONFLICT_KINDS = (
 	"unexplained_difference",  # the AR tie-out found a balance difference the app knows no cause for
 	"tax_differs",  # QBO's automated sales tax differs from ERPNext's tax (issue 11, sync/taxes.py)
 	"inactive_with_open_ar",  # QBO made a customer inactive while ERPNext still shows it open AR (sync/customers.py)
+	"rate_differs",  # QBO is the rate source; an ERPNext document went out at its own, other rate (exchange_rates.py)
 )
 ACTION_RETRY, ACTION_KEEP_QBO, ACTION_KEEP_LOCAL, ACTION_ACCEPT_QBO, ACTION_DISMISS = (
 	"retry",
@@ -149,6 +150,7 @@ CONFLICT_KIND_WORDS = {
 	"books_differ": "The books still differ",
 	"qbo_born_cancel": "Cancelled here, came from QuickBooks",
 	"unexplained_difference": "Unexplained balance difference",
+	"rate_differs": "Sent at ERPNext's exchange rate, not QuickBooks' rate of the day",
 }
 # Resolutions written by the engine itself (Conflict.resolution), besides the action names above.
 # "accepted_difference": a person accepted a known difference between the books (status "resolved"). The
@@ -289,6 +291,10 @@ RATE_SEEN_PREFIX = "ExchangeRate:"  # Cursor.seen keys of rates already written 
 # (ERPNext adds each line's rounded home amount and relieves each payment at the invoice's rate, QuickBooks
 # rounds Balance x ExchangeRate once); shown with its cause and amounts, never silently equal
 CAUSE_HOME_ROUNDING = "home_rounding"
+# QuickBooks is the rate source, and an ERPNext-born foreign document was booked at another rate than QuickBooks'
+# for its day: it is sent at ERPNext's rate (both books then carry the same rate, so they agree) and this
+# informational review item names both rates (sync/exchange_rates.ExchangeRates.check_sent_rate)
+KIND_RATE_DIFFERS = "rate_differs"
 CAUSE_WORDS[CAUSE_HOME_ROUNDING] = "Rounding of the home-currency amount"
 TIE_OUT_CAUSES = (*TIE_OUT_CAUSES, CAUSE_HOME_ROUNDING)
 

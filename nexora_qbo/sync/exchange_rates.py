@@ -15,6 +15,12 @@ day. The realm's `rate_source` decides which table is the truth, and this keeps 
   GET /exchangerate for today when today has no row) and written as Currency Exchange rows where ERPNext has none
   or another rate; a QBO-born foreign document's own rate is written for its date before it is booked.
 
+With QuickBooks as the source, an ERPNext-born foreign document can still carry another rate (typed on the
+document, or a Currency Exchange row edited here): it is sent at ERPNext's rate, because the document is booked
+at it and QuickBooks then holds the same rate for it, so both books and both exchange gains agree; sending
+QuickBooks' rate instead would make QuickBooks' copy disagree with ERPNext's GL. That it departs from the rate
+source is made visible, never silent: `check_sent_rate` opens one informational review item naming both rates.
+
 Run at the start of every pull, under the realm lock. Nothing is read or written for a realm whose company has
 no foreign currency (no request at all), nor when QuickBooks' preferences say multicurrency is off.
 The Ledger methods used are optional (getattr): a ledger without Currency Exchange simply has no rate source.
@@ -118,5 +124,41 @@ class ExchangeRates:
 			return
 		self.write_local(ctx, currency, record["txn_date"], rate)
 
+	def check_sent_rate(self, ctx, books, spec, local_id: str, local: dict, resp: dict) -> None:
+		"""After a foreign ERPNext-born document was created in QuickBooks with QuickBooks as the rate source:
+		QuickBooks' rate for its day (GET /exchangerate, the rate table's own answer) against the rate it was sent
+		at. Different: an informational review item in a bookkeeper's words (both books agree; nothing to undo)."""
+		currency = local.get("currency")
+		day = str(resp.get("TxnDate") or local.get("txn_date") or "")[:10]
+		if (ctx.settings.rate_source != C.RATE_SOURCE_QBO or spec.kind != "transaction" or not currency
+			or currency == ctx.settings.home_currency or not day):
+			return
+		sent = resp.get("ExchangeRate") or local.get("exchange_rate")
+		if sent in (None, ""):
+			return
+		from nexora_qbo.qbo import errors as QE
+
+		try:
+			row = ctx.client.exchange_rate(currency, date.fromisoformat(day))  # in the document's push operation
+		except QE.QBOError:
+			return  # the rate table could not be read now; the tie-out still compares both books' rates
+		theirs = (row or {}).get("Rate")
+		if theirs is None or _rate(theirs) == _rate(sent):
+			return
+		label = f"{LABELS_OF.get(spec.local_type, spec.qbo_entity)} {local_id}"
+		home = ctx.settings.home_currency
+		reason = (
+			f"{label} was sent at ERPNext's rate {_rate(sent)} (1 {currency} = {_rate(sent)} {home}); QuickBooks' "
+			f"rate for {day} is {_rate(theirs)}. QuickBooks is this company's exchange-rate source, but the document "
+			f"was booked in ERPNext at {_rate(sent)}, so it went to QuickBooks at the same rate: both books carry "
+			f"{_rate(sent)} for it and agree, in {currency} and in {home}. Nothing needs correcting for the books to "
+			f"tie. If it should have used QuickBooks' rate, cancel and amend it in ERPNext at {_rate(theirs)}; "
+			"otherwise choose \u201cDismiss\u201d once seen.")
+		books.open_conflict(ctx, spec, local_id, str(resp.get("Id")), C.KIND_RATE_DIFFERS, reason, local,
+			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS])
+
+
+# the document's name in a bookkeeper's words (merge.LABELS would import the merge module into this one)
+LABELS_OF = {C.INVOICE: "Sales Invoice", C.CREDIT_MEMO: "Credit Note", C.PAYMENT: "Payment Entry"}
 
 __all__ = ["ExchangeRates"]

@@ -36,6 +36,7 @@ from nexora_qbo.sync.customers import held_fields, keep_qbo_values
 from nexora_qbo.sync.deductions import ensure_deductions
 from nexora_qbo.sync.entities.refund import NotRefundable, apply_refund, ensure_ar_account, unlink_refund
 from nexora_qbo.sync.edits import BookkeeperEdits
+from nexora_qbo.sync.exchange_rates import ExchangeRates
 from nexora_qbo.sync.ports import Mapping, OutboxEntry
 from nexora_qbo.sync.services import Collaborator, EngineServices
 
@@ -75,6 +76,7 @@ class Pusher(Collaborator):
 	def __init__(self, services: EngineServices, books: Books, checks: BooksCheck, edits: BookkeeperEdits):
 		super().__init__(services)
 		self.books, self.checks, self.edits = books, checks, edits
+		self.rates = ExchangeRates(services)  # QBO as the rate source: a document sent at another rate is shown
 		# creates of transactions look for an existing QBO record first only during an initial export
 		self.look_up_existing = False
 		self.batching = True  # creates of invoices/credit notes go in batch requests (sync/batch.py)
@@ -359,6 +361,7 @@ class Pusher(Collaborator):
 		m = self._after_write(ctx, e, spec, resp, payload, "created")
 		keep_qbo_number(self.ledger, ctx, spec, e.local_id, local, resp)  # issue 11 (sync/numbering.py)
 		self._compare_totals(ctx, spec, e.local_id, local, resp)
+		self.rates.check_sent_rate(ctx, self.books, spec, e.local_id, local, resp)
 		if e.local_type == C.CREDIT_MEMO:
 			self._apply_credit(ctx, e, m, local)
 		if e.local_type == C.REFUND:  # a zero Payment links the journal entry and the credit memos

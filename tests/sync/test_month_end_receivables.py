@@ -804,3 +804,38 @@ def test_refund_in_erpnext_of_no_credit_note_is_a_review_item_in_words(harness):
 	items = _open(h, realm)
 	assert len(items) == 1 and "pays out no credit note" in items[0].reason
 	assert not h.bk(realm).query("select * from JournalEntry").get("JournalEntry")
+
+
+def test_erpnext_document_at_its_own_rate_under_qbo_rate_source_is_sent_at_it_and_shown(harness):
+	"""QuickBooks is the rate source (1.08 on the invoice day), but the bookkeeper typed 1.0937 on an ERPNext EUR
+	invoice. It goes to QuickBooks at 1.0937 (ERPNext booked it so; QuickBooks' copy then agrees with ERPNext's
+	ledger in EUR and in USD), and one informational review item names both rates instead of passing silently."""
+	h = harness
+	realm, company, month, rhein = _eur_month(h, C.RATE_SOURCE_QBO)
+	led, bk = h.ledger, h.bk(realm)
+	bk.set_exchange_rate("EUR", INVOICE_DAY, INVOICE_RATE)
+	h.engine.sync(realm)
+	assert led.exchange_rate(company, "EUR", INVOICE_DAY, exact=True) == INVOICE_RATE
+	inv = led.submit_invoice(company, rhein, [{"item": month["item"], "qty": "20", "rate": "45.00"}], INVOICE_DAY,
+		currency="EUR", exchange_rate="1.0937")
+	h.engine.sync(realm)
+	q = bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv))
+	assert (D(str(q["ExchangeRate"])), D(str(q["HomeTotalAmt"]))) == (D("1.0937"), D("984.33"))
+	items = [c for c in _open(h, realm) if c.local_id == inv]
+	assert [c.kind for c in items] == [C.KIND_RATE_DIFFERS], [(c.kind, c.reason) for c in _open(h, realm)]
+	reason = items[0].reason
+	assert "sent at ERPNext's rate 1.0937" in reason and f"QuickBooks' rate for {INVOICE_DAY} is 1.08" in reason
+	assert "agree" in reason and "amend_local" not in reason and "keep_local" not in reason
+	assert C.CONFLICT_KIND_WORDS[C.KIND_RATE_DIFFERS]
+	_ties(h, realm, company)
+	result = h.engine.tie_out(realm)
+	row = next(r for r in result.documents if r.local_id == inv)
+	assert (row.erpnext, row.qbo, row.erpnext_home, row.qbo_home) == (D("900.00"), D("900.00"), D("984.33"),
+		D("984.33"))
+	assert result.unexplained_count == 0
+	# a document at QuickBooks' own rate of its day opens nothing
+	inv2 = led.submit_invoice(company, rhein, [{"item": month["item"], "qty": "2", "rate": "45.00"}], INVOICE_DAY,
+		currency="EUR")
+	h.engine.sync(realm)
+	assert D(str(bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv2))["ExchangeRate"])) == INVOICE_RATE
+	assert [c for c in _open(h, realm) if c.local_id == inv2] == []

@@ -327,16 +327,19 @@ class TestDimensionsAndCurrency(FrappeTestCase):
 		self.assertEqual(receivable_usd, base_grand - Decimal("1093.70"))
 
 	def test_c_eur_invoice_from_qbo_at_the_days_rate(self):
+		"""The realm's rate source is ERPNext's Currency Exchange (the default): test_b's pull wrote ERPNext's
+		1.0937 for today into QuickBooks' rate table (it had 1.0815 before), so an invoice the bookkeeper makes
+		in QuickBooks today takes ERPNext's rate and comes back at it: one rate of the day in both books."""
 		cust_qbo = self.qbo_id(C.CUSTOMER, EUR_CUSTOMER)
 		inv = self.bk.create(
 			"Invoice",
 			{"CustomerRef": {"value": cust_qbo}, "Line": [self.item_line("Per Diem", 3, "68.40")]},
 		)
-		self.assertEqual(Decimal(str(inv["ExchangeRate"])), QBO_DAY_RATE)
+		self.assertEqual(Decimal(str(inv["ExchangeRate"])), RATE)
 		self.pull()
 		si = frappe.get_doc("Sales Invoice", self.local_of("Invoice", inv["Id"]))
 		self.assertEqual((si.docstatus, si.currency, si.debit_to), (1, "EUR", self.debtors_eur))
-		self.assertEqual(Decimal(str(si.conversion_rate)), QBO_DAY_RATE)
+		self.assertEqual(Decimal(str(si.conversion_rate)), RATE)
 		self.assertEqual(_money(si.grand_total), _money(inv["TotalAmt"]))
 		self.assertEqual(_money(si.base_grand_total), _money(inv["HomeTotalAmt"]))
 		self.assertEqual(_money(si.outstanding_amount), Decimal("205.20"))
