@@ -429,6 +429,15 @@ class FrappeStore:
 			filters["local_type"] = local_type
 		return [row_to_mapping(row, realm_id) for row in self._mapping_rows(filters)]
 
+	def mapped_qbo_ids(self, realm_id: str, local_type: str) -> dict[str, str]:
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return {}
+		rows = frappe.db.sql(
+			f"select qbo_id, status from `tab{K.ENTITY_MAP}` where realm=%s and local_type=%s", (realm, local_type)
+		)
+		return {str(qbo_id): status or "active" for qbo_id, status in rows}
+
 	# ------------------------------------------------------------------------------------- cursor
 	def get_cursor(self, realm_id: str) -> Cursor | None:
 		from nexora_qbo.nexora_qbo.doctype.qbo_cursor.qbo_cursor import row_to_cursor

@@ -297,11 +297,12 @@ class Puller(Collaborator):
 				if spec is None:
 					continue
 				with audit.operation(C.INBOUND):
-					ids = {str(r.get("Id")) for r in ctx.client.query_all(entity)}
-				for m in self.store.list_mappings(ctx.realm_id, spec.local_type):
-					if m.status in (C.DELETED,) or m.qbo_id in ids:
+					ids = {str(r.get("Id")) for r in ctx.client.query_all(entity)}  # page by page: only the Ids kept
+				# Ids and statuses only: the mappings' snapshots of a whole realm are never held at once
+				for qbo_id, status in self.store.mapped_qbo_ids(ctx.realm_id, spec.local_type).items():
+					if status in (C.DELETED,) or qbo_id in ids:
 						continue
-					outcome = self.apply_remote(ctx, spec, {"Id": m.qbo_id, "status": "Deleted"})
+					outcome = self.apply_remote(ctx, spec, {"Id": qbo_id, "status": "Deleted"})
 					counts["swept_" + outcome] = counts.get("swept_" + outcome, 0) + 1
 		except RETRYABLE:
 			return False
