@@ -174,7 +174,7 @@ def render(results: list[dict], raw: dict) -> str:
 				r["label"],
 				r["done"],
 				r["requests"],
-				f"{r['requests'] / max(1, r['done']):.1f}",
+				f"{r['requests'] / max(1, r['done']):.3f}",
 				f"{r['wall_ms'] / r['docs']:.2f}",
 				f"{r['http_ms'] / r['docs']:.2f}",
 				f"{engine_ms / r['docs']:.2f}",
