@@ -54,6 +54,10 @@ def run(speed: float, docs: int, naive_budget: float) -> dict:
 			for i in range(20)
 		]
 		items = [rig.ledger.create_item(co, f"Bench Hours {i}", rate=f"{40 + i}.00") for i in range(4)]
+		for c in customers:  # masters reach a realm by export or with a first document (issue 12): before the run
+			rig.engine.export_master(eng, "customer", c)
+		for it in items:
+			rig.engine.export_master(eng, "item", it)
 		rig.engine.push(eng)
 		for i in range(docs):
 			rig.ledger.submit_invoice(
