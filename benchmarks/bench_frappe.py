@@ -212,6 +212,14 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		submit_s = time.perf_counter() - t0
 		since = datetime.now(timezone.utc) - timedelta(seconds=1)
 		frappe_t, pacer_t = _Timer(), _Timer()
+		queries = [0]
+		real_sql = frappe.db.sql
+
+		def counted_sql(*a, **k):  # SQL statements sent during the push: a load-independent measure
+			queries[0] += 1
+			return real_sql(*a, **k)
+
+		frappe.db.sql = counted_sql
 		frappe_t.wrap(FrappeStore)
 		frappe_t.wrap(FrappeLedger)
 		pacer_t.wrap(RedisPacer)
@@ -231,6 +239,7 @@ def push(n: int = 1000, profile: bool = False) -> None:
 				st.print_stats("nexora_qbo/erpnext|frappe/database|sync/push|sync/batch", 40)
 				st.print_callers("database.py.*\\((get_value|get_values|sql|exists)\\)")
 		finally:
+			frappe.db.sql = real_sql
 			frappe_t.restore()
 			pacer_t.restore()
 		frappe.db.commit()
@@ -243,10 +252,10 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		engine_s = wall - http - frappe_t.seconds - pacer_t.seconds
 		table = _table(
 			["invoices", "result", "requests", "wall s", "invoices/min", "HTTP s", "Frappe store+ledger s",
-				"pacer wait s", "engine s", "Frappe ms/invoice", "engine ms/invoice"],
+				"pacer wait s", "engine s", "Frappe ms/invoice", "engine ms/invoice", "SQL statements/invoice"],
 			[[n, done, ", ".join(f"{k} {v}" for k, v in sorted(ops.items())), f"{wall:.1f}", f"{60 * n / wall:.0f}",
 				f"{http:.1f}", f"{frappe_t.seconds:.1f} ({frappe_t.calls} calls)", f"{pacer_t.seconds:.1f}",
-				f"{engine_s:.1f}", f"{1000 * frappe_t.seconds / n:.1f}", f"{1000 * engine_s / n:.1f}"]])
+				f"{engine_s:.1f}", f"{1000 * frappe_t.seconds / n:.1f}", f"{1000 * engine_s / n:.1f}", f"{queries[0] / n:.1f}"]])
 		print(f"{load0} before, {_load()} after; {n} invoices inserted+submitted in {submit_s:.0f} s")
 		print(table)
 	finally:
