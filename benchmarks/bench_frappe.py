@@ -212,6 +212,14 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		submit_s = time.perf_counter() - t0
 		since = datetime.now(timezone.utc) - timedelta(seconds=1)
 		frappe_t, pacer_t = _Timer(), _Timer()
+		queries = [0]
+		real_sql = frappe.db.sql
+
+		def counted_sql(*a, **k):  # SQL statements sent during the push: a load-independent measure
+			queries[0] += 1
+			return real_sql(*a, **k)
+
+		frappe.db.sql = counted_sql
 		frappe_t.wrap(FrappeStore)
 		frappe_t.wrap(FrappeLedger)
 		pacer_t.wrap(RedisPacer)
@@ -231,6 +239,7 @@ def push(n: int = 1000, profile: bool = False) -> None:
 				st.print_stats("nexora_qbo/erpnext|frappe/database|sync/push|sync/batch", 40)
 				st.print_callers("database.py.*\\((get_value|get_values|sql|exists)\\)")
 		finally:
+			frappe.db.sql = real_sql
 			frappe_t.restore()
 			pacer_t.restore()
 		frappe.db.commit()
@@ -243,10 +252,10 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		engine_s = wall - http - frappe_t.seconds - pacer_t.seconds
 		table = _table(
 			["invoices", "result", "requests", "wall s", "invoices/min", "HTTP s", "Frappe store+ledger s",
-				"pacer wait s", "engine s", "Frappe ms/invoice", "engine ms/invoice"],
+				"pacer wait s", "engine s", "Frappe ms/invoice", "engine ms/invoice", "SQL statements/invoice"],
 			[[n, done, ", ".join(f"{k} {v}" for k, v in sorted(ops.items())), f"{wall:.1f}", f"{60 * n / wall:.0f}",
 				f"{http:.1f}", f"{frappe_t.seconds:.1f} ({frappe_t.calls} calls)", f"{pacer_t.seconds:.1f}",
-				f"{engine_s:.1f}", f"{1000 * frappe_t.seconds / n:.1f}", f"{1000 * engine_s / n:.1f}"]])
+				f"{engine_s:.1f}", f"{1000 * frappe_t.seconds / n:.1f}", f"{1000 * engine_s / n:.1f}", f"{queries[0] / n:.1f}"]])
 		print(f"{load0} before, {_load()} after; {n} invoices inserted+submitted in {submit_s:.0f} s")
 		print(table)
 	finally:
@@ -269,8 +278,11 @@ def _hooks(on: bool):
 
 
 @_shown
-def submit_overhead(n: int = 100) -> None:
-	"""Alternating on/off, so drift (caches warming, other load) hits both the same way."""
+def submit_overhead(n: int = 100, runs: int = 3) -> None:
+	"""`runs` rounds of n submits with the hooks on and n with them off, interleaved on/off/off/on (ABBA, so
+	neither side always goes first after a commit) and committed after each submit like a desk submit; 10
+	warm-up submits first. Reported per round and over all rounds: mean and median of on and off, and the
+	added time (on − off) in ms and %."""
 	from nexora_qbo.erpnext import constants as K
 
 	frappe.set_user("Administrator")
@@ -284,28 +296,37 @@ def submit_overhead(n: int = 100) -> None:
 		sb = SandboxServer(seed=3)
 		_connect(sb)
 		sb.stop()  # the realm only needs to exist and be connected: a submit never talks to QBO
-	times = {True: [], False: []}
 	for warm in range(10):  # warm caches (not measured)
 		si = _invoice(customers, items, warm)
 		si.insert(ignore_permissions=True)
 		si.submit()
 	frappe.db.commit()
-	for i in range(2 * n):
-		on = i % 2 == 0
-		si = _invoice(customers, items, i)
-		with _hooks(on):
-			si.insert(ignore_permissions=True)
-			t0 = time.perf_counter()
-			si.submit()
-			times[on].append(time.perf_counter() - t0)
-		frappe.db.commit()
-	on, off = statistics.median(times[True]), statistics.median(times[False])
-	mon, moff = statistics.mean(times[True]), statistics.mean(times[False])
+	rounds = []
+	for r in range(runs):
+		times = {True: [], False: []}
+		for i in range(2 * n):
+			on = (i % 4) in (0, 3)
+			si = _invoice(customers, items, i)
+			with _hooks(on):
+				si.insert(ignore_permissions=True)
+				t0 = time.perf_counter()
+				si.submit()
+				times[on].append(time.perf_counter() - t0)
+			frappe.db.commit()
+		rounds.append(times)
+	every = {True: [t for x in rounds for t in x[True]], False: [t for x in rounds for t in x[False]]}
+
+	def row(label, times):
+		on, off = statistics.median(times[True]), statistics.median(times[False])
+		mon, moff = statistics.mean(times[True]), statistics.mean(times[False])
+		return [label, len(times[True]), f"{1000 * mon:.1f}", f"{1000 * moff:.1f}",
+			f"{1000 * (mon - moff):+.1f} ms ({100 * (mon - moff) / moff:+.1f} %)", f"{1000 * on:.1f}", f"{1000 * off:.1f}",
+			f"{1000 * (on - off):+.1f} ms ({100 * (on - off) / off:+.1f} %)"]
+
 	print(f"{load0} before, {_load()} after")
-	print(_table(["submits each", "hooks on: median ms", "hooks off: median ms", "added (median)",
-		"hooks on: mean ms", "hooks off: mean ms", "added (mean)"],
-		[[n, f"{1000 * on:.1f}", f"{1000 * off:.1f}", f"{1000 * (on - off):.1f} ms ({100 * (on - off) / off:.1f} %)",
-			f"{1000 * mon:.1f}", f"{1000 * moff:.1f}", f"{1000 * (mon - moff):.1f} ms ({100 * (mon - moff) / moff:.1f} %)"]]))
+	print(_table(["round", "submits each", "hooks on: mean ms", "hooks off: mean ms", "added (mean)",
+		"hooks on: median ms", "hooks off: median ms", "added (median)"],
+		[row(str(k + 1), t) for k, t in enumerate(rounds)] + [row("all", every)]))
 
 
 @_shown
@@ -386,3 +407,11 @@ def cleanup() -> None:
 				frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
 				print("deleted", doctype, name)
 	frappe.db.commit()
+
+
+@_shown
+def figures(n: int = 300, submits: int = 50, runs: int = 3, profile: bool = False) -> None:
+	"""push(n) then submit_overhead(submits, runs) in ONE bench call (the bench lock is shared: one wait)."""
+	push.__wrapped__(n=n, profile=profile)
+	frappe.db.commit()
+	submit_overhead.__wrapped__(n=submits, runs=runs)

@@ -237,7 +237,8 @@ def _record(doc, realm, local_type: str, action: str) -> None:
 	savepoint = "nexora_qbo_intent"
 	try:
 		frappe.db.savepoint(savepoint)
-		record_change(OutboxRows(), realm.realm_id, local_type, doc.name, action, SystemClock().now())
+		record_change(OutboxRows(realm.realm_id, realm.name), realm.realm_id, local_type, doc.name, action,
+			SystemClock().now())
 		_set_sync_status(doc, "Queued")
 	except Exception as exc:
 		if isinstance(exc, frappe.QueryDeadlockError):

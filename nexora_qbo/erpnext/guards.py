@@ -45,6 +45,22 @@ def refuse_unless_engine(doc, action: str) -> None:
 	)
 
 
+def engine_insert(doc) -> None:
+	"""Insert one of the engine's own bookkeeping rows (outbox intent, entity map, sync event) with a plain
+	INSERT instead of `doc.insert()`: these rows have no controller logic besides the engine-only guard, and
+	the generic machinery (every app's "*" validate hooks, e.g. ERPNext's SLA and deletion-job checks, the
+	Entity Map's own duplicate SELECTs that its unique indexes already enforce) was a large share of a push
+	and of the submit hook (issue 9 bench). Still refused outside the engine; defaults, name (autoincrement
+	or hash), owner and timestamps are set as insert sets them; unique indexes raise UniqueValidationError;
+	the list views are still told (after commit)."""
+	with engine_writes():
+		refuse_unless_engine(doc, "created")
+		doc._set_defaults()
+		doc.docstatus = 0
+		doc.db_insert()
+	doc.notify_update()
+
+
 class EngineOwnedDocument(Document):
 	"""Base of the bookkeeping DocTypes' controllers: insert/save refuse before any of Frappe's own checks
 	(links, timestamps), so a hand-made change is always refused for this reason; on_trash refuses too."""

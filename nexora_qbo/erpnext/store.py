@@ -46,10 +46,12 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import engine_writes
+from nexora_qbo.erpnext.guards import engine_insert, engine_writes
 from nexora_qbo.sync.ports import AuditRow, Conflict, Cursor, Mapping, OutboxEntry, RealmSettings, SyncEvent
 
 _SAVEPOINT_SEQ = itertools.count(1)
+
+_CACHED_TYPES = ("customer", "item")  # mappings kept for a job (FrappeStore._hook_transaction)
 
 _MAP_FIELDS = [
 	"name",
@@ -178,6 +180,10 @@ class FrappeStore:
 		self._depth = 0
 		self._names: dict[str, str | None] = {}
 		self._ids: dict[str, str | None] = {}
+		# customer/item mappings read during this job (see _cached_master)
+		self._masters: dict[tuple, dict] = {}
+		self._written: set[tuple] = set()
+		self._hooked = False
 
 	# ------------------------------------------------------------------------------------- realm names
 	def _realm_name(self, realm_id: str) -> str | None:
@@ -318,8 +324,43 @@ class FrappeStore:
 		realm = self._realm_name(realm_id)
 		if not realm or not local_id:
 			return None
-		row = self._one_mapping("realm=%s and local_type=%s and reference_name=%s", (realm, local_type, local_id))
+		key = (realm, local_type, local_id)
+		row = self._masters.get(key)
+		if row is None:
+			row = self._one_mapping("realm=%s and local_type=%s and reference_name=%s", key)
+			if row is not None and local_type in _CACHED_TYPES and key not in self._written:
+				self._hook_transaction()
+				self._masters[key] = row
 		return row_to_mapping(row, realm_id) if row else None
+
+	def _hook_transaction(self) -> None:
+		"""The customer and item mappings are read several times per pushed document (its dependencies, its
+		payload's references) and change rarely, so the rows read are kept for this store's job: the job holds
+		the realm lock, so no one else writes this realm's mappings meanwhile. What could make a kept row wrong
+		is our own transaction: a mapping written here is never kept until that write commits (`_written`),
+		and a rollback forgets every kept row (a savepoint rollback only undoes rows in `_written`)."""
+		if self._hooked:
+			return
+		self._hooked = True
+
+		def committed():
+			self._written.clear()
+			self._hooked = False
+
+		def rolled_back():
+			self._masters.clear()
+			self._written.clear()
+			self._hooked = False
+
+		frappe.db.after_commit.add(committed)
+		frappe.db.after_rollback.add(rolled_back)
+
+	def _forget_mapping(self, realm: str, local_type: str, local_id: str) -> None:
+		key = (realm, local_type, local_id)
+		self._masters.pop(key, None)
+		if local_type in _CACHED_TYPES:
+			self._hook_transaction()
+			self._written.add(key)
 
 	def get_mapping_by_qbo(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Mapping | None:
 		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
@@ -335,29 +376,31 @@ class FrappeStore:
 
 		realm = self._require_realm(mapping.realm_id)
 		mapping.qbo_id = str(mapping.qbo_id)
-		other = frappe.db.get_value(
-			K.ENTITY_MAP,
-			{"realm": realm, "qbo_entity": mapping.qbo_entity, "qbo_id": mapping.qbo_id},
-			["local_type", "reference_name"],
+		self._forget_mapping(realm, mapping.local_type, mapping.local_id)
+		# one indexed read finds both the row of this document and any row holding this QBO record
+		rows = frappe.db.sql(
+			f"select name, local_type, reference_name, qbo_entity, qbo_id from `tab{K.ENTITY_MAP}` where realm=%s "
+			"and ((local_type=%s and reference_name=%s) or (qbo_entity=%s and qbo_id=%s))",
+			(realm, mapping.local_type, mapping.local_id, mapping.qbo_entity, mapping.qbo_id),
 			as_dict=True,
 		)
-		if other and (other.local_type, other.reference_name) != (mapping.local_type, mapping.local_id):
-			raise ValueError(
-				f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped to {other.local_type} {other.reference_name}"
-			)
+		mine = (mapping.local_type, mapping.local_id)
+		for other in rows:
+			if (other.qbo_entity, other.qbo_id) == (mapping.qbo_entity, mapping.qbo_id) and (
+					other.local_type, other.reference_name) != mine:
+				raise ValueError(
+					f"{mapping.qbo_entity} {mapping.qbo_id} is already mapped to {other.local_type} {other.reference_name}"
+				)
 		values = mapping_to_fields(mapping, realm)
-		name = frappe.db.get_value(
-			K.ENTITY_MAP,
-			{"realm": realm, "local_type": mapping.local_type, "reference_name": mapping.local_id},
-		)
+		name = next((r.name for r in rows if (r.local_type, r.reference_name) == mine), None)
 		if name:
 			values.pop("realm")
 			frappe.db.set_value(K.ENTITY_MAP, name, values, update_modified=True)
 		else:
 			doc = frappe.get_doc({"doctype": K.ENTITY_MAP, **values})
+			doc.reference_doctype = K.LOCAL_DOCTYPE.get(doc.local_type, doc.reference_doctype)
 			try:
-				with engine_writes():
-					doc.insert(ignore_permissions=True, ignore_links=True)
+				engine_insert(doc)  # the checks above + the unique indexes replace the controller's SELECTs
 			except (frappe.UniqueValidationError, frappe.DuplicateEntryError) as exc:
 				# the unique indexes caught what the check above could not see (another transaction's row)
 				raise ValueError(
@@ -370,6 +413,7 @@ class FrappeStore:
 	def delete_mapping(self, realm_id: str, local_type: str, local_id: str) -> None:
 		realm = self._realm_name(realm_id)
 		if realm:
+			self._forget_mapping(realm, local_type, local_id)
 			frappe.db.delete(
 				K.ENTITY_MAP, {"realm": realm, "local_type": local_type, "reference_name": local_id}
 			)
@@ -384,6 +428,15 @@ class FrappeStore:
 		if local_type is not None:
 			filters["local_type"] = local_type
 		return [row_to_mapping(row, realm_id) for row in self._mapping_rows(filters)]
+
+	def mapped_qbo_ids(self, realm_id: str, local_type: str) -> dict[str, str]:
+		realm = self._realm_name(realm_id)
+		if not realm:
+			return {}
+		rows = frappe.db.sql(
+			f"select qbo_id, status from `tab{K.ENTITY_MAP}` where realm=%s and local_type=%s", (realm, local_type)
+		)
+		return {str(qbo_id): status or "active" for qbo_id, status in rows}
 
 	# ------------------------------------------------------------------------------------- cursor
 	def get_cursor(self, realm_id: str) -> Cursor | None:
@@ -610,7 +663,7 @@ class FrappeStore:
 
 		realm = self._require_realm(event.realm_id)
 		doc = frappe.get_doc({"doctype": K.SYNC_EVENT, **event_to_fields(event, realm)})
-		doc.insert(ignore_permissions=True, ignore_links=True)
+		engine_insert(doc)
 		event.id = str(doc.name)
 		return event
 

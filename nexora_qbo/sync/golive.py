@@ -17,6 +17,7 @@ plan is what runs:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -123,14 +124,15 @@ class GoLive(Collaborator):
 		ctx = self.services.context(realm_id)
 		with self.services.hold(realm_id), audit.operation(C.INBOUND):
 			seen_time: list[datetime] = []
-			qbo = {e: list(ctx.client.query_all(e, include_inactive=False,
-				on_page=lambda p: p.server_time and seen_time.append(p.server_time))) for e in ("Customer", "Item")}
+			rows: list[GoLiveRow] = []
+			names: dict[str, str] = {}
+			for entity in ("Customer", "Item"):  # streamed page by page: only the plan's rows are kept, not QBO's records
+				rows += self._plan_masters(ctx, entity, ctx.client.query_all(entity, include_inactive=False,
+					on_page=lambda p: p.server_time and seen_time.append(p.server_time)), names)
 			chosen = ctx.settings.sync_start_date
 			start = chosen or qbo_date(min(seen_time) if seen_time else self.clock.now())
 			plan = GoLivePlan(realm_id=realm_id, company=ctx.company, go_live_date=start, date_chosen=chosen is not None)
-			names: dict[str, str] = {}
-			for entity in ("Customer", "Item"):
-				plan.rows += self._plan_masters(ctx, entity, qbo[entity], names)
+			plan.rows = rows
 			plan.rows += self._plan_local_masters(ctx, plan.rows)
 			for entity, local_type in OPEN_DOCS:
 				objs = ctx.client.query_all(entity, where=None if not chosen else f"TxnDate < '{start.isoformat()}'")
@@ -142,7 +144,7 @@ class GoLive(Collaborator):
 		plan.opening_ar = opening_ar(plan.rows)
 		return plan
 
-	def _plan_masters(self, ctx: RealmContext, entity: str, objs: list[dict], names: dict[str, str]) -> list[GoLiveRow]:
+	def _plan_masters(self, ctx: RealmContext, entity: str, objs: Iterable[dict], names: dict[str, str]) -> list[GoLiveRow]:
 		spec = BY_QBO[entity]
 		rows: list[GoLiveRow] = []
 		taken: set[str] = set()

@@ -3,7 +3,7 @@
 `record_change` is what a document event calls, INSIDE the document's own transaction (Frappe doc_events,
 or the SQLite ledger's local operations): the intent commits or rolls back together with the document, so
 nothing is lost and nothing phantom is sent. It never talks to QBO. Of the Store it uses only
-`transaction()`, `list_outbox(realm, states=, local_type=, local_id=)`, `max_generation()` and `add_outbox()`,
+`transaction()`, `list_outbox(realm, local_type=, local_id=)` and `add_outbox()`,
 so an outbox-only adapter is enough for doc events.
 """
 from __future__ import annotations
@@ -30,12 +30,15 @@ def record_change(
 	if action not in C.ACTIONS:
 		raise ValueError(f"unknown action {action!r}")
 	with store.transaction():
-		for entry in store.list_outbox(realm_id, states=(C.PENDING,), local_type=local_type, local_id=local_id):
-			if entry.attempts:
+		# one read of the document's intents (every state) serves both the coalescing and the next generation:
+		# this runs inside every submit, where each query is added to the user's wait (issue 9)
+		intents = store.list_outbox(realm_id, local_type=local_type, local_id=local_id)
+		for entry in intents:
+			if entry.state != C.PENDING or entry.attempts:
 				continue
 			if entry.action == action or (action == "update" and entry.action == "create"):
 				return entry
-		generation = store.max_generation(realm_id, local_type, local_id) + 1
+		generation = max((e.generation for e in intents), default=0) + 1
 		entry = OutboxEntry(
 			realm_id=realm_id,
 			local_type=local_type,

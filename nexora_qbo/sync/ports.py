@@ -288,6 +288,11 @@ class Store(Protocol):
 
 	def list_mappings(self, realm_id: str, local_type: str | None = None) -> list[Mapping]: ...
 
+	def mapped_qbo_ids(self, realm_id: str, local_type: str) -> dict[str, str]:
+		"""QBO Id -> mapping status of every mapping of `local_type` in the realm, without the snapshots (the
+		Id sweep compares these with QBO's Ids; full Mappings of a whole realm would be held at once)."""
+		...
+
 	# cursor -------------------------------------------------------------------------------------------
 	def get_cursor(self, realm_id: str) -> Cursor | None: ...
 

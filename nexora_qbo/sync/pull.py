@@ -86,6 +86,49 @@ class QboTime:
 		return max(stamps, default=since)
 
 
+class FallbackRead:
+	"""The >30-day fallback (CDC refuses older windows): every record changed since the cursor, by query,
+	streamed page by page in dependency order (entity by entity, PULL_ENTITIES order) instead of held in memory:
+	after months without a pull this is most of the realm, and `list(query_all(...))` per entity kept all of
+	it at once. What the pull needs afterwards is kept small: the high-water mark (QboTime, from the pages)
+	and, for the cursor's seen window, (Id, LastUpdatedTime) of the records near it (within 2× the overlap of
+	the earliest page time seen so far; a record dropped because a later page had an earlier server time is
+	at worst applied again next pull, as an echo)."""
+
+	def __init__(self, client, entities: list[str], since: datetime):
+		self.client, self.entities, self.since = client, entities, since
+		self.clock = QboTime()
+		self.recent: dict[str, list[dict]] = {}
+		self.newest: datetime | None = None
+
+	def records(self):
+		stamp = format_qbo_datetime(self.since)
+		for entity in sorted(self.entities, key=lambda e: BY_QBO[e].rank if e in BY_QBO else 99):
+			spec = BY_QBO.get(entity)
+			rows = self.client.query_all(entity, where=f"Metadata.LastUpdatedTime >= '{stamp}'", on_page=self.clock.saw)
+			while True:
+				with audit.operation(C.INBOUND):
+					obj = next(rows, None)
+				if obj is None:
+					break
+				self._note(entity, obj)
+				if spec is not None:
+					yield entity, spec, obj
+
+	def _note(self, entity: str, obj: dict) -> None:
+		lut = _lut(obj)
+		if lut is not None and (self.newest is None or lut > self.newest):
+			self.newest = lut
+		ref = self.clock.earliest or self.newest
+		if lut is None or ref is None or lut >= ref - 2 * C.CDC_OVERLAP:
+			meta = obj.get("MetaData") or obj.get("Metadata") or {}
+			self.recent.setdefault(entity, []).append({"Id": obj.get("Id"),
+				"MetaData": {"LastUpdatedTime": meta.get("LastUpdatedTime")}})
+
+	def high_water(self) -> datetime:
+		return self.clock.earliest or self.newest or self.since
+
+
 class Puller(Collaborator):
 	"""Brings QBO changes into the ledger (engine facade: SyncEngine.pull / pull_events / initial_import).
 	Before it imports anything it has the Pusher settle creates whose answers were lost."""
@@ -125,7 +168,12 @@ class Puller(Collaborator):
 				counts["interrupted"] = counts.get("interrupted", 0) + 1
 				return counts
 			changes, sweep, high_water = fetched
-			complete = self._apply_batch(ctx, changes, cursor, counts)
+			if isinstance(changes, FallbackRead):
+				stream = changes
+				complete = self._apply_ordered(ctx, stream.records(), cursor, counts)
+				changes, high_water = stream.recent, stream.high_water()
+			else:
+				complete = self._apply_batch(ctx, changes, cursor, counts)
 			if complete and sweep:
 				complete = self._id_sweep(ctx, sweep, counts)
 			if complete:
@@ -141,14 +189,8 @@ class Puller(Collaborator):
 			with audit.operation(C.INBOUND):
 				if now - cursor.changed_since > C.CDC_MAX_LOOKBACK - C.CDC_SAFETY_MARGIN:
 					# QBO refuses CDC older than 30 days and could not show deletions anyway: query + Id sweep
-					stamp = format_qbo_datetime(since)
-					clock = QboTime()
-					changes = {
-						e: list(ctx.client.query_all(e, where=f"Metadata.LastUpdatedTime >= '{stamp}'",
-							on_page=clock.saw)) for e in entities
-					}
-					sweep = set(entities)
-					high_water = clock.high_water(changes, since)
+					# streamed while applied (FallbackRead); its high-water mark is known once it is read
+					changes, sweep, high_water = FallbackRead(ctx.client, entities, since), set(entities), None
 					counts["fallback"] = 1
 				else:
 					result = ctx.client.cdc(entities, since)
@@ -185,19 +227,24 @@ class Puller(Collaborator):
 				lut = _lut(obj)
 				todo.append((spec.rank, lut.timestamp() if lut else 0.0, entity, spec, obj))
 		todo.sort(key=lambda t: (t[0], t[1], t[2]))
-		for _, _, entity, spec, obj in todo:
-			k, tok = _key(entity, obj), _token(spec, obj)
-			if cursor.seen.get(k) == tok:
-				counts["duplicate"] = counts.get("duplicate", 0) + 1
-				continue
-			try:
+		return self._apply_ordered(ctx, ((entity, spec, obj) for _, _, entity, spec, obj in todo), cursor, counts)
+
+	def _apply_ordered(self, ctx: RealmContext, todo, cursor: Cursor, counts: dict) -> bool:
+		"""Apply (entity, spec, record) in the order given; `todo` may read QBO as it goes (the fallback's
+		pages): a transient failure there stops the batch like one while applying."""
+		try:
+			for entity, spec, obj in todo:
+				k, tok = _key(entity, obj), _token(spec, obj)
+				if cursor.seen.get(k) == tok:
+					counts["duplicate"] = counts.get("duplicate", 0) + 1
+					continue
 				self._apply_or_park(ctx, spec, obj, counts)
-			except RETRYABLE as exc:
-				counts["interrupted"] = counts.get("interrupted", 0) + 1
-				self.store.save_cursor(cursor)  # keep what was applied; the cursor itself stays put
-				self._last_pull_error = exc
-				return False
-			cursor.seen[k] = tok  # the cursor itself moves only at the end (dedupe covers a rerun)
+				cursor.seen[k] = tok  # the cursor itself moves only at the end (dedupe covers a rerun)
+		except RETRYABLE as exc:
+			counts["interrupted"] = counts.get("interrupted", 0) + 1
+			self.store.save_cursor(cursor)  # keep what was applied; the cursor itself stays put
+			self._last_pull_error = exc
+			return False
 		return True
 
 	def _apply_or_park(self, ctx: RealmContext, spec: EntitySpec, obj: dict, counts: dict[str, int]) -> str:
@@ -273,11 +320,12 @@ class Puller(Collaborator):
 				if spec is None:
 					continue
 				with audit.operation(C.INBOUND):
-					ids = {str(r.get("Id")) for r in ctx.client.query_all(entity)}
-				for m in self.store.list_mappings(ctx.realm_id, spec.local_type):
-					if m.status in (C.DELETED,) or m.qbo_id in ids:
+					ids = {str(r.get("Id")) for r in ctx.client.query_all(entity)}  # page by page: only the Ids kept
+				# Ids and statuses only: the mappings' snapshots of a whole realm are never held at once
+				for qbo_id, status in self.store.mapped_qbo_ids(ctx.realm_id, spec.local_type).items():
+					if status in (C.DELETED,) or qbo_id in ids:
 						continue
-					outcome = self.apply_remote(ctx, spec, {"Id": m.qbo_id, "status": "Deleted"})
+					outcome = self.apply_remote(ctx, spec, {"Id": qbo_id, "status": "Deleted"})
 					counts["swept_" + outcome] = counts.get("swept_" + outcome, 0) + 1
 		except RETRYABLE:
 			return False

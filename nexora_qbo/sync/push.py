@@ -79,7 +79,7 @@ class Pusher(Collaborator):
 		self.rates = ExchangeRates(services)  # QBO as the rate source: a document sent at another rate is shown
 		# creates of transactions look for an existing QBO record first only during an initial export
 		self.look_up_existing = False
-		self.batching = True  # creates of invoices/credit notes go in batch requests (sync/batch.py)
+		self.batching = True  # creates and updates of one type go in batch requests (sync/batch.py)
 
 	def push(self, realm_id: str, *, limit: int | None = None, look_up_existing: bool = False) -> dict[str, int]:
 		"""Send the realm's due outbox entries to QBO; returns counts by outcome (done/failed/parked/waiting).
@@ -113,13 +113,13 @@ class Pusher(Collaborator):
 				fresh = self.store.get_outbox(entry.id)
 				if fresh is None or fresh.state not in C.OPEN_STATES:
 					continue  # handled as a dependency of an earlier entry
+				if self._waits_for_failed_cancel(ctx, fresh, held_customers):
+					counts["failed"] += 1
+					continue
 				if self.batching and batch.batchable(fresh):
 					batch.add(ctx, fresh, counts)
 					continue
 				batch.flush(ctx, counts)  # what follows may depend on the batch's documents
-				if self._waits_for_failed_cancel(ctx, fresh, held_customers):
-					counts["failed"] += 1
-					continue
 				state = self.push_entry(ctx, fresh)
 				self.checkpoint()
 				counts[state] = counts.get(state, 0) + 1
@@ -536,6 +536,18 @@ class Pusher(Collaborator):
 			spec.from_qbo(resp, ctx), None, [C.ACTION_DISMISS, C.ACTION_ACCEPT_DIFFERENCE])
 
 	def _push_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
+		ready = self.ready_update(ctx, e)
+		if ready is None:
+			return
+		spec, m, local, body = ready
+		self._begin(e)
+		self.send_update(ctx, e, spec, m, local, body)
+
+	def ready_update(self, ctx: RealmContext, e: OutboxEntry) -> tuple | None:
+		"""Everything an update does before its HTTP call (the same for a single request and a batch item):
+		park behind an open review item, dependencies first, and the sparse body of the fields that differ from
+		the last-synced QBO version. Returns (spec, mapping, local, body) to send, or None when the entry was
+		settled here (nothing to send, or sent as a create because QBO does not have it yet)."""
 		spec = ENTITIES[e.local_type]
 		m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 		if m is None:
@@ -544,7 +556,8 @@ class Pusher(Collaborator):
 					local_id=e.local_id) if x.id != e.id and x.action == "create"]
 				if others:
 					raise DependencyPending(f"waiting for the {LABELS[e.local_type]} to be created in QuickBooks first")
-			return self._push_create_from_update(ctx, e)
+			self._push_create_from_update(ctx, e)
+			return None
 		if m.status != C.ACTIVE:
 			self._done(e, f"the QuickBooks record is {m.status}; not updated")
 		blocking = self.store.list_conflicts(ctx.realm_id, status=C.OPEN, local_type=e.local_type, local_id=e.local_id)
@@ -578,24 +591,40 @@ class Pusher(Collaborator):
 			m.last_sent_hash = R.hash_json(payload)
 			self.store.save_mapping(m)
 			self._done(e, "no writable field differs; nothing sent")
-		self._begin(e)
+		return spec, m, local, body
+
+	def send_update(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, m: Mapping, local: dict, body: dict,
+			first=None) -> None:
+		"""Send a prepared update (the entry is already in_flight). On 5010 the record is re-read and merged
+		(`stale_remote`), and the merged body retried alone with the fresh SyncToken (bounded). `first`, when
+		given, stands for attempt 0 already sent as a batch item: it returns that item's record or raises that
+		item's fault, so a 5010 inside a batch continues exactly where a single request's 5010 does."""
 		for attempt in range(C.STALE_RETRIES + 1):
-			rid = request_id(ctx.realm_id, e.local_type, e.local_id, "update", e.generation, f"a{e.attempts}s{attempt}")
 			try:
-				resp = ctx.client.update(spec.qbo_entity, body, request_id=rid)
+				if attempt == 0 and first is not None:
+					resp = first()
+				else:
+					rid = request_id(ctx.realm_id, e.local_type, e.local_id, "update", e.generation, f"a{e.attempts}s{attempt}")
+					resp = ctx.client.update(spec.qbo_entity, body, request_id=rid)
 			except QE.StaleObjectError:
 				if attempt >= C.STALE_RETRIES:
 					raise
 				remote = ctx.client.read(spec.qbo_entity, m.qbo_id)
-				merged = self._merge_on_stale(ctx, e, spec, m, remote)
-				if merged is None:
-					raise _Handled() from None
-				body, local = merged
-				m = self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
+				body, local, m = self.stale_remote(ctx, e, spec, m, remote)
 				continue
 			self._after_write(ctx, e, spec, resp, spec.to_qbo(local, ctx), "updated")
 			self._compare_totals(ctx, spec, e.local_id, local, resp)
 			self._done(e)
+
+	def stale_remote(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, m: Mapping,
+			remote: dict) -> tuple[dict, dict, Mapping]:
+		"""QBO's record moved on since our snapshot (a 5010, or found so by a batch's recovery query): merge,
+		and return (body, local, mapping) to send next; raises _Handled when the entry was parked or finished."""
+		merged = self._merge_on_stale(ctx, e, spec, m, remote)
+		if merged is None:
+			raise _Handled()
+		body, local = merged
+		return body, local, self.store.get_mapping(ctx.realm_id, e.local_type, e.local_id)
 
 	def _push_create_from_update(self, ctx: RealmContext, e: OutboxEntry) -> None:
 		e.action = "create"  # in memory only: the requestid keeps the entry's own generation

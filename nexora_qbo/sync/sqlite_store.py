@@ -326,6 +326,11 @@ class SqliteStore:
 			)
 		return [self._mapping(r) for r in rows]
 
+	def mapped_qbo_ids(self, realm_id: str, local_type: str) -> dict[str, str]:
+		rows = self.db.query("SELECT qbo_id, status FROM sync_mapping WHERE realm_id=? AND local_type=?",
+			(realm_id, local_type))
+		return {str(r["qbo_id"]): r["status"] for r in rows}
+
 	# cursor -----------------------------------------------------------------------------------------------
 	def get_cursor(self, realm_id: str) -> Cursor | None:
 		rows = self.db.query("SELECT data FROM sync_cursor WHERE realm_id=?", (realm_id,))

@@ -130,6 +130,36 @@ class StoreContract:
 		assert store.list_mappings(self.REALM_1) and all(m.realm_id == self.REALM_1 for m in store.list_mappings(self.REALM_1))
 		assert store.get_mapping(self.REALM_3, "customer", "CUST-1") is None
 
+	def test_mapped_qbo_ids_per_realm_and_type_with_their_status(self):
+		store = self._store()
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))
+		gone = self._mapping(self.REALM_1, "CUST-2", "11")
+		gone.status = "deleted"
+		store.save_mapping(gone)
+		store.save_mapping(self._mapping(self.REALM_2, "CUST-3", "12"))
+		assert store.mapped_qbo_ids(self.REALM_1, "customer") == {"10": "active", "11": "deleted"}
+		assert store.mapped_qbo_ids(self.REALM_1, "item") == {}
+		assert store.mapped_qbo_ids(self.REALM_3, "customer") == {}
+
+	def test_a_mapping_read_again_after_a_write_or_a_rollback_is_what_the_store_holds(self):
+		"""A store may keep mappings it has read (the Frappe store keeps customers' and items' for a job): a read
+		after a write sees the write, and a read after the write was rolled back sees the old row again."""
+		store = self._store()
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").sync_token == "0"
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10", sync_token="3"))
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").sync_token == "3"
+		try:
+			with store.transaction():
+				store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10", sync_token="5"))
+				assert store.get_mapping(self.REALM_1, "customer", "CUST-1").sync_token == "5"
+				raise _Boom()
+		except _Boom:
+			pass
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1").sync_token == "3"
+		store.delete_mapping(self.REALM_1, "customer", "CUST-1")
+		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is None
+
 	def test_one_qbo_record_maps_to_one_local_document(self):
 		store = self._store()
 		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))

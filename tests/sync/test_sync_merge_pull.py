@@ -390,3 +390,27 @@ def test_keeping_qbos_version_of_an_edited_invoice_leaves_the_difference_in_revi
 	assert differ.kind == "books_differ" and "800.00 in ERPNext, 560.00 in QuickBooks" in differ.reason
 	h.engine.resolve_conflict(differ.id, C.ACTION_ACCEPT_DIFFERENCE, by="controller")
 	assert h.store.list_conflicts(realm, status=C.OPEN) == []
+
+
+def test_the_query_fallback_applies_each_page_as_it_is_read(harness, realm, sandbox):
+	"""The >30-day fallback streams its pages (memory stays flat): the customers read before a later query
+	fails are already in ERPNext and remembered, the cursor stays put, and the next pull does not book them
+	again."""
+	h = harness
+	h.engine.pull(realm)  # the cursor is set
+	before = h.store.get_cursor(realm).changed_since
+	sandbox.advance_clock(days=31)
+	bk = h.renew_bookkeeper(realm)
+	late = bk.create("Customer", {"DisplayName": "Streamed Staffing Co"})
+	sandbox.set_faults(realm, script=["none"] + ["throttle"] * 3)  # the Customer page, then the Item query fails
+	counts = h.engine.pull(realm)
+	assert counts.get("fallback") == 1 and counts.get("interrupted") == 1
+	m = h.store.get_mapping_by_qbo(realm, "Customer", late["Id"])
+	assert m is not None and h.ledger.get(CO, C.CUSTOMER, m.local_id) is not None  # applied before the failure
+	assert h.store.get_cursor(realm).changed_since == before  # invariant 8: nothing skipped
+	sandbox.set_faults(realm, script=[])
+	counts = h.engine.pull(realm)
+	assert counts.get("fallback") == 1 and not counts.get("interrupted") and counts.get("duplicate", 0) >= 1
+	assert h.store.get_cursor(realm).changed_since > before
+	assert len([x for x in h.ledger.list_all(CO, C.CUSTOMER)
+		if h.ledger.get(CO, C.CUSTOMER, x).get("display_name") == "Streamed Staffing Co"]) == 1

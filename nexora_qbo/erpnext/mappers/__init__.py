@@ -82,9 +82,40 @@ class CompanyContext:
 		return self.defaults.get(key)
 
 
+# (site, company) -> (realm row, its `modified`, the context built from them); see company_context
+_CONTEXTS: dict[tuple, tuple] = {}
+
+
 def company_context(company: str) -> CompanyContext:
-	if not company or not frappe.db.exists("Company", company):
+	"""The company's context, built from its QBO Realm document (with its child tables: ~8 queries). Every
+	ledger call needs it (a push reads it per invoice, issue 9 bench), so it is kept per company and reused
+	while ONE query shows the same realm row and the same `modified` of the realm and of the Company (any
+	save or set_value of either changes it, and a rolled-back change leaves the committed `modified`, which
+	no longer matches)."""
+	if not company:
 		raise MissingMasterData(f"The company {company!r} does not exist in ERPNext.")
+	rows = frappe.db.sql(
+		f"select c.modified, r.name, r.modified from `tabCompany` c left join `tab{K.REALM}` r on r.company = c.name "
+		"where c.name = %s order by r.creation limit 1",
+		(company,),
+	)
+	if not rows:
+		raise MissingMasterData(f"The company {company!r} does not exist in ERPNext.")
+	company_modified, realm, realm_modified = rows[0]
+	modified = (company_modified, realm_modified)
+	key = (getattr(frappe.local, "site", None), company)
+	kept = _CONTEXTS.get(key)
+	if kept is not None and kept[0] == realm and kept[1] == modified and realm is not None:
+		return kept[2]
+	ctx = _build_context(company)
+	if realm is not None and ctx.realm == realm:
+		_CONTEXTS[key] = (realm, modified, ctx)
+	else:
+		_CONTEXTS.pop(key, None)
+	return ctx
+
+
+def _build_context(company: str) -> CompanyContext:
 	co = frappe.get_cached_value(
 		"Company",
 		company,

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import frappe
 
 from nexora_qbo.erpnext import constants as K
-from nexora_qbo.erpnext.guards import EngineOwnedDocument, engine_writes, refuse_unless_engine
+from nexora_qbo.erpnext.guards import EngineOwnedDocument, engine_insert, refuse_unless_engine
 
 _FIELDS = [
 	"name",
@@ -90,9 +90,10 @@ def row_to_entry(row, realm_id: str):
 class OutboxRows:
 	"""The outbox methods of nexora_qbo.sync.ports.Store on QBO Outbox (joins the caller's transaction)."""
 
-	def __init__(self):
-		self._realm_names: dict[str, str] = {}
-		self._realm_ids: dict[str, str] = {}
+	def __init__(self, realm_id: str | None = None, realm: str | None = None):
+		"""`realm_id`/`realm`: a realm the caller has already read (the doc event has), so it is not read again."""
+		self._realm_names: dict[str, str] = {realm_id: realm} if realm_id and realm else {}
+		self._realm_ids: dict[str, str] = {realm: realm_id} if realm_id and realm else {}
 
 	def realm_name(self, realm_id: str) -> str:
 		if realm_id not in self._realm_names:
@@ -115,8 +116,7 @@ class OutboxRows:
 
 	def add_outbox(self, entry):
 		doc = frappe.get_doc({"doctype": K.OUTBOX, **entry_to_fields(entry, self.realm_name(entry.realm_id))})
-		with engine_writes():
-			doc.insert(ignore_permissions=True, ignore_links=True)
+		engine_insert(doc)  # inside a user's submit: the plain INSERT, not the DocType machinery (guards.py)
 		entry.id = str(doc.name)
 		return entry
 
