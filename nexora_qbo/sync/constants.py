@@ -238,6 +238,24 @@ GO_LIVE_PROGRESS_STEP = {
 	"opening": "Opening balance of",
 	"create": "Sending",
 }
+# A go-live plan row's action as a bookkeeper reads it (the QBO Go-Live Plan form's Action column shows and
+# stores these words; the engine's plan keeps the keys). One row's choices: its planned action, or Exclude;
+# a QuickBooks customer/item may also be linked to another ERPNext record or imported instead.
+GO_LIVE_ACTION_LABELS = {
+	"link": "Link to the ERPNext record",
+	"import": "Create in ERPNext",
+	"create": "Create in QuickBooks",
+	"opening": "Opening balance",
+	"exclude": "Exclude",
+}
+# a plan's rows grouped in words (the plain-text plan the bench command and the demo print)
+GO_LIVE_ACTION_GROUPS = {
+	"link": "Linked",
+	"import": "Imported into ERPNext",
+	"create": "Created in QuickBooks",
+	"opening": "Opening balances",
+	"exclude": "Excluded",
+}
 
 
 # An HTTP exchange's outcome (the client's error class) in a bookkeeper's words: the month report, the demo and

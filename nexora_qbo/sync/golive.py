@@ -338,8 +338,8 @@ def opening_ar(rows: list[GoLiveRow]) -> dict[str, Decimal]:
 def format_plan(plan: GoLivePlan) -> str:
 	"""The plan in plain words, for the bench command and the demo."""
 	lines = [f"Go-live of {plan.company} on {plan.go_live_date.isoformat()}:"]
-	for label, action in (("Linked", LINK), ("Imported into ERPNext", IMPORT), ("Created in QuickBooks", CREATE),
-			("Opening balances", OPENING), ("Excluded", EXCLUDE)):
+	for action in (LINK, IMPORT, CREATE, OPENING, EXCLUDE):
+		label = C.GO_LIVE_ACTION_GROUPS[action]
 		rows = [r for r in plan.rows if r.action == action]
 		if rows:
 			lines.append(f"  {label}: {len(rows)}")

@@ -172,7 +172,22 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 	if not tie:
 		return [{"section": _("AR tie-out"), "detail": _("No tie-out ran this month yet. It runs every night; "
 			"click Run tie-out now to compare ERPNext's receivables with QuickBooks' A/R today.")}]
-	out = []
+	# the totals come first, always: Frappe draws a report's chart only when it has rows, so a month whose
+	# books tie (no difference) would show neither the chart nor that they tie
+	home = tie["totals"]["home"]
+	ties = not tie["counts"]["differences"]
+	out = [{
+		"section": _("AR tie-out: totals"),
+		"action": _("Books tie") if ties else _("{0} differences, {1} unexplained").format(
+			tie["counts"]["differences"], tie["counts"]["unexplained"]),
+		"count": tie["counts"]["differences"],
+		"document": _("As of {0}").format(tie["as_of"]),
+		"detail": _("ERPNext's receivables equal QuickBooks' A/R, per invoice and per customer.") if ties else
+			_("The rows below say, per document and customer, what differs and why."),
+		"erpnext_amount": float(home["erpnext"] or 0),
+		"qbo_amount": float(home["qbo"] or 0),
+		"difference": float(home["difference"] or 0),
+	}]
 	for d in tie["differences"]:
 		url = qbo_app_url(environment, d.get("qbo_entity"), d.get("qbo_id"))
 		label = f"{d.get('qbo_entity') or ''} {d.get('doc_number') or d.get('qbo_id') or ''}".strip()
