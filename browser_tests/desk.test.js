@@ -110,6 +110,25 @@ async function qbo(realmId, method, path, body) {
 		await page.waitForFunction(() => window.cur_frm && cur_frm.doc.doctype === "QBO Go-Live Plan" && cur_frm.doc.rows.length);
 		await page.waitForTimeout(800);
 		await shot(page, "03a-go-live-plan");
+		// the rows read as a bookkeeper's plan: actions in words, no amount on customers/items, no Add Row/Upload
+		const grid = await page.evaluate(() =>
+			[...document.querySelectorAll("[data-fieldname='rows'] .grid-body .grid-row")].map((r) => ({
+				entity: (r.querySelector("[data-fieldname='entity']") || {}).innerText || "",
+				action: ((r.querySelector("[data-fieldname='action']") || {}).innerText || "").trim(),
+				amount: ((r.querySelector("[data-fieldname='amount_shown']") || {}).innerText || "").trim(),
+			}))
+		);
+		if (!grid.length) throw new Error("no plan rows on screen");
+		const keys = ["link", "import", "create", "opening", "exclude"];
+		const raw = grid.filter((r) => keys.includes(r.action.toLowerCase()) || !r.action);
+		if (raw.length) throw new Error(`actions shown as keys: ${JSON.stringify(raw.slice(0, 3))}`);
+		const masters = grid.filter((r) => /Customer|Item/.test(r.entity));
+		if (!masters.length) throw new Error(`no customer/item rows: ${JSON.stringify(grid.slice(0, 3))}`);
+		const priced = masters.filter((r) => r.amount !== "");
+		if (priced.length) throw new Error(`amounts on masters: ${JSON.stringify(priced.slice(0, 3))}`);
+		const buttons = await page.locator("[data-fieldname='rows'] .grid-add-row:visible, [data-fieldname='rows'] .grid-upload:visible").count();
+		if (buttons) throw new Error(`${buttons} Add Row / Upload buttons visible on the plan's rows`);
+		console.log(`  plan rows: ${grid.length}; actions shown: ${[...new Set(grid.map((r) => r.action))].join(" | ")}`);
 		await page.click("button:has-text('Confirm and run')");
 		await page.click(".modal.show button:has-text('Yes')");
 		await page.waitForSelector(".qbo-import-progress .progress-bar");
@@ -199,6 +218,8 @@ async function qbo(realmId, method, path, body) {
 		if (cards !== 4) throw new Error(`${cards} cards`);
 		const health = await page.locator(`.qbo-realm[data-realm="${realm}"] [data-health]`).innerText();
 		if (health !== "Connected") throw new Error(`health ${health}`);
+		const title = await page.locator(`.qbo-realm[data-realm="${realm}"] [data-title]`).innerText();
+		if (title.split(COMPANY).length !== 2) throw new Error(`heading names the company ${title.split(COMPANY).length - 1} times: ${title}`);
 		await page.waitForTimeout(1500);
 		await shot(page, "06-workspace");
 	});
@@ -217,6 +238,16 @@ async function qbo(realmId, method, path, body) {
 		await page.waitForSelector(".report-summary .summary-item:has-text('AR difference')");
 		await page.waitForTimeout(1500);
 		await shot(page, "07b-report-tie-out");
+		// the trend chart is drawn with the tie-out's totals (it was an empty box when the books tied)
+		await page.waitForSelector(".chart-wrapper svg .dataset-units rect, .chart-wrapper svg .dataset-units path, " +
+			".chart-container svg .dataset-units rect", { timeout: 15000 });
+		const chart = await page.evaluate(() => {
+			const c = frappe.query_report.chart;
+			return c && c.data ? { labels: c.data.labels, values: c.data.datasets.map((d) => d.values) } : null;
+		});
+		if (!chart || !chart.labels.length || !chart.values.flat().some((v) => v > 0))
+			throw new Error(`tie-out chart without data: ${JSON.stringify(chart)}`);
+		console.log(`  tie-out chart: ${JSON.stringify(chart)}`);
 	});
 
 	await browser.close();

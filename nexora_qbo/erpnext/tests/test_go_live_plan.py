@@ -126,6 +126,9 @@ class TestGoLivePlan(FrappeTestCase):
 		self.assertEqual(_counts(), before)  # no document, map, outbox or cursor row
 		plan = frappe.get_doc(P.PLAN, name)
 		self.assertEqual((plan.status, plan.company, getdate(plan.go_live_date)), (P.DRAFT, COMPANY, self.today))
+		# QBO's lists were read before anything is compared, so the desk names them ("Net 30", not "terms 2")
+		terms = frappe.get_all(K.QBO_REFERENCE, filters={"realm": self.realm, "ref_type": "Term"}, pluck="qbo_name")
+		self.assertIn("Net 30", terms)
 		openings = {r.qbo_name: _money(r.amount) for r in plan.rows if P.action_key(r.action) == G.OPENING}
 		self.assertEqual(openings["GLP-1002"], Decimal("200.00"))
 		self.assertEqual(openings["CHK-30"], Decimal("30.00"))
