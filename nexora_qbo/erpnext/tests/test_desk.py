@@ -293,10 +293,8 @@ class TestSeenOnScreen(FrappeTestCase):
 		self.realm_id = "4621" + "".join(secrets.choice("0123456789") for _ in range(11))
 		self.realm = make_realm(COMPANY, self.realm_id)
 
-	def tearDown(self):
-		from nexora_qbo.erpnext.tests.utils import purge_committed_audit
-
-		purge_committed_audit([self.realm])  # rows written autonomously outlive the test's rollback
+	# no purge of committed audit rows: the realm is never committed here, so append_audit_row writes inside the
+	# test's transaction (rolled back with it), and an autonomous delete would wait on that transaction's locks
 
 	def _comparison(self, base: dict, local: dict, qbo: dict) -> str:
 		import json
@@ -344,8 +342,8 @@ class TestSeenOnScreen(FrappeTestCase):
 		from nexora_qbo.sync.ports import AuditRow
 
 		def row(**kw):
-			return AuditRow(realm_id=self.realm_id, direction="outbound", qbo_entity="Invoice", operation="create",
-				timestamp=datetime.now(timezone.utc), request_id=secrets.token_hex(8), **kw)
+			return AuditRow(**{"realm_id": self.realm_id, "direction": "outbound", "qbo_entity": "Invoice",
+				"operation": "create", "timestamp": datetime.now(timezone.utc), "request_id": secrets.token_hex(8), **kw})
 
 		tag = str(secrets.randbelow(10**6)).zfill(6)
 		number = f"1042-{tag}"
