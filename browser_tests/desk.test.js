@@ -32,8 +32,18 @@ async function step(name, fn) {
 }
 let page;
 const shot = (p, name) => p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+// a whitelisted method through the desk's session; a server error is thrown with its own message
 const call = (p, method, args) =>
-	p.evaluate(([m, a]) => frappe.call({ method: m, args: a }).then((r) => r.message), [method, args]);
+	p.evaluate(async ([m, a]) => {
+		const r = await fetch(`/api/method/${m}`, { method: "POST", body: JSON.stringify(a || {}),
+			headers: { "Content-Type": "application/json", Accept: "application/json", "X-Frappe-CSRF-Token": frappe.csrf_token } });
+		const body = await r.json().catch(() => ({}));
+		if (!r.ok) {
+			const msgs = JSON.parse(body._server_messages || "[]").map((x) => { try { return JSON.parse(x).message; } catch (e) { return x; } });
+			throw new Error(`${m}: HTTP ${r.status} ${body.exc_type || ""} ${msgs.join(" | ")}`.trim());
+		}
+		return body.message;
+	}, [method, args]);
 const until = async (what, fn, tries = 60, ms = 2000) => {
 	for (let i = 0; i < tries; i++) {
 		const v = await fn();
@@ -248,6 +258,35 @@ async function qbo(realmId, method, path, body) {
 		if (!chart || !chart.labels.length || !chart.values.flat().some((v) => v > 0))
 			throw new Error(`tie-out chart without data: ${JSON.stringify(chart)}`);
 		console.log(`  tie-out chart: ${JSON.stringify(chart)}`);
+		// the totals row counts what differs in a bookkeeper's terms (a customer's row is its documents' sum)
+		const totals = await page.evaluate(() => (frappe.query_report.data || []).find((r) => r.section === "AR tie-out: totals"));
+		if (!totals || !/^(Books tie|\d+ documents? differs?)/.test(totals.action || ""))
+			throw new Error(`tie-out totals row: ${JSON.stringify(totals)}`);
+		console.log(`  tie-out totals: ${totals.action}`);
+	});
+
+	await step("sync log: every exchange about the invoice is found from the list by its number", async () => {
+		await page.goto(`${BASE}/app/qbo-sync-log?realm=${encodeURIComponent(realm)}`);
+		const box = page.locator(".standard-filter-section [data-fieldname='search_keys'] input");
+		await box.waitFor();
+		await box.fill(invoice); // its number in both books (DocNumber is the Sales Invoice name)
+		await page.waitForFunction((inv) => window.cur_list && cur_list.filters.some((f) => f[1] === "search_keys"
+			&& String(f[3]).includes(inv)) && !cur_list.list_view_settings_loading, invoice);
+		await page.waitForTimeout(1500);
+		const shown = await page.evaluate(() => cur_list.data.map((d) => d.name));
+		// what the list asked the server for, read back with every field that says what the exchange was
+		const rows = await call(page, "frappe.client.get_list", { doctype: "QBO Sync Log",
+			filters: [["realm", "=", realm], ["search_keys", "like", `%${invoice}%`]],
+			fields: ["name", "direction", "operation", "reference_name"], limit_page_length: 100 });
+		if (!rows.length || shown.length !== rows.length)
+			throw new Error(`list shows ${shown.length}, ${rows.length} exchanges name ${invoice}`);
+		const dirs = new Set(rows.map((r) => r.direction));
+		if (dirs.size < 2) throw new Error(`only ${[...dirs]} exchanges found for ${invoice}: ${JSON.stringify(rows)}`);
+		// the pull that read QuickBooks' edit back names the invoice only in its body (no ERPNext reference)
+		if (!rows.some((r) => r.direction === "Inbound" || r.direction === "inbound"))
+			throw new Error(`no exchange from QuickBooks: ${JSON.stringify(rows)}`);
+		console.log(`  sync log rows for ${invoice}: ${rows.map((r) => `${r.direction} ${r.operation}`).join(", ")}`);
+		await shot(page, "09-sync-log-search");
 	});
 
 	await browser.close();

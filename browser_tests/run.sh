@@ -20,7 +20,7 @@ WT=$(realpath "$1"); SITE=$2
 COMPANY=${3:-_Test NQB Browser}; ABBR=${4:-_TNQB}
 BENCH=$(realpath "${BENCH:-/opt/bench}"); PORT=${PORT:-8010}
 [ -d "$BENCH/env" ] && [ -d "$BENCH/sites/$SITE" ] || { echo "no bench with site $SITE at $BENCH"; exit 2; }
-port_free() { python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$1" 2>/dev/null; }
+port_free() { python3 -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$1" 2>/dev/null; }
 port_free "$PORT" || { echo "port $PORT is in use (PORT=...)"; exit 2; }
 SPORT=${SANDBOX_PORT:-$((PORT + 756))}
 for i in $(seq 20); do port_free "$SPORT" && [ "$SPORT" != "$PORT" ] && break; SPORT=$((SPORT + 1)); done

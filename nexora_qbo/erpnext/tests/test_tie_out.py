@@ -118,6 +118,10 @@ class TestTieOut(SandboxRealmCase, FrappeTestCase):
 		self.assertEqual(chart["type"], "bar")  # one day of the trend: a line of one point would not show
 		self.assertEqual(diff["action"], "Unexplained")  # the cause in words, never its key
 		self.assertNotIn("direction", [c["fieldname"] for c in _cols])  # the tie-out view's own columns
+		# its totals row counts what differs as a bookkeeper does: the invoice, and its customer (their sum)
+		[totals] = [r for r in data if r["section"] == "AR tie-out: totals"]
+		self.assertEqual(totals["action"], "1 document differs, 1 customer differs, 1 unexplained")
+		self.assertEqual(totals["difference"], 200.0)
 
 		# 5. the pull brings the payment in; the next tie-out finds the books agree and resolves the item
 		with inbound():

@@ -178,8 +178,7 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 	ties = not tie["counts"]["differences"]
 	out = [{
 		"section": _("AR tie-out: totals"),
-		"action": _("Books tie") if ties else _("{0} differences, {1} unexplained").format(
-			tie["counts"]["differences"], tie["counts"]["unexplained"]),
+		"action": _("Books tie") if ties else differ_words(tie["differences"], tie["counts"]["unexplained"]),
 		"count": tie["counts"]["differences"],
 		"document": _("As of {0}").format(tie["as_of"]),
 		"detail": _("ERPNext's receivables equal QuickBooks' A/R, per invoice and per customer.") if ties else
@@ -209,6 +208,20 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 				if url else escape_html(label)),
 		})
 	return out
+
+
+def differ_words(differences: list[dict], unexplained: int) -> str:
+	"""What differs, as a bookkeeper counts it: documents and customers apart (a customer's row is the sum of its
+	documents', so "2 differences" for one invoice of one customer would read as two problems)."""
+	documents = sum(1 for d in differences if d.get("level") == "document")
+	customers = sum(1 for d in differences if d.get("level") == "customer")
+	parts = []
+	if documents:
+		parts.append(_("1 document differs") if documents == 1 else _("{0} documents differ").format(documents))
+	if customers:
+		parts.append(_("1 customer differs") if customers == 1 else _("{0} customers differ").format(customers))
+	explained = _("all explained") if not unexplained else _("{0} unexplained").format(unexplained)
+	return ", ".join(parts + [explained])
 
 
 def trend_chart(data: dict) -> dict | None:
