@@ -78,7 +78,7 @@ async function qbo(realmId, method, path, body) {
 	page.setDefaultTimeout(30000);
 	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
 	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
-	let realm, realmId, invoice, qboInvoiceId;
+	let realm, realmId, invoice, qboInvoiceId, qboDocNumber;
 
 	await step("login", async () => {
 		await page.goto(`${BASE}/login`);
@@ -191,6 +191,7 @@ async function qbo(realmId, method, path, body) {
 		qboInvoiceId = m[0].qbo_id;
 		// the bookkeeper changes the hours on the invoice's line in QuickBooks (38 instead of 40)
 		const cur = (await qbo(realmId, "GET", `/invoice/${qboInvoiceId}`)).Invoice;
+		qboDocNumber = cur.DocNumber; // its number in QuickBooks (QuickBooks' own sequence unless custom numbers are on)
 		const lines = cur.Line.filter((l) => l.DetailType === "SalesItemLineDetail").map((l) => {
 			const qty = 38, rate = Number(l.SalesItemLineDetail.UnitPrice);
 			return { ...l, Amount: (qty * rate).toFixed(2), SalesItemLineDetail: { ...l.SalesItemLineDetail, Qty: qty } };
@@ -269,23 +270,24 @@ async function qbo(realmId, method, path, body) {
 		await page.goto(`${BASE}/app/qbo-sync-log?realm=${encodeURIComponent(realm)}`);
 		const box = page.locator(".standard-filter-section [data-fieldname='search_keys'] input");
 		await box.waitFor();
-		await box.fill(invoice); // its number in both books (DocNumber is the Sales Invoice name)
-		await page.waitForFunction((inv) => window.cur_list && cur_list.filters.some((f) => f[1] === "search_keys"
-			&& String(f[3]).includes(inv)) && !cur_list.list_view_settings_loading, invoice);
-		await page.waitForTimeout(1500);
+		await box.fill(qboDocNumber); // the number an auditor has: the invoice's number in QuickBooks
+		await page.waitForFunction((no) => window.cur_list && cur_list.filter_area.get().some((f) => f[1] === "search_keys"
+			&& String(f[3]).includes(no)), qboDocNumber);
+		await page.waitForTimeout(2000);
 		const shown = await page.evaluate(() => cur_list.data.map((d) => d.name));
-		// what the list asked the server for, read back with every field that says what the exchange was
+		// what the list asked the server for, read back with the fields that say what each exchange was
 		const rows = await call(page, "frappe.client.get_list", { doctype: "QBO Sync Log",
-			filters: [["realm", "=", realm], ["search_keys", "like", `%${invoice}%`]],
+			filters: [["realm", "=", realm], ["search_keys", "like", `%${qboDocNumber}%`]],
 			fields: ["name", "direction", "operation", "reference_name"], limit_page_length: 100 });
 		if (!rows.length || shown.length !== rows.length)
-			throw new Error(`list shows ${shown.length}, ${rows.length} exchanges name ${invoice}`);
-		const dirs = new Set(rows.map((r) => r.direction));
-		if (dirs.size < 2) throw new Error(`only ${[...dirs]} exchanges found for ${invoice}: ${JSON.stringify(rows)}`);
-		// the pull that read QuickBooks' edit back names the invoice only in its body (no ERPNext reference)
-		if (!rows.some((r) => r.direction === "Inbound" || r.direction === "inbound"))
-			throw new Error(`no exchange from QuickBooks: ${JSON.stringify(rows)}`);
-		console.log(`  sync log rows for ${invoice}: ${rows.map((r) => `${r.direction} ${r.operation}`).join(", ")}`);
+			throw new Error(`list shows ${shown.length}, ${rows.length} exchanges name ${qboDocNumber}`);
+		// the send (it carries the ERPNext invoice) and the pulls that read QuickBooks' edit back (only their
+		// bodies name the invoice)
+		if (!rows.some((r) => r.direction === "Outbound" && r.reference_name === invoice))
+			throw new Error(`the send of ${invoice} is not found: ${JSON.stringify(rows)}`);
+		if (!rows.some((r) => r.direction === "Inbound"))
+			throw new Error(`no exchange from QuickBooks found: ${JSON.stringify(rows)}`);
+		console.log(`  sync log rows for invoice ${qboDocNumber}: ${rows.map((r) => `${r.direction} ${r.operation}`).join(", ")}`);
 		await shot(page, "09-sync-log-search");
 	});
 

@@ -39,3 +39,13 @@ def test_the_printed_plan_groups_rows_in_words():
 		G.GoLiveRow("Invoice", C.INVOICE, G.OPENING, "9", "1042", None, "open", amount=Decimal("450.00"), customer="Acme")])
 	text = G.format_plan(plan)
 	assert f"{C.GO_LIVE_ACTION_GROUPS[G.LINK]}: 1" in text and f"{C.GO_LIVE_ACTION_GROUPS[G.OPENING]}: 1" in text
+
+
+def test_a_finished_go_live_says_what_it_did_in_words():
+	text = G.format_result({"imported": 9, "opening": 2, "excluded": 0, "push_done": 1, "push_failed": 0,
+		"push_parked": 0, "already_linked": 0})
+	assert text == (f"9 {C.GO_LIVE_RESULT_WORDS['imported']}; 2 {C.GO_LIVE_RESULT_WORDS['opening']}; "
+		f"1 {C.GO_LIVE_RESULT_WORDS['push_done']}")
+	assert "push_" not in text and "excluded" not in text  # no key, and nothing that did not happen
+	assert "excluded" in G.format_result({"excluded": 3, "push_done": 0}).lower()
+	assert G.format_result({"excluded": 0, "push_done": 0}).startswith("Nothing to do")

@@ -275,7 +275,7 @@ def apply_plan(name: str, user: str | None = None, **_) -> dict:
 		_set_import_status(doc.realm, K.IMPORT_FAILED)
 		progress.finish(frappe._("The go-live stopped; see the plan's result"))
 		raise
-	_finish(name, APPLIED, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+	_finish(name, APPLIED, G.format_result(counts))  # in words: the form and its history show it
 	_set_import_status(doc.realm, K.IMPORT_DONE)
 	progress.finish(frappe._("Go-live finished"))
 	return counts

@@ -335,6 +335,14 @@ def opening_ar(rows: list[GoLiveRow]) -> dict[str, Decimal]:
 	return dict(sorted(out.items()))
 
 
+def format_result(counts: dict[str, int]) -> str:
+	"""A finished go-live's counts in words (the plan form's Result and its history show this, never the keys):
+	"9 created in ERPNext; 2 opening balances booked; 1 sent to QuickBooks". Nothing done reads as such."""
+	parts = [f"{counts[k]} {words}" for k, words in C.GO_LIVE_RESULT_WORDS.items() if counts.get(k)]
+	parts += [f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()) if v and k not in C.GO_LIVE_RESULT_WORDS]
+	return "; ".join(parts) or "Nothing to do: every row was excluded or already in both books."
+
+
 def format_plan(plan: GoLivePlan) -> str:
 	"""The plan in plain words, for the bench command and the demo."""
 	lines = [f"Go-live of {plan.company} on {plan.go_live_date.isoformat()}:"]

@@ -180,6 +180,11 @@ class TestGoLivePlan(FrappeTestCase):
 		P.apply_plan(**call.kwargs)
 		plan.reload()
 		self.assertEqual(plan.status, P.APPLIED, plan.result)
+		# what it did, in words (the form's Result and its history): the rows linked, created, opened, excluded
+		self.assertRegex(plan.result, rf"\b\d+ {C.GO_LIVE_RESULT_WORDS['linked']}")
+		self.assertIn(f"1 {C.GO_LIVE_RESULT_WORDS['excluded']}", plan.result)
+		self.assertIn(C.GO_LIVE_RESULT_WORDS["opening"], plan.result)
+		self.assertNotRegex(plan.result, r"push_|already_linked|imported:|: \d")
 		# the apply published its progress as the initial import did: the realm form's and the plan form's bar
 		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import import_progress
 
