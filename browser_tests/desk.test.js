@@ -32,8 +32,18 @@ async function step(name, fn) {
 }
 let page;
 const shot = (p, name) => p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+// a whitelisted method through the desk's session; a server error is thrown with its own message
 const call = (p, method, args) =>
-	p.evaluate(([m, a]) => frappe.call({ method: m, args: a }).then((r) => r.message), [method, args]);
+	p.evaluate(async ([m, a]) => {
+		const r = await fetch(`/api/method/${m}`, { method: "POST", body: JSON.stringify(a || {}),
+			headers: { "Content-Type": "application/json", Accept: "application/json", "X-Frappe-CSRF-Token": frappe.csrf_token } });
+		const body = await r.json().catch(() => ({}));
+		if (!r.ok) {
+			const msgs = JSON.parse(body._server_messages || "[]").map((x) => { try { return JSON.parse(x).message; } catch (e) { return x; } });
+			throw new Error(`${m}: HTTP ${r.status} ${body.exc_type || ""} ${msgs.join(" | ")}`.trim());
+		}
+		return body.message;
+	}, [method, args]);
 const until = async (what, fn, tries = 60, ms = 2000) => {
 	for (let i = 0; i < tries; i++) {
 		const v = await fn();
@@ -68,7 +78,7 @@ async function qbo(realmId, method, path, body) {
 	page.setDefaultTimeout(30000);
 	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
 	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
-	let realm, realmId, invoice, qboInvoiceId;
+	let realm, realmId, invoice, qboInvoiceId, qboDocNumber;
 
 	await step("login", async () => {
 		await page.goto(`${BASE}/login`);
@@ -110,6 +120,25 @@ async function qbo(realmId, method, path, body) {
 		await page.waitForFunction(() => window.cur_frm && cur_frm.doc.doctype === "QBO Go-Live Plan" && cur_frm.doc.rows.length);
 		await page.waitForTimeout(800);
 		await shot(page, "03a-go-live-plan");
+		// the rows read as a bookkeeper's plan: actions in words, no amount on customers/items, no Add Row/Upload
+		const grid = await page.evaluate(() =>
+			[...document.querySelectorAll("[data-fieldname='rows'] .grid-body .grid-row")].map((r) => ({
+				entity: (r.querySelector("[data-fieldname='entity']") || {}).innerText || "",
+				action: ((r.querySelector("[data-fieldname='action']") || {}).innerText || "").trim(),
+				amount: ((r.querySelector("[data-fieldname='amount_shown']") || {}).innerText || "").trim(),
+			}))
+		);
+		if (!grid.length) throw new Error("no plan rows on screen");
+		const keys = ["link", "import", "create", "opening", "exclude"];
+		const raw = grid.filter((r) => keys.includes(r.action.toLowerCase()) || !r.action);
+		if (raw.length) throw new Error(`actions shown as keys: ${JSON.stringify(raw.slice(0, 3))}`);
+		const masters = grid.filter((r) => /Customer|Item/.test(r.entity));
+		if (!masters.length) throw new Error(`no customer/item rows: ${JSON.stringify(grid.slice(0, 3))}`);
+		const priced = masters.filter((r) => r.amount !== "");
+		if (priced.length) throw new Error(`amounts on masters: ${JSON.stringify(priced.slice(0, 3))}`);
+		const buttons = await page.locator("[data-fieldname='rows'] .grid-add-row:visible, [data-fieldname='rows'] .grid-upload:visible").count();
+		if (buttons) throw new Error(`${buttons} Add Row / Upload buttons visible on the plan's rows`);
+		console.log(`  plan rows: ${grid.length}; actions shown: ${[...new Set(grid.map((r) => r.action))].join(" | ")}`);
 		await page.click("button:has-text('Confirm and run')");
 		await page.click(".modal.show button:has-text('Yes')");
 		await page.waitForSelector(".qbo-import-progress .progress-bar");
@@ -162,6 +191,7 @@ async function qbo(realmId, method, path, body) {
 		qboInvoiceId = m[0].qbo_id;
 		// the bookkeeper changes the hours on the invoice's line in QuickBooks (38 instead of 40)
 		const cur = (await qbo(realmId, "GET", `/invoice/${qboInvoiceId}`)).Invoice;
+		qboDocNumber = cur.DocNumber; // its number in QuickBooks (QuickBooks' own sequence unless custom numbers are on)
 		const lines = cur.Line.filter((l) => l.DetailType === "SalesItemLineDetail").map((l) => {
 			const qty = 38, rate = Number(l.SalesItemLineDetail.UnitPrice);
 			return { ...l, Amount: (qty * rate).toFixed(2), SalesItemLineDetail: { ...l.SalesItemLineDetail, Qty: qty } };
@@ -199,6 +229,8 @@ async function qbo(realmId, method, path, body) {
 		if (cards !== 4) throw new Error(`${cards} cards`);
 		const health = await page.locator(`.qbo-realm[data-realm="${realm}"] [data-health]`).innerText();
 		if (health !== "Connected") throw new Error(`health ${health}`);
+		const title = await page.locator(`.qbo-realm[data-realm="${realm}"] [data-title]`).innerText();
+		if (title.split(COMPANY).length !== 2) throw new Error(`heading names the company ${title.split(COMPANY).length - 1} times: ${title}`);
 		await page.waitForTimeout(1500);
 		await shot(page, "06-workspace");
 	});
@@ -217,6 +249,46 @@ async function qbo(realmId, method, path, body) {
 		await page.waitForSelector(".report-summary .summary-item:has-text('AR difference')");
 		await page.waitForTimeout(1500);
 		await shot(page, "07b-report-tie-out");
+		// the trend chart is drawn with the tie-out's totals (it was an empty box when the books tied)
+		await page.waitForSelector(".chart-wrapper svg .dataset-units rect, .chart-wrapper svg .dataset-units path, " +
+			".chart-container svg .dataset-units rect", { timeout: 15000 });
+		const chart = await page.evaluate(() => {
+			const c = frappe.query_report.chart;
+			return c && c.data ? { labels: c.data.labels, values: c.data.datasets.map((d) => d.values) } : null;
+		});
+		if (!chart || !chart.labels.length || !chart.values.flat().some((v) => v > 0))
+			throw new Error(`tie-out chart without data: ${JSON.stringify(chart)}`);
+		console.log(`  tie-out chart: ${JSON.stringify(chart)}`);
+		// the totals row counts what differs in a bookkeeper's terms (a customer's row is its documents' sum)
+		const totals = await page.evaluate(() => (frappe.query_report.data || []).find((r) => r.section === "AR tie-out: totals"));
+		if (!totals || !/^(Books tie|\d+ documents? differs?)/.test(totals.action || ""))
+			throw new Error(`tie-out totals row: ${JSON.stringify(totals)}`);
+		console.log(`  tie-out totals: ${totals.action}`);
+	});
+
+	await step("sync log: every exchange about the invoice is found from the list by its number", async () => {
+		await page.goto(`${BASE}/app/qbo-sync-log?realm=${encodeURIComponent(realm)}`);
+		const box = page.locator(".standard-filter-section [data-fieldname='search_keys'] input");
+		await box.waitFor();
+		await box.fill(qboDocNumber); // the number an auditor has: the invoice's number in QuickBooks
+		await page.waitForFunction((no) => window.cur_list && cur_list.filter_area.get().some((f) => f[1] === "search_keys"
+			&& String(f[3]).includes(no)), qboDocNumber);
+		await page.waitForTimeout(2000);
+		const shown = await page.evaluate(() => cur_list.data.map((d) => d.name));
+		// what the list asked the server for, read back with the fields that say what each exchange was
+		const rows = await call(page, "frappe.client.get_list", { doctype: "QBO Sync Log",
+			filters: [["realm", "=", realm], ["search_keys", "like", `%${qboDocNumber}%`]],
+			fields: ["name", "direction", "operation", "reference_name"], limit_page_length: 100 });
+		if (!rows.length || shown.length !== rows.length)
+			throw new Error(`list shows ${shown.length}, ${rows.length} exchanges name ${qboDocNumber}`);
+		// the send (it carries the ERPNext invoice) and the pulls that read QuickBooks' edit back (only their
+		// bodies name the invoice)
+		if (!rows.some((r) => r.direction === "Outbound" && r.reference_name === invoice))
+			throw new Error(`the send of ${invoice} is not found: ${JSON.stringify(rows)}`);
+		if (!rows.some((r) => r.direction === "Inbound"))
+			throw new Error(`no exchange from QuickBooks found: ${JSON.stringify(rows)}`);
+		console.log(`  sync log rows for invoice ${qboDocNumber}: ${rows.map((r) => `${r.direction} ${r.operation}`).join(", ")}`);
+		await shot(page, "09-sync-log-search");
 	});
 
 	await browser.close();

@@ -20,6 +20,7 @@ from frappe.utils import now_datetime
 from nexora_qbo.erpnext import constants as K
 from nexora_qbo.sync import golive as G
 from nexora_qbo.sync import records as R
+from nexora_qbo.sync.constants import GO_LIVE_ACTION_LABELS
 
 PLAN = "QBO Go-Live Plan"
 DRAFT, CONFIRMED, APPLIED, FAILED = "Draft", "Confirmed", "Applied", "Failed"
@@ -27,6 +28,29 @@ SYSTEM_FLAG = "nexora_qbo_plan_system"  # set only by this module's own writes (
 EDITABLE = ("action", "local_id")  # what a person may change on a Draft row
 MASTER_ENTITIES = ("Customer", "Item")
 LOCAL_DOCTYPE = {"Customer": "Customer", "Item": "Item"}
+_ACTION_OF_LABEL = {label: key for key, label in GO_LIVE_ACTION_LABELS.items()}
+
+
+def action_label(key: str) -> str:
+	"""A plan action in the bookkeeper's words the plan form shows and stores (sync/constants)."""
+	return GO_LIVE_ACTION_LABELS[key]
+
+
+def action_key(value: str | None) -> str | None:
+	"""The engine's key of a row's Action as the form stores it (its words; a key is accepted as itself)."""
+	if value in GO_LIVE_ACTION_LABELS:
+		return value
+	return _ACTION_OF_LABEL.get(value or "")
+
+
+def amount_shown(entity: str, amount) -> str:
+	"""What the Amount column says: a document's open balance or total; nothing for a customer or item
+	(a master has no amount, and "0.00" would read as "owes nothing")."""
+	if entity in MASTER_ENTITIES or amount is None:
+		return ""
+	from frappe.utils import fmt_money
+
+	return fmt_money(R.money(amount))
 
 
 def system_writes():
@@ -70,13 +94,14 @@ def insert_plan(realm: str, plan: G.GoLivePlan) -> str:
 			{
 				"entity": row.entity,
 				"local_type": row.local_type,
-				"action": row.action,
+				"action": action_label(row.action),
 				"planned_action": row.action,
 				"qbo_id": row.qbo_id,
 				"qbo_name": row.qbo_name,
 				"local_id": row.local_id,
 				"reason": row.reason,
 				"amount": None if row.amount is None else float(row.amount),
+				"amount_shown": amount_shown(row.entity, row.amount),
 				"customer": row.customer,
 				"txn_date": row.txn_date,
 			},
@@ -99,12 +124,13 @@ def plan_of(doc) -> dict:
 			{
 				"entity": r.entity,
 				"local_type": r.local_type,
-				"action": r.action,
+				"action": action_key(r.action),
 				"qbo_id": r.qbo_id or None,
 				"qbo_name": r.qbo_name or None,
 				"local_id": r.local_id or None,
 				"reason": r.reason or "",
-				"amount": None if r.amount is None or r.action not in (G.OPENING, G.CREATE) else str(R.money(r.amount)),
+				"amount": None if r.amount is None or action_key(r.action) not in (G.OPENING, G.CREATE)
+				or r.entity in MASTER_ENTITIES else str(R.money(r.amount)),
 				"customer": r.customer or None,
 				"txn_date": str(r.txn_date) if r.txn_date else None,
 			}
@@ -131,7 +157,8 @@ def validate(doc) -> None:
 			frappe.throw(_("Only a row's Action and Local Record can be changed on a go-live plan."))
 	old = {r.name: r for r in before.rows}
 	if sorted(r.name for r in doc.rows if r.name) != sorted(old) or any(not r.name for r in doc.rows):
-		frappe.throw(_("Rows cannot be added to or removed from a go-live plan; set a row's Action to exclude instead."))
+		frappe.throw(_("Rows cannot be added to or removed from a go-live plan; set a row's Action to {0} instead.").format(
+			_(action_label(G.EXCLUDE))))
 	for row in doc.rows:
 		prev = old[row.name]
 		for field in row.as_dict():
@@ -140,6 +167,7 @@ def validate(doc) -> None:
 			if not _same(row.get(field), prev.get(field)):
 				frappe.throw(_("Row {0}: only its Action and Local Record can be changed.").format(row.idx))
 		_validate_row(row)
+		row.action = action_label(action_key(row.action))  # a key sent by a script is stored as its words
 
 
 def _same(a, b) -> bool:
@@ -156,13 +184,15 @@ def _validate_row(row) -> None:
 	allowed = {planned, G.EXCLUDE}
 	if row.entity in MASTER_ENTITIES and row.qbo_id:
 		allowed |= {G.LINK, G.IMPORT}
-	if row.action not in allowed:
+	action = action_key(row.action)
+	if action not in allowed:
 		frappe.throw(
 			_("Row {0} ({1} {2}): the action can be {3}.").format(
-				row.idx, row.entity, row.qbo_name or row.local_id, ", ".join(sorted(allowed))
+				row.idx, row.entity, row.qbo_name or row.local_id,
+				", ".join(_(action_label(a)) for a in G.ACTIONS if a in allowed)
 			)
 		)
-	if row.action == G.LINK:
+	if action == G.LINK:
 		doctype = LOCAL_DOCTYPE.get(row.entity)
 		if not row.local_id or not doctype or not frappe.db.exists(doctype, row.local_id):
 			frappe.throw(
@@ -170,7 +200,7 @@ def _validate_row(row) -> None:
 					row.idx, _(doctype or row.entity), row.qbo_name
 				)
 			)
-	if row.action == G.IMPORT:
+	if action == G.IMPORT:
 		row.local_id = None
 
 
@@ -245,7 +275,7 @@ def apply_plan(name: str, user: str | None = None, **_) -> dict:
 		_set_import_status(doc.realm, K.IMPORT_FAILED)
 		progress.finish(frappe._("The go-live stopped; see the plan's result"))
 		raise
-	_finish(name, APPLIED, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+	_finish(name, APPLIED, G.format_result(counts))  # in words: the form and its history show it
 	_set_import_status(doc.realm, K.IMPORT_DONE)
 	progress.finish(frappe._("Go-live finished"))
 	return counts

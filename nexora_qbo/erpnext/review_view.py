@@ -70,16 +70,27 @@ CHANGED = " class='qbo-changed' style='background-color: var(--yellow-highlight-
 
 
 class Namer:
-	"""Turns canonical values into what a bookkeeper recognises, for one realm."""
+	"""Turns canonical values into what a bookkeeper recognises, for one realm.
+
+	A QuickBooks list value the realm does not map ("qbo:<id>") is named from QBO's own lists of the realm
+	(QBO Reference: terms, classes, locations, tax codes, payment methods, accounts, read at connect, at
+	each go-live preview / initial import and daily by the pull, qbo_setup.py): "Net 30", not "terms 2"."""
 
 	def __init__(self, realm: str | None, currency: str | None):
 		self.currency = currency
 		self.maps: dict[tuple[str, str], str] = {}
+		self.qbo_names: dict[tuple[str, str], str] = {}
 		if realm:
 			for row in frappe.get_all(
 				K.REALM_REFERENCE, filters={"parent": realm}, fields=["map_type", "local_value", "qbo_id"]
 			):
 				self.maps[(row.map_type, str(row.qbo_id))] = row.local_value
+			ref_kind = {ref_type: map_type for map_type, (ref_type, _by_company) in K.SUGGESTED_MAPS.items()}
+			for row in frappe.get_all(
+				K.QBO_REFERENCE, filters={"realm": realm}, fields=["ref_type", "qbo_id", "qbo_name", "full_name"]
+			):
+				if row.ref_type in ref_kind:
+					self.qbo_names[(ref_kind[row.ref_type], str(row.qbo_id))] = row.full_name or row.qbo_name
 
 	def name(self, kind: str | None, value) -> str:
 		if value is None or value == "":
@@ -96,6 +107,9 @@ class Namer:
 			local = self.maps.get((kind, qbo_id)) if kind else None
 			if local:
 				return local
+			named = self.qbo_names.get((kind, qbo_id)) if kind else None
+			if named:
+				return named
 			what = FIELD_NOUN.get(kind, _("value"))
 			return _("QuickBooks {0} {1} (not mapped to ERPNext)").format(what, qbo_id)
 		if kind == "customer":
@@ -144,9 +158,9 @@ def field_rows(base: dict, local: dict, qbo: dict, namer: Namer) -> list[dict]:
 		if key in HIDDEN:
 			continue
 		lv, qv, bv = local.get(key), qbo.get(key), base.get(key)
-		if namer.name(None, lv) == namer.name(None, qv):
-			continue
 		label, kind = FIELDS.get(key, (key.replace("_", " ").capitalize(), None))
+		if same_for_a_bookkeeper(kind, lv, qv, bv, namer):
+			continue
 		out.append(
 			{
 				"label": label,
@@ -158,6 +172,18 @@ def field_rows(base: dict, local: dict, qbo: dict, namer: Namer) -> list[dict]:
 			}
 		)
 	return out
+
+
+def same_for_a_bookkeeper(kind: str | None, lv, qv, bv, namer: Namer) -> bool:
+	"""Not a difference: both books name the same thing (ERPNext's "Net 30" and QuickBooks' unmapped term 2
+	that QuickBooks calls "Net 30"), or QuickBooks holds a list value ERPNext has no counterpart for, unchanged
+	since the last sync, where ERPNext's field is empty (ERPNext cannot hold it; nobody changed anything)."""
+	if namer.name(None, lv) == namer.name(None, qv):
+		return True
+	if kind in K.SUGGESTED_MAPS and namer.name(kind, lv) == namer.name(kind, qv):
+		return True  # list values only: two customers or items that share a name are still two
+	unmapped = isinstance(qv, str) and qv.startswith("qbo:")
+	return unmapped and lv in (None, "") and _norm(qv) == _norm(bv)
 
 
 def _norm(value) -> str:

@@ -27,6 +27,7 @@ def realm_cards(realm) -> dict:
 	return {
 		"realm": realm.name,
 		"company": realm.company,
+		"title": heading(realm),
 		"health": health(realm),
 		"ar_difference": tie[0].difference if tie else None,
 		"ar_unexplained": tie[0].unexplained if tie else None,
@@ -39,6 +40,18 @@ def realm_cards(realm) -> dict:
 			int(time_diff_in_seconds(now_datetime(), last_pull) // 60) if last_pull else None
 		),
 	}
+
+
+def heading(realm) -> str:
+	"""The realm's heading on the workspace: its Company once (a realm is named after its company), and the
+	QuickBooks company's own name when it reads differently (which QBO company this is)."""
+	parts = [realm.name]
+	if realm.company and realm.company != realm.name:
+		parts.append(realm.company)
+	qbo_name = (realm.get("qbo_company_name") or "").strip()
+	if qbo_name and qbo_name not in parts:
+		parts.append(frappe._("QuickBooks: {0}").format(qbo_name))
+	return " · ".join(parts)
 
 
 def month_volume(realms: list[str]) -> dict:
@@ -77,7 +90,8 @@ def realm_overview() -> dict:
 		r
 		for r in frappe.get_all(
 			K.REALM,
-			fields=["name", "company", "connection_status", "unreachable_since", "last_pull_on", "home_currency"],
+			fields=["name", "company", "qbo_company_name", "connection_status", "unreachable_since", "last_pull_on",
+				"home_currency"],
 			order_by="name asc",
 		)
 		if frappe.has_permission(K.REALM, "read", r.name)

@@ -8,6 +8,7 @@ independently of the engine's transaction, so an exchange is on record even when
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -100,3 +101,33 @@ def _compact_cdc(text: str | None) -> str | None:
 				return text
 	return dumps({"CDCResponse": C.CDC_EMPTY_NOTE, "time": data.get("time")})
 
+
+
+# ------------------------------------------------------------------------------------ finding exchanges
+SEARCH_KEYS_MAX = 1000  # characters kept per row: a CDC page naming hundreds of invoices keeps the first ones
+_NUMBER_RE = re.compile(r'"(?:DocNumber|PaymentRefNum)"\s*:\s*"((?:[^"\\]|\\.){1,40})"')
+
+
+def document_numbers(*payloads: str | None) -> list[str]:
+	"""The document numbers (DocNumber, PaymentRefNum) a request or response body names, in order, once each.
+
+	Read from the text, not parsed: a body kept in the trail may be truncated or redacted, and a number in
+	it still names the document."""
+	out: list[str] = []
+	for text in payloads:
+		for number in _NUMBER_RE.findall(text or ""):
+			if number not in out:
+				out.append(number)
+	return out
+
+
+def search_keys(row: AuditRow) -> str:
+	"""What an auditor types to find every exchange about one document: the ERPNext document, the QBO Id,
+	the document numbers in the bodies, QBO's requestid and intuit_tid (the audit row's search field)."""
+	keys: list[str] = []
+	for key in (row.local_id, row.qbo_id, *document_numbers(row.request_payload, row.response_payload),
+			row.request_id, row.intuit_tid):
+		if key not in (None, "") and str(key) not in keys:
+			keys.append(str(key))
+	text = " ".join(keys)
+	return text if len(text) <= SEARCH_KEYS_MAX else text[:SEARCH_KEYS_MAX].rsplit(" ", 1)[0]

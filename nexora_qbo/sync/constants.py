@@ -252,6 +252,38 @@ GO_LIVE_PROGRESS_STEP = {
 	"opening": "Opening balance of",
 	"create": "Sending",
 }
+# A go-live plan row's action as a bookkeeper reads it (the QBO Go-Live Plan form's Action column shows and
+# stores these words; the engine's plan keeps the keys). One row's choices: its planned action, or Exclude;
+# a QuickBooks customer/item may also be linked to another ERPNext record or imported instead.
+GO_LIVE_ACTION_LABELS = {
+	"link": "Link to the ERPNext record",
+	"import": "Create in ERPNext",
+	"create": "Create in QuickBooks",
+	"opening": "Opening balance",
+	"exclude": "Exclude",
+}
+# What a finished go-live did, per outcome of its rows and of the first push (golive.apply_go_live's counts), in
+# the order the plan form's Result says it; outcomes that did not happen are left out.
+GO_LIVE_RESULT_WORDS = {
+	"linked": "linked to ERPNext records",
+	"already_linked": "already linked",
+	"imported": "created in ERPNext",
+	"opening": "opening balances booked",
+	"closed_since_preview": "paid in QuickBooks since the preview (nothing left to open)",
+	"queued": "queued for QuickBooks",
+	"excluded": "excluded",
+	"push_done": "sent to QuickBooks",
+	"push_failed": "not accepted by QuickBooks yet (retried; see Still failing)",
+	"push_parked": "waiting for review before being sent",
+}
+# a plan's rows grouped in words (the plain-text plan the bench command and the demo print)
+GO_LIVE_ACTION_GROUPS = {
+	"link": "Linked",
+	"import": "Imported into ERPNext",
+	"create": "Created in QuickBooks",
+	"opening": "Opening balances",
+	"exclude": "Excluded",
+}
 
 
 # An HTTP exchange's outcome (the client's error class) in a bookkeeper's words: the month report, the demo and

@@ -337,11 +337,19 @@ def opening_ar(rows: list[GoLiveRow]) -> dict[str, Decimal]:
 	return dict(sorted(out.items()))
 
 
+def format_result(counts: dict[str, int]) -> str:
+	"""A finished go-live's counts in words (the plan form's Result and its history show this, never the keys):
+	"9 created in ERPNext; 2 opening balances booked; 1 sent to QuickBooks". Nothing done reads as such."""
+	parts = [f"{counts[k]} {words}" for k, words in C.GO_LIVE_RESULT_WORDS.items() if counts.get(k)]
+	parts += [f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()) if v and k not in C.GO_LIVE_RESULT_WORDS]
+	return "; ".join(parts) or "Nothing to do: every row was excluded or already in both books."
+
+
 def format_plan(plan: GoLivePlan) -> str:
 	"""The plan in plain words, for the bench command and the demo."""
 	lines = [f"Go-live of {plan.company} on {plan.go_live_date.isoformat()}:"]
-	for label, action in (("Linked", LINK), ("Imported into ERPNext", IMPORT), ("Created in QuickBooks", CREATE),
-			("Opening balances", OPENING), ("Excluded", EXCLUDE)):
+	for action in (LINK, IMPORT, CREATE, OPENING, EXCLUDE):
+		label = C.GO_LIVE_ACTION_GROUPS[action]
 		rows = [r for r in plan.rows if r.action == action]
 		if rows:
 			lines.append(f"  {label}: {len(rows)}")

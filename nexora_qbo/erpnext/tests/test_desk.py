@@ -274,3 +274,92 @@ class TestReviewButtonEffects(FrappeTestCase):
 		# on a customer changed on both sides, Keep QuickBooks does take QuickBooks' values
 		master = {a["action"]: a for a in actions(frappe._dict(kind="field_conflict", allowed_actions="keep_qbo"))}
 		self.assertIn("takes QuickBooks' version", master["keep_qbo"]["erpnext"])
+
+
+class TestSeenOnScreen(FrappeTestCase):
+	"""What a look at the screens found: the review comparison named QuickBooks' unmapped term 2 "QuickBooks
+	terms 2 (not mapped)" and showed it as a difference where both books agree; the workspace heading said the
+	company twice; an auditor could not find every exchange about one invoice from the QBO Sync Log list."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_company(COMPANY, ABBR)
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+		for name in frappe.get_all(K.REALM, filters={"company": COMPANY}, pluck="name"):
+			frappe.db.delete(K.REALM, name)
+		self.realm_id = "4621" + "".join(secrets.choice("0123456789") for _ in range(11))
+		self.realm = make_realm(COMPANY, self.realm_id)
+
+	# no purge of committed audit rows: the realm is never committed here, so append_audit_row writes inside the
+	# test's transaction (rolled back with it), and an autonomous delete would wait on that transaction's locks
+
+	def _comparison(self, base: dict, local: dict, qbo: dict) -> str:
+		import json
+
+		from nexora_qbo.erpnext.review_view import render
+
+		return render(frappe._dict(realm=self.realm, kind="transaction_edited", diffs=None,
+			base_version=json.dumps(base), local_version=json.dumps(local), qbo_version=json.dumps(qbo)))
+
+	def test_the_comparison_names_quickbooks_lists_and_hides_what_agrees(self):
+		FrappeStore().save_references(self.realm_id, "Term", [
+			{"qbo_id": "2", "name": "Net 30", "full_name": "Net 30", "active": True},
+			{"qbo_id": "5", "name": "Net 60", "full_name": "Net 60", "active": True}])
+		line = {"item": None, "qty": "40", "rate": "45", "amount": "1800"}
+		edited = {**line, "qty": "38", "amount": "1710"}
+		# ERPNext's "Net 30" and QuickBooks' term 2, which QuickBooks calls "Net 30": the same, not a difference
+		html = self._comparison({"terms": "qbo:2", "lines": [line]}, {"terms": "Net 30", "lines": [line]},
+			{"terms": "qbo:2", "lines": [edited]})
+		self.assertNotIn("Payment terms", html)
+		self.assertNotIn("not mapped", html)
+		# ERPNext cannot hold an unmapped term (its field is empty); QuickBooks' is unchanged: nothing to compare
+		html = self._comparison({"terms": "qbo:2", "lines": [line]}, {"terms": None, "lines": [line]},
+			{"terms": "qbo:2", "lines": [edited]})
+		self.assertNotIn("Payment terms", html)
+		# a real change in QuickBooks is shown, by name
+		html = self._comparison({"terms": "qbo:2"}, {"terms": None}, {"terms": "qbo:5"})
+		self.assertIn("Payment terms", html)
+		self.assertIn("Net 60", html)
+		self.assertIn("Net 30", html)  # what was last synced
+		self.assertNotIn("not mapped", html)
+
+	def test_the_workspace_heading_names_the_company_once(self):
+		from nexora_qbo.erpnext.workspace_data import realm_overview
+
+		frappe.db.set_value(K.REALM, self.realm, "qbo_company_name", COMPANY)
+		[card] = [r for r in realm_overview()["realms"] if r["realm"] == self.realm]
+		self.assertEqual(card["title"], COMPANY)
+		frappe.db.set_value(K.REALM, self.realm, "qbo_company_name", "Desk Staffing (QuickBooks)")
+		[card] = [r for r in realm_overview()["realms"] if r["realm"] == self.realm]
+		self.assertEqual(card["title"].count(COMPANY), 1)
+		self.assertIn("Desk Staffing (QuickBooks)", card["title"])
+
+	def test_every_exchange_about_invoice_1042_is_found_from_the_list(self):
+		from nexora_qbo.nexora_qbo.doctype.qbo_sync_log.qbo_sync_log import append_audit_row
+		from nexora_qbo.sync.ports import AuditRow
+
+		def row(**kw):
+			return AuditRow(**{"realm_id": self.realm_id, "direction": "outbound", "qbo_entity": "Invoice",
+				"operation": "create", "timestamp": datetime.now(timezone.utc), "request_id": secrets.token_hex(8), **kw})
+
+		tag = str(secrets.randbelow(10**6)).zfill(6)
+		number = f"1042-{tag}"
+		create = append_audit_row(row(local_type="invoice", local_id=f"ACC-SINV-{tag}",
+			request_payload=f'{{"DocNumber": "{number}", "Line": []}}',
+			response_payload=f'{{"Invoice": {{"Id": "77{tag}", "DocNumber": "{number}"}}}}'), self.realm)
+		pull = append_audit_row(row(operation="cdc", direction="inbound", request_payload=None,
+			response_payload=f'{{"CDCResponse": [{{"Invoice": [{{"Id": "77{tag}", "DocNumber": "{number}"}}]}}]}}'),
+			self.realm)
+		unrelated = append_audit_row(row(response_payload=f'{{"Invoice": {{"DocNumber": "2042-{tag}"}}}}'), self.realm)
+		meta = frappe.get_meta(K.SYNC_LOG)
+		self.assertTrue(meta.get_field("search_keys").in_standard_filter)  # a filter box on the list
+		# what the list's standard filter sends for "1042-…": a like filter on the field
+		found = frappe.get_list(K.SYNC_LOG, filters=[["search_keys", "like", f"%{number}%"]], pluck="name")
+		self.assertEqual(sorted(found), sorted([create, pull]))
+		self.assertNotIn(unrelated, found)
+		rid = frappe.db.get_value(K.SYNC_LOG, unrelated, "request_id")
+		self.assertEqual(frappe.get_list(K.SYNC_LOG, filters=[["search_keys", "like", f"%{rid}%"]], pluck="name"),
+			[unrelated])

@@ -126,9 +126,24 @@ class TestGoLivePlan(FrappeTestCase):
 		self.assertEqual(_counts(), before)  # no document, map, outbox or cursor row
 		plan = frappe.get_doc(P.PLAN, name)
 		self.assertEqual((plan.status, plan.company, getdate(plan.go_live_date)), (P.DRAFT, COMPANY, self.today))
-		openings = {r.qbo_name: _money(r.amount) for r in plan.rows if r.action == G.OPENING}
+		# QBO's lists were read before anything is compared, so the desk names them ("Net 30", not "terms 2")
+		terms = frappe.get_all(K.QBO_REFERENCE, filters={"realm": self.realm, "ref_type": "Term"}, pluck="qbo_name")
+		self.assertIn("Net 30", terms)
+		openings = {r.qbo_name: _money(r.amount) for r in plan.rows if P.action_key(r.action) == G.OPENING}
 		self.assertEqual(openings["GLP-1002"], Decimal("200.00"))
 		self.assertEqual(openings["CHK-30"], Decimal("30.00"))
+		# the form reads as a bookkeeper's plan: actions in words (sync/constants), amounts on documents only
+		words = set(C.GO_LIVE_ACTION_LABELS.values())
+		self.assertTrue(all(r.action in words for r in plan.rows), [r.action for r in plan.rows])
+		self.assertTrue({r.action for r in plan.rows} & {C.GO_LIVE_ACTION_LABELS[G.OPENING]})
+		masters = [r for r in plan.rows if r.entity in ("Customer", "Item")]
+		self.assertTrue(masters)
+		self.assertEqual({r.amount_shown or "" for r in masters}, {""})
+		shown = {r.qbo_name: r.amount_shown for r in plan.rows if P.action_key(r.action) == G.OPENING}
+		self.assertIn("200.00", shown["GLP-1002"])
+		options = frappe.get_meta("QBO Go-Live Plan Row").get_field("action").options.split("\n")
+		self.assertEqual(options, list(C.GO_LIVE_ACTION_LABELS.values()))
+		self.assertFalse(frappe.get_meta("QBO Go-Live Plan Row").get_field("amount").in_list_view)
 		self.assertIn("Bluebonnet Health: 200.00", plan.opening_ar)
 		self.assertIn("Lone Star Manufacturing: 50.00", plan.opening_ar)
 		# a person may not add a row, change what QBO said, or create a plan by hand
@@ -141,9 +156,16 @@ class TestGoLivePlan(FrappeTestCase):
 		plan = frappe.get_doc(P.PLAN, name)
 		blue = next(r for r in plan.rows if r.entity == "Customer" and r.qbo_name == "Bluebonnet Health")
 		blue.action, blue.local_id = G.LINK, CLINIC  # the person knows better than the keys
-		lone = next(r for r in plan.rows if r.action == G.OPENING and r.qbo_name == "GLP-1003")
+		lone = next(r for r in plan.rows if P.action_key(r.action) == G.OPENING and r.qbo_name == "GLP-1003")
 		lone.action = G.EXCLUDE
 		plan.save()  # through the plan's own form, while Draft
+		self.assertEqual((blue.action, lone.action), (C.GO_LIVE_ACTION_LABELS[G.LINK], C.GO_LIVE_ACTION_LABELS[G.EXCLUDE]))
+		lone.action = C.GO_LIVE_ACTION_LABELS[G.LINK]  # an opening balance cannot be "linked"
+		with self.assertRaises(frappe.ValidationError) as refused:
+			plan.save()
+		self.assertIn(C.GO_LIVE_ACTION_LABELS[G.EXCLUDE], str(refused.exception))
+		self.assertNotIn("opening,", str(refused.exception))  # the choices in words, not keys
+		plan.reload()
 		with patch("frappe.enqueue") as enqueue:
 			P.confirm(name, "Administrator")
 		(call,) = enqueue.call_args_list
@@ -158,6 +180,11 @@ class TestGoLivePlan(FrappeTestCase):
 		P.apply_plan(**call.kwargs)
 		plan.reload()
 		self.assertEqual(plan.status, P.APPLIED, plan.result)
+		# what it did, in words (the form's Result and its history): the rows linked, created, opened, excluded
+		self.assertRegex(plan.result, rf"\b\d+ {C.GO_LIVE_RESULT_WORDS['linked']}")
+		self.assertIn(f"1 {C.GO_LIVE_RESULT_WORDS['excluded']}", plan.result)
+		self.assertIn(C.GO_LIVE_RESULT_WORDS["opening"], plan.result)
+		self.assertNotRegex(plan.result, r"push_|already_linked|imported:|: \d")
 		# the apply published its progress as the initial import did: the realm form's and the plan form's bar
 		from nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm import import_progress
 

@@ -118,6 +118,10 @@ class TestTieOut(SandboxRealmCase, FrappeTestCase):
 		self.assertEqual(chart["type"], "bar")  # one day of the trend: a line of one point would not show
 		self.assertEqual(diff["action"], "Unexplained")  # the cause in words, never its key
 		self.assertNotIn("direction", [c["fieldname"] for c in _cols])  # the tie-out view's own columns
+		# its totals row counts what differs as a bookkeeper does: the invoice, and its customer (their sum)
+		[totals] = [r for r in data if r["section"] == "AR tie-out: totals"]
+		self.assertEqual(totals["action"], "1 document differs, 1 customer differs, 1 unexplained")
+		self.assertEqual(totals["difference"], 200.0)
 
 		# 5. the pull brings the payment in; the next tie-out finds the books agree and resolves the item
 		with inbound():
@@ -125,6 +129,17 @@ class TestTieOut(SandboxRealmCase, FrappeTestCase):
 		result = self.engine.tie_out(self.realm_id)
 		self.assertEqual((len(result.differences), result.unexplained_count), (0, 0))
 		self.assertEqual(self.store.get_conflict(items[0].id).status, C.RESOLVED)
+
+		# 6. the books tie again: the tie-out view still has its rows and its trend chart (Frappe's query report
+		# draws the chart only when the result has rows; with no difference the view was empty, chart unseen)
+		_cols, data, _msg, chart, _cards = execute({"realm": self.realm, "month": month, "view": "AR tie-out"})
+		self.assertTrue(data)
+		[totals] = [r for r in data if r["section"] == "AR tie-out: totals"]
+		self.assertEqual((totals["erpnext_amount"], totals["qbo_amount"], totals["difference"]), (1405.0, 1405.0, 0.0))
+		self.assertEqual(totals["action"], "Books tie")
+		self.assertEqual(chart["data"]["labels"], [today.isoformat()])
+		values = {d["name"]: d["values"] for d in chart["data"]["datasets"]}
+		self.assertEqual(values, {"ERPNext AR": [1405.0], "QuickBooks A/R": [1405.0], "Difference": [0.0]})
 
 	def test_qbo_web_links_per_environment(self):
 		from nexora_qbo.nexora_qbo.report.qbo_sync_reconciliation.qbo_sync_reconciliation import qbo_app_url

@@ -15,6 +15,7 @@ frappe.ui.form.on("QBO Go-Live Plan", {
 		frm.set_df_property("rows", "cannot_add_rows", true);
 		frm.set_df_property("rows", "cannot_delete_rows", true);
 		frm.set_df_property("rows", "read_only", draft ? 0 : 1);
+		only_corrections(frm.fields_dict.rows.grid);
 		frm.disable_save(!draft);
 		if (!draft) frm.disable_save();
 		if (frm.doc.status === "Confirmed") poll_plan_progress(frm);
@@ -38,6 +39,26 @@ frappe.ui.form.on("QBO Go-Live Plan", {
 		}
 	},
 });
+
+// The rows come only from the preview: a person corrects a match or excludes a row, nothing else. Frappe's
+// grid re-shows "Add Row" and "Upload" on every refresh of an editable table (setup_toolbar looks only at
+// is_editable for Upload), so the grid instance itself is told, once, and its toolbar step re-hides them.
+function only_corrections(grid) {
+	if (!grid) return;
+	grid.cannot_add_rows = true;
+	grid.cannot_delete_rows = true;
+	if (!grid.__qbo_only_corrections) {
+		grid.__qbo_only_corrections = true;
+		const setup_toolbar = grid.setup_toolbar.bind(grid);
+		grid.setup_toolbar = function () {
+			setup_toolbar();
+			this.wrapper
+				.find(".grid-add-row, .grid-add-multiple-rows, .grid-upload, .grid-download, .grid-remove-rows, .grid-remove-all-rows")
+				.addClass("hidden");
+		};
+	}
+	grid.refresh();
+}
 
 function show_plan_progress(frm, p) {
 	const pct = p.total ? Math.round((100 * p.done) / p.total) : 0;

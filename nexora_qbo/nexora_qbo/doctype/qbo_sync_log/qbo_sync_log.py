@@ -141,6 +141,9 @@ def audit_row_to_fields(row, realm: str | None = None) -> dict:
 	if row.local_type and row.local_id:
 		values["reference_doctype"] = K.LOCAL_DOCTYPE.get(row.local_type)
 		values["reference_name"] = row.local_id
+	from nexora_qbo.sync.audit import search_keys
+
+	values["search_keys"] = search_keys(row) or None  # the list's "find every exchange about 1042" filter
 	if values.get("url") and len(values["url"]) > MAX_URL_LENGTH:
 		values["url"] = values["url"][:MAX_URL_LENGTH]
 	return values

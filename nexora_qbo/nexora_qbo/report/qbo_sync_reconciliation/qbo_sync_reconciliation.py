@@ -172,7 +172,21 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 	if not tie:
 		return [{"section": _("AR tie-out"), "detail": _("No tie-out ran this month yet. It runs every night; "
 			"click Run tie-out now to compare ERPNext's receivables with QuickBooks' A/R today.")}]
-	out = []
+	# the totals come first, always: Frappe draws a report's chart only when it has rows, so a month whose
+	# books tie (no difference) would show neither the chart nor that they tie
+	home = tie["totals"]["home"]
+	ties = not tie["counts"]["differences"]
+	out = [{
+		"section": _("AR tie-out: totals"),
+		"action": _("Books tie") if ties else differ_words(tie["differences"], tie["counts"]["unexplained"]),
+		"count": tie["counts"]["differences"],
+		"document": _("As of {0}").format(tie["as_of"]),
+		"detail": _("ERPNext's receivables equal QuickBooks' A/R, per invoice and per customer.") if ties else
+			_("The rows below say, per document and customer, what differs and why."),
+		"erpnext_amount": float(home["erpnext"] or 0),
+		"qbo_amount": float(home["qbo"] or 0),
+		"difference": float(home["difference"] or 0),
+	}]
 	for d in tie["differences"]:
 		url = qbo_app_url(environment, d.get("qbo_entity"), d.get("qbo_id"))
 		label = f"{d.get('qbo_entity') or ''} {d.get('doc_number') or d.get('qbo_id') or ''}".strip()
@@ -194,6 +208,20 @@ def tie_out_rows(data: dict, environment: str | None) -> list[dict]:
 				if url else escape_html(label)),
 		})
 	return out
+
+
+def differ_words(differences: list[dict], unexplained: int) -> str:
+	"""What differs, as a bookkeeper counts it: documents and customers apart (a customer's row is the sum of its
+	documents', so "2 differences" for one invoice of one customer would read as two problems)."""
+	documents = sum(1 for d in differences if d.get("level") == "document")
+	customers = sum(1 for d in differences if d.get("level") == "customer")
+	parts = []
+	if documents:
+		parts.append(_("1 document differs") if documents == 1 else _("{0} documents differ").format(documents))
+	if customers:
+		parts.append(_("1 customer differs") if customers == 1 else _("{0} customers differ").format(customers))
+	explained = _("all explained") if not unexplained else _("{0} unexplained").format(unexplained)
+	return ", ".join(parts + [explained])
 
 
 def trend_chart(data: dict) -> dict | None:

@@ -24,7 +24,7 @@ frappe.call("nexora_qbo.erpnext.workspace_data.realm_overview").then((r) => {
 				const mins_tone = x.minutes_since_pull === null || x.minutes_since_pull > 60 ? "warn" : "good";
 				return (
 					`<div class="qbo-realm" data-realm="${esc(x.realm)}"><div class="qbo-realm-head">` +
-					`<a href="/app/qbo-realm/${realm}">${esc(x.realm)} <span class="text-muted">(${esc(x.company || "")})</span></a>` +
+					`<a href="/app/qbo-realm/${realm}" data-title>${esc(x.title)}</a>` +
 					`<span class="indicator-pill ${x.health.color}" data-health>${esc(x.health.label)}</span></div>` +
 					`<div class="qbo-cards">` +
 					card(`/app/query-report/QBO Sync Reconciliation?realm=${realm}`, __("AR difference"), diff, diff_note, diff_tone) +
