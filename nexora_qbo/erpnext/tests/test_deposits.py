@@ -212,3 +212,28 @@ class TestDeposits(SandboxRealmCase, FrappeTestCase):
 			self.fees: Decimal("0.00"), petty: Decimal("90.00")})
 		self.assertEqual(qbo, {a: gl[a] for a in qbo})
 		self.assertEqual([r.label for r in self.engine.tie_out(self.realm_id).differences], [])
+		# the other way: a QBO payment deposited to a QBO account the realm does not map is not booked in the
+		# realm's Payment Account (ERPNext would hold the money in another account than QBO)
+		q_savings = self.bk.create("Account", {"Name": "Savings", "AccountType": "Bank"})["Id"]
+		si2 = self._invoice("Acme Logistics", 1)  # 45
+		self.engine.push(self.realm_id)
+		qp = self.bk.create("Payment", {"CustomerRef": {"value": self.qbo_id(C.CUSTOMER, "Acme Logistics")},
+			"TotalAmt": Decimal("45.00"), "TxnDate": nowdate(), "DepositToAccountRef": {"value": q_savings},
+			"Line": [{"Amount": Decimal("45.00"), "LinkedTxn": [{"TxnId": self.qbo_id(C.INVOICE, si2.name),
+				"TxnType": "Invoice"}]}]})
+		with inbound():
+			self.engine.pull(self.realm_id)
+		self.assertIsNone(self.store.get_mapping_by_qbo(self.realm_id, "Payment", qp["Id"]))
+		items = [c for c in self.store.list_conflicts(self.realm_id, status=C.OPEN) if c.qbo_id == str(qp["Id"])]
+		self.assertEqual(len(items), 1, self._open_reasons())
+		self.assertIn(f"its account {q_savings}, which is not mapped", items[0].reason)
+		savings = _account("Savings", "Bank Accounts", account_type="Bank")
+		self._map(savings, q_savings)
+		with inbound():
+			self.engine.resolve_conflict(items[0].id, C.ACTION_RETRY, by="Administrator")
+		m = self.store.get_mapping_by_qbo(self.realm_id, "Payment", qp["Id"])
+		self.assertIsNotNone(m, self._open_reasons())
+		self.assertEqual(frappe.db.get_value("Payment Entry", m.local_id, "paid_to"), savings)
+		gl, qbo = self._balances(extra=[(petty, q_petty), (savings, q_savings)])
+		self.assertEqual((gl[savings], qbo), (Decimal("45.00"), {a: gl[a] for a in qbo}))
+		self.assertEqual([r.label for r in self.engine.tie_out(self.realm_id).differences], [])
