@@ -136,7 +136,10 @@ def _deposit_account_of(ctx: CompanyContext, paid_to: str | None) -> str | None:
 
 def _deposit_account(ctx: CompanyContext, rec: dict, mode_of_payment: str | None) -> str | None:
 	value = rec.get("deposit_account")
-	if value and str(value).startswith("qbo:"):
+	# "qbo:<id>" = a QBO account the realm does not map and that is not the realm's default deposit account
+	# (that one comes as None). Only when the default is known: a realm gone live without the initial import has
+	# none yet, and then QBO's Undeposited Funds itself arrives as "qbo:<id>" (booked in the Payment Account).
+	if value and str(value).startswith("qbo:") and getattr(ctx.settings, "default_deposit_account_id", None):
 		raise MissingMasterData(
 			f"QuickBooks deposited this payment to its account {str(value)[4:]}, which is not mapped to an ERPNext "
 			f"account of {ctx.company}, so ERPNext cannot book the money in the same account. Map the QuickBooks "
