@@ -58,6 +58,7 @@ doc_events = {
 	},
 	"Payment Entry": {
 		"on_submit": f"{_EVENTS}.payment_entry_on_submit",
+		"before_cancel": f"{_EVENTS}.payment_entry_before_cancel",  # not while in a bank deposit (issue 13)
 		"on_cancel": f"{_EVENTS}.payment_entry_on_cancel",
 	},
 	"Journal Entry": {

@@ -76,6 +76,15 @@ def payment_entry_on_cancel(doc, method=None):
 		_transaction_changed(doc, "refund", "cancel")
 
 
+def payment_entry_before_cancel(doc, method=None):
+	"""Issue 13: a payment in a submitted bank deposit is not cancelled before its deposit (a book-keeping
+	refusal, not a remote one: QBO refuses to void a deposited payment the same way)."""
+	if doc.get("payment_type") == "Receive":
+		from nexora_qbo.erpnext.mappers.deposit import refuse_cancel_of_deposited
+
+		refuse_cancel_of_deposited(doc)
+
+
 def journal_entry_on_submit(doc, method=None):
 	"""Issue 13: a Journal Entry that deposits received payments (erpnext/mappers/deposit.py) is a QBO Deposit."""
 	from nexora_qbo.erpnext.mappers.deposit import is_deposit

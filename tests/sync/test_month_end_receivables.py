@@ -839,3 +839,41 @@ def test_erpnext_document_at_its_own_rate_under_qbo_rate_source_is_sent_at_it_an
 	h.engine.sync(realm)
 	assert D(str(bk.read("Invoice", h.qbo_id(realm, C.INVOICE, inv2))["ExchangeRate"])) == INVOICE_RATE
 	assert [c for c in _open(h, realm) if c.local_id == inv2] == []
+
+
+def test_erpnext_payment_into_an_unmapped_account_is_a_review_item_never_qbo_default(harness):
+	"""ERPNext received a payment into an account the realm does not map: sending it would put the money in
+	QBO's default (Undeposited Funds) while ERPNext has it in that account, so the cash per account would differ
+	in silence. It waits as one review item naming the account; once mapped, "Retry" sends it to that account
+	and both books show the same cash in the same accounts."""
+	h = harness
+	realm, company, month, fee = _deposit_month(h)
+	led, bk = h.ledger, h.bk(realm)
+	petty = "Petty Cash - NX"
+	a = month["customers"][0]
+	inv = led.submit_invoice(company, a, [{"item": month["item"], "qty": "20", "rate": "45.00"}], "2026-11-27")
+	pay = led.record_payment(company, a, "900.00", [{"doc_type": C.INVOICE, "doc_key": inv, "amount": "900.00"}],
+		"2026-11-28", deposit_account=petty)
+	h.engine.sync(realm)
+	items = _open(h, realm)
+	assert [(c.kind, c.local_type, c.local_id) for c in items] == [("missing_reference", C.PAYMENT, pay)]
+	assert f"\u201c{petty}\u201d" in items[0].reason and "not mapped" in items[0].reason and "Retry" in items[0].reason
+	assert h.store.get_mapping(realm, C.PAYMENT, pay) is None
+	from month_end_checker import check_cash
+
+	cash = check_cash(bk, h.store, h.ledger, realm, company, [UF, BANK, petty])
+	assert cash.qbo[UF] == D("2055.00")  # not silently in Undeposited Funds
+	assert cash.differences == {petty: (D("900.00"), D("0.00"))}
+	q_petty = bk.create("Account", {"Name": "Petty Cash", "AccountType": "Bank"})["Id"]
+	s = h.store.get_settings(realm)
+	s.account_map[petty] = q_petty
+	h.store.save_settings(s)
+	h.engine.resolve_conflict(items[0].id, C.ACTION_RETRY, "bookkeeper")
+	h.engine.sync(realm)
+	assert _open(h, realm) == []
+	assert bk.read("Payment", h.qbo_id(realm, C.PAYMENT, pay))["DepositToAccountRef"]["value"] == q_petty
+	cash = check_cash(bk, h.store, h.ledger, realm, company, [UF, BANK, petty])
+	assert cash.differences == {}, cash.differences
+	assert cash.erpnext == {UF: D("2055.00"), BANK: D("0.00"), petty: D("900.00")}
+	assert D(str(bk.read("Account", q_petty)["CurrentBalance"])) == D("900.00")
+	_ties(h, realm, company)

@@ -9,9 +9,18 @@ bookkeeper's own way to record "these cheques went to the bank today, less the c
 	                       received it into (its paid_to), with Reference Type "Payment Entry" and the Payment
 	                       Entry's name: that reference is how the entry says WHICH received payments it
 	                       deposits (Journal Entry Account offers "Payment Entry" as a reference type in v15)
-A Payment Entry referenced by a submitted Journal Entry cannot be cancelled in ERPNext until that entry is
-cancelled, as QBO refuses to void a deposited payment. Any submitted Journal Entry of this shape (a credit row
-referencing a customer's Payment Entry) is a deposit for the sync, whether the sync or a person made it.
+Why that reference is harmless to receivables (ERPNext v15 source): a Journal Entry row's "Payment Entry"
+reference is not one of the types JournalEntry.validate_reference_doc checks, its GL Entry on the (non-receivable)
+Undeposited Funds account carries against_voucher_type "Payment Entry", which GLEntry.on_update never uses to
+update an outstanding (only Sales/Purchase Invoice, Journal Entry, Fees), and no Payment Ledger Entry is made for
+a non-receivable account: no invoice's outstanding, no customer's balance and no payment's allocation moves.
+
+A deposited payment cannot be cancelled before its deposit (`refuse_cancel_of_deposited`, the Payment Entry's
+before_cancel), as QBO refuses to void a deposited payment. ERPNext alone does not reliably refuse: its
+back-link check runs after on_cancel, and with Accounts Settings "Unlink Payment on Cancellation of Invoice"
+on, AccountsController.on_cancel first strips the reference from the deposit's row, leaving a submitted deposit
+of a cancelled payment (Undeposited Funds short by its amount). Any submitted Journal Entry of this shape (a
+credit row referencing a customer's Payment Entry) is a deposit for the sync, whether the sync or a person made it.
 
 A deposit QBO changed is followed (sync/entities/deposit.py): the entry is cancelled and amended (ERPNext's
 own trail of a corrected document), and the mapping moves to the amendment.
@@ -155,6 +164,23 @@ def cancel(ctx: CompanyContext, local_id: str, reason: str) -> None:
 		je.cancel()
 
 
+def deposits_of(payment: str) -> list[str]:
+	"""The submitted Journal Entries that deposit the Payment Entry `payment`."""
+	return sorted(set(frappe.get_all("Journal Entry Account", filters={"reference_type": PE, "reference_name": payment,
+		"docstatus": 1, "credit_in_account_currency": (">", 0), "parenttype": JE}, pluck="parent")))
+
+
+def refuse_cancel_of_deposited(doc) -> None:
+	"""A Payment Entry in a submitted bank deposit is not cancelled (QBO refuses to void it too): the deposit
+	would stay, moving money that was never received out of Undeposited Funds."""
+	deposits = deposits_of(doc.name)
+	if deposits:
+		frappe.throw(
+			f"This payment is in bank deposit {', '.join(deposits)}; cancel the deposit first.",
+			title="Payment in a bank deposit",
+		)
+
+
 def account_balances(company: str, accounts, as_of=None) -> dict:
 	"""debit - credit per named account from ERPNext's general ledger (non-cancelled GL Entries)."""
 	accounts = list(accounts)
@@ -168,4 +194,4 @@ def account_balances(company: str, accounts, as_of=None) -> dict:
 	return out
 
 
-__all__ = ["account_balances", "cancel", "is_deposit", "list_ids", "to_record", "upsert"]
+__all__ = ["account_balances", "cancel", "deposits_of", "is_deposit", "list_ids", "refuse_cancel_of_deposited", "to_record", "upsert"]

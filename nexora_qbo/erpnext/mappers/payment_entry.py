@@ -95,7 +95,7 @@ def to_record(ctx: CompanyContext, name: str) -> dict | None:
 			"currency": doc.paid_from_account_currency or ctx.currency,
 			"exchange_rate": dec(doc.source_exchange_rate or 1),
 			"reference": reference,
-			"deposit_account": ctx.mapped("account_map", doc.paid_to),
+			"deposit_account": _deposit_account_of(ctx, doc.paid_to),
 			"payment_method": ctx.mapped("payment_method_map", doc.mode_of_payment),
 			"applications": apps,
 			"unapplied": dec(doc.unallocated_amount),
@@ -123,8 +123,29 @@ def find_match(ctx: CompanyContext, record: dict) -> str | None:
 	return None
 
 
+def _deposit_account_of(ctx: CompanyContext, paid_to: str | None) -> str | None:
+	"""The account a Payment Entry received into, as the canonical record carries it: a mapped account by
+	name; the realm's Payment Account, unmapped, as None ("QBO's default deposit account": a QBO payment to
+	that default is booked into it, _deposit_account); any other unmapped account by name, so that the push
+	makes it a review item naming it (sync/entities/payment._deposit_to) instead of QBO's default receiving
+	money ERPNext holds elsewhere (issue 13)."""
+	if not paid_to or paid_to in ctx.map_of("account_map"):
+		return paid_to or None
+	return None if paid_to == ctx.default("payment_account") else paid_to
+
+
 def _deposit_account(ctx: CompanyContext, rec: dict, mode_of_payment: str | None) -> str | None:
-	account = account_of(ctx.company, rec.get("deposit_account")) or ctx.default("payment_account")
+	value = rec.get("deposit_account")
+	# "qbo:<id>" = a QBO account the realm does not map and that is not the realm's default deposit account
+	# (that one comes as None). Only when the default is known: a realm gone live without the initial import has
+	# none yet, and then QBO's Undeposited Funds itself arrives as "qbo:<id>" (booked in the Payment Account).
+	if value and str(value).startswith("qbo:") and getattr(ctx.settings, "default_deposit_account_id", None):
+		raise MissingMasterData(
+			f"QuickBooks deposited this payment to its account {str(value)[4:]}, which is not mapped to an ERPNext "
+			f"account of {ctx.company}, so ERPNext cannot book the money in the same account. Map the QuickBooks "
+			f"account to an ERPNext account on the realm's account mapping, {RETRY_STEP}."
+		)
+	account = account_of(ctx.company, value) or ctx.default("payment_account")
 	if not account and mode_of_payment:
 		account = frappe.db.get_value(
 			"Mode of Payment Account", {"parent": mode_of_payment, "company": ctx.company}, "default_account"

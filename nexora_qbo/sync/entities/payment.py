@@ -14,6 +14,7 @@ from nexora_qbo.sync.entities.base import (
 	ref,
 	ref_value,
 )
+from nexora_qbo.sync.errors import Unresolvable
 
 DEDUCTION_MARK = "#deduction-"  # local key of a deduction's credit memo: "<payment>#deduction-<n>"
 
@@ -28,6 +29,23 @@ def is_deduction_key(local_id: str | None) -> bool:
 
 _TXN_TYPE = {C.INVOICE: "Invoice", C.CREDIT_MEMO: "CreditMemo"}
 _DOC_TYPE = {"Invoice": C.INVOICE, "CreditMemo": C.CREDIT_MEMO}
+
+
+def _deposit_to(r: Resolver, rec: dict) -> str | None:
+	"""The QBO account a payment is deposited to. Not set locally = QBO's default deposit account (the local
+	ledger booked it in the account that stands for that default). A local account the realm does not map is
+	never sent as the default: ERPNext has the cash in that account, QBO would put it in Undeposited Funds, and
+	the cash per account would differ in silence (issue 13). It is a review item naming the account instead."""
+	s = r.settings
+	local = rec.get("deposit_account")
+	if local and not local.startswith("qbo:") and local not in s.account_map:
+		raise Unresolvable(
+			f"The payment {rec.get('reference') or ''} of {rec.get('txn_date')} ({rec.get('total')}) was received into the "
+			f"ERPNext account \u201c{local}\u201d, which is not mapped to a QuickBooks account, so it was not sent to "
+			f"QuickBooks (it would have landed in QuickBooks' default deposit account instead). Map ERPNext account "
+			f"\u201c{local}\u201d to a QuickBooks account on the realm's account mapping, then choose "
+			f"\u201c{C.ACTION_LABELS[C.ACTION_RETRY]}\u201d.".replace("payment  of", "payment of"))
+	return list_to_qbo(s.account_map, local, s.default_deposit_account_id)
 
 
 class PaymentSpec(EntitySpec):
@@ -72,7 +90,7 @@ class PaymentSpec(EntitySpec):
 			"CurrencyRef": ref(rec.get("currency")),
 			"ExchangeRate": rec.get("exchange_rate") if rec.get("currency") and rec["currency"] != s.home_currency else None,
 			"PaymentRefNum": rec.get("reference"),
-			"DepositToAccountRef": ref(list_to_qbo(s.account_map, rec.get("deposit_account"), s.default_deposit_account_id)),
+			"DepositToAccountRef": ref(_deposit_to(r, rec)),
 			"PaymentMethodRef": ref(list_to_qbo(s.payment_method_map, rec.get("payment_method"))),
 			"Line": lines,
 		}
