@@ -159,6 +159,18 @@ def mark_origin(doc) -> None:
 	doc.flags.ignore_permissions = True
 
 
+def submit_journal_entry(je, rows) -> None:
+	"""Append the account rows and insert + submit a Journal Entry the sync writes (a QBO deposit, a parent's
+	payment, a credit applied in QBO), marked as ours before each step: insert and submit each fire doc events,
+	and a reloaded document loses its flags, so the echo flag is set again before submit."""
+	for row in rows:
+		je.append("accounts", row)
+	mark_origin(je)
+	je.insert()
+	mark_origin(je)
+	je.submit()
+
+
 @contextmanager
 def inbound_write(what: str) -> Iterator[None]:
 	"""Around every write coming from QBO:

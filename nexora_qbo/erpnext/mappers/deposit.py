@@ -40,6 +40,7 @@ from nexora_qbo.erpnext.mappers import (
 	dec,
 	inbound_write,
 	mark_origin,
+	submit_journal_entry,
 )
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import records as R
@@ -142,12 +143,7 @@ def upsert(ctx: CompanyContext, local_id: str | None, rec: dict) -> str:
 		je.cheque_date = rec["txn_date"]
 		je.user_remark = rec.get("memo") or f"Bank deposit from QuickBooks ({label})"
 		je.amended_from = amended_from
-		for row in rows:
-			je.append("accounts", row)
-		mark_origin(je)
-		je.insert()
-		mark_origin(je)
-		je.submit()
+		submit_journal_entry(je, rows)
 	return je.name
 
 

@@ -28,7 +28,7 @@ from nexora_qbo.erpnext.mappers import (
 	MissingMasterData,
 	dec,
 	inbound_write,
-	mark_origin,
+	submit_journal_entry,
 )
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync import parent_payments
@@ -130,12 +130,7 @@ def insert(ctx: CompanyContext, rec: dict, label: str, paid_to: str, mode: str |
 		je.cheque_no = rec.get("reference") or NO_REFERENCE
 		je.cheque_date = rec["txn_date"]
 		je.user_remark = f"{REMARK}{rec['customer']} for its jobs' invoices ({label})"
-		for row in rows:
-			je.append("accounts", row)
-		mark_origin(je)
-		je.insert()
-		mark_origin(je)
-		je.submit()
+		submit_journal_entry(je, rows)
 		# ERPNext fills "Pay To / Recd From" with the first party row's name (a job); the receipt is the payer's,
 		# and the canonical record reads the payer back from here
 		frappe.db.set_value(JE, je.name, "pay_to_recd_from", rec["customer"], update_modified=False)

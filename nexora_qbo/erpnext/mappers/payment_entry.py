@@ -31,6 +31,7 @@ from nexora_qbo.erpnext.mappers import (
 	inbound_write,
 	local_value,
 	mark_origin,
+	submit_journal_entry,
 )
 from nexora_qbo.erpnext.mappers import opening_credit, parent_payment
 from nexora_qbo.sync import constants as C
@@ -401,12 +402,7 @@ def apply_credit(ctx: CompanyContext, rec: dict, label: str) -> str:
 		je.company = ctx.company
 		je.posting_date = rec["txn_date"]
 		je.user_remark = f"QuickBooks: credit applied ({label})"
-		for row in rows:
-			je.append("accounts", row)
-		mark_origin(je)
-		je.insert()
-		mark_origin(je)
-		je.submit()
+		submit_journal_entry(je, rows)
 	return je.name
 
 
