@@ -182,6 +182,7 @@ class FrappeStore:
 		self._ids: dict[str, str | None] = {}
 		# customer/item mappings read during this job (see _cached_master)
 		self._masters: dict[tuple, dict] = {}
+		self._masters_by_qbo: dict[tuple, dict] = {}  # the same rows by (realm, QBO entity, QBO id)
 		self._written: set[tuple] = set()
 		self._hooked = False
 
@@ -349,6 +350,7 @@ class FrappeStore:
 
 		def rolled_back():
 			self._masters.clear()
+			self._masters_by_qbo.clear()
 			self._written.clear()
 			self._hooked = False
 
@@ -358,6 +360,9 @@ class FrappeStore:
 	def _forget_mapping(self, realm: str, local_type: str, local_id: str) -> None:
 		key = (realm, local_type, local_id)
 		self._masters.pop(key, None)
+		for k, row in list(self._masters_by_qbo.items()):
+			if (k[0], row.local_type, row.reference_name) == key:
+				del self._masters_by_qbo[k]
 		if local_type in _CACHED_TYPES:
 			self._hook_transaction()
 			self._written.add(key)
@@ -368,7 +373,16 @@ class FrappeStore:
 		realm = self._realm_name(realm_id)
 		if not realm:
 			return None
-		row = self._one_mapping("realm=%s and qbo_entity=%s and qbo_id=%s", (realm, qbo_entity, str(qbo_id)))
+		key = (realm, qbo_entity, str(qbo_id))
+		row = self._masters_by_qbo.get(key)
+		if row is None:
+			row = self._one_mapping("realm=%s and qbo_entity=%s and qbo_id=%s", key)
+			# a pushed invoice's references (its customer, its items) are resolved back on every push: kept
+			# under the same rules as get_mapping's rows (never a row written in this uncommitted transaction)
+			if (row is not None and row.local_type in _CACHED_TYPES
+					and (realm, row.local_type, row.reference_name) not in self._written):
+				self._hook_transaction()
+				self._masters_by_qbo[key] = row
 		return row_to_mapping(row, realm_id) if row else None
 
 	def save_mapping(self, mapping: Mapping) -> None:
@@ -504,6 +518,7 @@ class FrappeStore:
 
 		rows = OutboxRows()
 		rows._realm_names.update({k: v for k, v in self._names.items() if v})
+		rows._realm_ids.update({k: v for k, v in self._ids.items() if v})  # (get_outbox: no query per entry)
 		return rows
 
 	def add_outbox(self, entry: OutboxEntry) -> OutboxEntry:

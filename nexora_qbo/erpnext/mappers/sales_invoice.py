@@ -97,10 +97,14 @@ def _service_dates(doc) -> list:
 
 def location_field() -> str | None:
 	"""The Sales Invoice field that holds the QBO Location (Department): the Branch accounting dimension's
-	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported."""
-	field = frappe.db.get_value(
-		"Accounting Dimension", {"document_type": "Branch", "disabled": 0}, "fieldname"
-	)
+	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported.
+
+	Read through ERPNext's own per-request list of enabled dimensions (the one its GL posting uses, reset when a
+	dimension is saved): one query per job instead of one per pushed invoice (issue 9)."""
+	from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import get_accounting_dimensions
+
+	field = next((d.fieldname for d in get_accounting_dimensions(as_list=False)
+		if d.document_type == "Branch" and not cint(d.disabled)), None)
 	field = field or "branch"
 	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
 
