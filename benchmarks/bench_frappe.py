@@ -215,8 +215,13 @@ def push(n: int = 1000, profile: bool = False) -> None:
 		queries = [0]
 		real_sql = frappe.db.sql
 
+		shapes: dict[str, int] = {}
+
 		def counted_sql(*a, **k):  # SQL statements sent during the push: a load-independent measure
 			queries[0] += 1
+			if profile:  # which statements, by their first words (what a further cut would aim at)
+				shape = " ".join(str(a[0] if a else k.get("query", "")).split())[:90]
+				shapes[shape] = shapes.get(shape, 0) + 1
 			return real_sql(*a, **k)
 
 		frappe.db.sql = counted_sql
@@ -238,6 +243,8 @@ def push(n: int = 1000, profile: bool = False) -> None:
 				st = pstats.Stats(prof).sort_stats("cumulative")
 				st.print_stats("nexora_qbo/erpnext|frappe/database|sync/push|sync/batch", 40)
 				st.print_callers("database.py.*\\((get_value|get_values|sql|exists)\\)")
+				for shape, count in sorted(shapes.items(), key=lambda kv: -kv[1])[:40]:
+					print(f"{count / n:6.2f}/invoice  {shape}")
 		finally:
 			frappe.db.sql = real_sql
 			frappe_t.restore()

@@ -142,15 +142,22 @@ def _stamp_document(local_type: str, local_id: str, status: str | None, qbo_id: 
 	doctype = K.LOCAL_DOCTYPE.get(local_type)
 	if not doctype or not local_id or not frappe.get_meta(doctype).has_field(K.CF_SYNC_STATUS):
 		return
-	if status and frappe.db.exists(
-		K.CONFLICT, {"reference_doctype": doctype, "reference_name": local_id, "status": "Open"}
-	):
-		status = K.IN_REVIEW
-	values = {K.CF_SYNC_STATUS: status} if status else {}
+	if not status and not qbo_id:
+		return
+	# One UPDATE (no hooks, no modified bump, same as events._set_sync_status) that decides the review-item
+	# case itself, instead of a SELECT on QBO Conflict then the UPDATE: on every pushed document (issue 9).
+	sets, params = [], []
+	if status:
+		sets.append(
+			f"`{K.CF_SYNC_STATUS}` = case when exists(select 1 from `tab{K.CONFLICT}` c where "
+			"c.reference_doctype=%s and c.reference_name=%s and c.status='Open') then %s else %s end"
+		)
+		params += [doctype, local_id, K.IN_REVIEW, status]
 	if qbo_id:
-		values[K.CF_QBO_ID] = str(qbo_id)
-	if values:  # no hooks, no modified bump (same as events._set_sync_status)
-		frappe.db.set_value(doctype, local_id, values, update_modified=False)
+		sets.append(f"`{K.CF_QBO_ID}` = %s")
+		params.append(str(qbo_id))
+	frappe.db.sql(f"update `tab{doctype}` set {', '.join(sets)} where name=%s", (*params, local_id))
+	frappe.clear_document_cache(doctype, local_id)  # (what set_value does)
 
 
 def _restamp_after_review(local_type: str | None, local_id: str | None) -> None:
@@ -173,6 +180,63 @@ def _notify_reviewers(conflict_id: str) -> None:
 		frappe.logger("nexora_qbo").exception(f"could not notify reviewers of review item {conflict_id}")
 
 
+class _MappingCache:
+	"""Mapping rows a FrappeStore has read, shared by every FrappeStore on one database connection (the engine's
+	store and the ledger's are two instances: a write through one must be seen by the other's next read).
+
+	The customer and item mappings are read several times per pushed document (its dependencies, its payload's
+	references, by document and by QBO id) and change rarely, and a document not in QBO yet is asked about
+	several times before its create, so rows (customers, items) and "unmapped" answers (any type) are kept: the
+	job holds the realm lock, so no one else writes this realm's mappings meanwhile. What could make a kept
+	answer wrong is our own transaction: a mapping written here is never kept until that write commits
+	(`written`), and a rollback forgets everything kept (a savepoint rollback only undoes rows in `written`)."""
+
+	def __init__(self, db):
+		self.db = db
+		self.masters: dict[tuple, dict] = {}  # (realm, local type, local id) -> row, customers and items
+		self.by_qbo: dict[tuple, dict] = {}  # the same rows by (realm, QBO entity, QBO id)
+		self.qbo_keys: dict[tuple, set] = {}  # (realm, local type, local id) -> its keys in by_qbo
+		self.absent: set[tuple] = set()  # (realm, local type, local id) read and found unmapped
+		self.written: set[tuple] = set()
+		self.hooked = False
+
+	@classmethod
+	def of_connection(cls) -> "_MappingCache":
+		db = frappe.db
+		cache = getattr(db, "_nexora_qbo_mappings", None)
+		if cache is None:
+			cache = cls(db)
+			db._nexora_qbo_mappings = cache
+		return cache
+
+	def hook(self) -> None:
+		if self.hooked:
+			return
+		self.hooked = True
+
+		def committed():
+			self.written.clear()
+			self.hooked = False
+
+		self.db.after_commit.add(committed)
+		self.db.after_rollback.add(self.forget)
+
+	def forget(self) -> None:
+		"""Nothing kept any more (a rollback; the realm's mappings deleted wholesale by a reset)."""
+		self.masters.clear()
+		self.by_qbo.clear()
+		self.qbo_keys.clear()
+		self.absent.clear()
+		self.written.clear()
+		self.hooked = False
+
+
+def forget_kept_mappings() -> None:
+	"""For code that deletes QBO Entity Map rows itself (a realm reset): no FrappeStore on this connection may
+	answer from what it kept before."""
+	_MappingCache.of_connection().forget()
+
+
 class FrappeStore:
 	"""The Store port on DocTypes. One instance per engine (per job); it caches realm_id <-> row names."""
 
@@ -180,10 +244,6 @@ class FrappeStore:
 		self._depth = 0
 		self._names: dict[str, str | None] = {}
 		self._ids: dict[str, str | None] = {}
-		# customer/item mappings read during this job (see _cached_master)
-		self._masters: dict[tuple, dict] = {}
-		self._written: set[tuple] = set()
-		self._hooked = False
 
 	# ------------------------------------------------------------------------------------- realm names
 	def _realm_name(self, realm_id: str) -> str | None:
@@ -325,42 +385,37 @@ class FrappeStore:
 		if not realm or not local_id:
 			return None
 		key = (realm, local_type, local_id)
-		row = self._masters.get(key)
+		if key in self._mc.absent:
+			return None
+		row = self._mc.masters.get(key)
 		if row is None:
 			row = self._one_mapping("realm=%s and local_type=%s and reference_name=%s", key)
-			if row is not None and local_type in _CACHED_TYPES and key not in self._written:
-				self._hook_transaction()
-				self._masters[key] = row
+			if key not in self._mc.written:
+				if row is not None and local_type in _CACHED_TYPES:
+					self._hook_transaction()
+					self._mc.masters[key] = row
+				elif row is None:
+					# a document not in QBO yet is asked about several times per push (its create, the ledger's
+					# base, the write's "old" mapping): remembered as absent until the store writes it
+					self._hook_transaction()
+					self._mc.absent.add(key)
 		return row_to_mapping(row, realm_id) if row else None
 
+	@property
+	def _mc(self) -> "_MappingCache":
+		return _MappingCache.of_connection()
+
 	def _hook_transaction(self) -> None:
-		"""The customer and item mappings are read several times per pushed document (its dependencies, its
-		payload's references) and change rarely, so the rows read are kept for this store's job: the job holds
-		the realm lock, so no one else writes this realm's mappings meanwhile. What could make a kept row wrong
-		is our own transaction: a mapping written here is never kept until that write commits (`_written`),
-		and a rollback forgets every kept row (a savepoint rollback only undoes rows in `_written`)."""
-		if self._hooked:
-			return
-		self._hooked = True
-
-		def committed():
-			self._written.clear()
-			self._hooked = False
-
-		def rolled_back():
-			self._masters.clear()
-			self._written.clear()
-			self._hooked = False
-
-		frappe.db.after_commit.add(committed)
-		frappe.db.after_rollback.add(rolled_back)
+		self._mc.hook()
 
 	def _forget_mapping(self, realm: str, local_type: str, local_id: str) -> None:
 		key = (realm, local_type, local_id)
-		self._masters.pop(key, None)
-		if local_type in _CACHED_TYPES:
-			self._hook_transaction()
-			self._written.add(key)
+		self._mc.masters.pop(key, None)
+		self._mc.absent.discard(key)
+		for qbo_key in self._mc.qbo_keys.pop(key, ()):
+			self._mc.by_qbo.pop(qbo_key, None)
+		self._hook_transaction()
+		self._mc.written.add(key)
 
 	def get_mapping_by_qbo(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Mapping | None:
 		from nexora_qbo.nexora_qbo.doctype.qbo_entity_map.qbo_entity_map import row_to_mapping
@@ -368,7 +423,17 @@ class FrappeStore:
 		realm = self._realm_name(realm_id)
 		if not realm:
 			return None
-		row = self._one_mapping("realm=%s and qbo_entity=%s and qbo_id=%s", (realm, qbo_entity, str(qbo_id)))
+		key = (realm, qbo_entity, str(qbo_id))
+		row = self._mc.by_qbo.get(key)
+		if row is None:
+			row = self._one_mapping("realm=%s and qbo_entity=%s and qbo_id=%s", key)
+			# a pushed invoice's references (its customer, its items) are resolved back on every push: kept
+			# under the same rules as get_mapping's rows (never a row written in this uncommitted transaction)
+			if (row is not None and row.local_type in _CACHED_TYPES
+					and (realm, row.local_type, row.reference_name) not in self._mc.written):
+				self._hook_transaction()
+				self._mc.by_qbo[key] = row
+				self._mc.qbo_keys.setdefault((realm, row.local_type, row.reference_name), set()).add(key)
 		return row_to_mapping(row, realm_id) if row else None
 
 	def save_mapping(self, mapping: Mapping) -> None:
@@ -504,6 +569,7 @@ class FrappeStore:
 
 		rows = OutboxRows()
 		rows._realm_names.update({k: v for k, v in self._names.items() if v})
+		rows._realm_ids.update({k: v for k, v in self._ids.items() if v})  # (get_outbox: no query per entry)
 		return rows
 
 	def add_outbox(self, entry: OutboxEntry) -> OutboxEntry:

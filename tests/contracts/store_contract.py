@@ -160,6 +160,67 @@ class StoreContract:
 		store.delete_mapping(self.REALM_1, "customer", "CUST-1")
 		assert store.get_mapping(self.REALM_1, "customer", "CUST-1") is None
 
+	def settle(self, store) -> None:
+		"""The job's transaction committed (a store may start keeping the rows it reads from here on)."""
+
+	def test_a_mapping_found_by_its_qbo_id_follows_writes_and_rollbacks(self):
+		"""The Frappe store keeps customers' and items' rows by QBO id too (every pushed invoice resolves its
+		references back): a re-pointed or deleted mapping is never found under its old QBO id, and a rolled
+		back delete finds the row again."""
+		store = self._store()
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))
+		self.settle(store)
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "10").local_id == "CUST-1"
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "10").local_id == "CUST-1"  # (kept)
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "12", sync_token="2"))
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "10") is None
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "12").sync_token == "2"
+		self.settle(store)
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "12").local_id == "CUST-1"
+		try:
+			with store.transaction():
+				store.delete_mapping(self.REALM_1, "customer", "CUST-1")
+				assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "12") is None
+				raise _Boom()
+		except _Boom:
+			pass
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "12").local_id == "CUST-1"
+		store.save_mapping(self._mapping(self.REALM_1, "CUST-2", "14"))
+		self.settle(store)
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "14").local_id == "CUST-2"
+		store.delete_mapping(self.REALM_1, "customer", "CUST-2")
+		assert store.get_mapping_by_qbo(self.REALM_1, "Customer", "14") is None
+		assert store.get_mapping_by_qbo(self.REALM_2, "Customer", "12") is None
+
+	def test_a_document_read_while_unmapped_is_found_once_mapped(self):
+		"""The Frappe store remembers a document it found unmapped (a push asks several times before the
+		create): its own write, a rolled back write and a delete are all seen by the next read."""
+		store = self._store()
+		inv = lambda qid, **kw: Mapping(realm_id=self.REALM_1, local_type="invoice", local_id="INV-1",  # noqa: E731
+			qbo_entity="Invoice", qbo_id=qid, sync_token=kw.get("sync_token", "0"), base={"Id": qid}, status="active",
+			updated_at=T0)
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1") is None
+		self.settle(store)
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1") is None
+		try:
+			with store.transaction():
+				store.save_mapping(inv("40"))
+				assert store.get_mapping(self.REALM_1, "invoice", "INV-1").qbo_id == "40"
+				raise _Boom()
+		except _Boom:
+			pass
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1") is None
+		self.settle(store)
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1") is None
+		store.save_mapping(inv("41"))
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1").qbo_id == "41"
+		self.settle(store)
+		store.delete_mapping(self.REALM_1, "invoice", "INV-1")
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1") is None
+		self.settle(store)
+		store.save_mapping(inv("42"))
+		assert store.get_mapping(self.REALM_1, "invoice", "INV-1").qbo_id == "42"
+
 	def test_one_qbo_record_maps_to_one_local_document(self):
 		store = self._store()
 		store.save_mapping(self._mapping(self.REALM_1, "CUST-1", "10"))

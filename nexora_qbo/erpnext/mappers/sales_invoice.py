@@ -92,13 +92,19 @@ def _service_dates(doc, matched: list) -> list:
 def location_field() -> str | None:
 	"""The Sales Invoice field that holds the QBO Location (Department): the Branch accounting dimension's
 	(label "Branch" makes it `branch`). Without one, locations are neither sent nor imported; a disabled one
-	is none (ERPNext keeps its field, read-only, on the documents: it must not read as a dimension in use)."""
-	dimension = frappe.db.get_value(
-		"Accounting Dimension", {"document_type": "Branch"}, ["fieldname", "disabled"], as_dict=True
-	)
-	if dimension and dimension.disabled:
-		return None
-	field = (dimension.fieldname if dimension else None) or "branch"
+	is none (ERPNext keeps its field, read-only, on the documents: it must not read as a dimension in use).
+
+	Read through ERPNext's own per-request list of enabled dimensions (the one its GL posting uses, reset when a
+	dimension is saved): one query per job instead of one per pushed invoice (issue 9); only a site without an
+	enabled Branch dimension asks once more whether a disabled one exists."""
+	from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import get_accounting_dimensions
+
+	field = next((d.fieldname for d in get_accounting_dimensions(as_list=False)
+		if d.document_type == "Branch" and not cint(d.disabled)), None)
+	if field is None:
+		if frappe.db.exists("Accounting Dimension", {"document_type": "Branch", "disabled": 1}):
+			return None
+		field = "branch"
 	return field if frappe.get_meta(DOCTYPE).has_field(field) else None
 
 
@@ -143,20 +149,21 @@ _CHILD_READS = (
 
 
 def _read(name: str, extra: tuple) -> frappe._dict | None:
+	# plain SELECTs (the fields are ours and known to exist; the query builder cost more than the query, issue 9)
 	fields = list(_READ_FIELDS) + [f for f in extra if f and f not in _READ_FIELDS]
-	doc = frappe.db.get_value(DOCTYPE, name, fields, as_dict=True)
-	if doc is None:
-		return None
-	doc["items"] = frappe.get_all(
-		"Sales Invoice Item",
-		filters={"parent": name, "parenttype": DOCTYPE, "parentfield": "items"},
-		fields=list(_ITEM_FIELDS),
-		order_by="idx asc",
+	rows = frappe.db.sql(
+		"select {} from `tab{}` where name=%s".format(", ".join(f"`{f}`" for f in fields), DOCTYPE), (name,),
+		as_dict=True,
 	)
-	for fieldname, child, fields in _CHILD_READS:
-		doc[fieldname] = frappe.get_all(
-			child, filters={"parent": name, "parenttype": DOCTYPE, "parentfield": fieldname}, fields=list(fields),
-			order_by="idx asc",
+	if not rows:
+		return None
+	doc = rows[0]
+	for fieldname, child, cols in (("items", "Sales Invoice Item", _ITEM_FIELDS), *_CHILD_READS):
+		doc[fieldname] = frappe.db.sql(
+			"select {} from `tab{}` where parent=%s and parenttype=%s and parentfield=%s order by idx asc".format(
+				", ".join(f"`{c}`" for c in cols), child),
+			(name, DOCTYPE, fieldname),
+			as_dict=True,
 		)
 	return doc
 

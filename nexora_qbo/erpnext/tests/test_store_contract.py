@@ -48,6 +48,10 @@ class TestFrappeStoreContract(StoreContract, FrappeTestCase):
 		purge_committed_audit(TEST_REALM_NAMES)
 		return FrappeStore()
 
+	def settle(self, store) -> None:
+		"""What a commit does to the store (its after_commit hook), without committing the test's rows."""
+		frappe.db.after_commit.run()
+
 	@classmethod
 	def tearDownClass(cls):
 		purge_committed_audit(TEST_REALM_NAMES)

@@ -125,20 +125,24 @@ class OutboxRows:
 		new generation, hence a new requestid: it must be stored, or the next run would reuse the old one)."""
 		from nexora_qbo.erpnext.token_store import to_db_datetime
 
-		frappe.db.set_value(
-			K.OUTBOX,
-			int(entry.id),
-			{
-				"state": entry.state,
-				"attempts": entry.attempts,
-				"generation": entry.generation,
-				"next_attempt_at": to_db_datetime(entry.next_attempt_at),
-				"last_error": entry.last_error,
-				"conflict": entry.conflict_id or None,
-				"updated_at": to_db_datetime(entry.updated_at),
-			},
-			update_modified=True,
+		# A plain UPDATE (what set_value sends, with modified/modified_by), twice per pushed document: set_value
+		# with the integer name also builds a query and drops the cached documents of every outbox row (issue 9)
+		values = {
+			"state": entry.state,
+			"attempts": entry.attempts,
+			"generation": entry.generation,
+			"next_attempt_at": to_db_datetime(entry.next_attempt_at),
+			"last_error": entry.last_error,
+			"conflict": entry.conflict_id or None,
+			"updated_at": to_db_datetime(entry.updated_at),
+			"modified": frappe.utils.now(),
+			"modified_by": frappe.session.user,
+		}
+		frappe.db.sql(
+			"update `tab{}` set {} where name=%(name)s".format(K.OUTBOX, ", ".join(f"`{k}`=%({k})s" for k in values)),
+			{**values, "name": int(entry.id)},
 		)
+		frappe.clear_document_cache(K.OUTBOX, str(entry.id))
 
 	def get_outbox(self, entry_id: str):
 		rows = frappe.get_all(K.OUTBOX, filters={"name": int(entry_id)}, fields=_FIELDS, limit=1)

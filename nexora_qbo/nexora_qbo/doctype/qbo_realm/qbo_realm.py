@@ -502,6 +502,9 @@ def reset_realm(realm: str) -> dict:
 		for doctype in (K.ENTITY_MAP, K.CURSOR, K.OUTBOX):
 			counts[doctype] = frappe.db.count(doctype, {"realm": doc.name})
 			frappe.db.delete(doctype, {"realm": doc.name})
+		from nexora_qbo.erpnext.store import forget_kept_mappings
+
+		forget_kept_mappings()
 		counts[K.CONFLICT] = frappe.db.count(K.CONFLICT, {"realm": doc.name, "status": "Open"})
 		if counts[K.CONFLICT]:
 			frappe.db.set_value(
