@@ -34,9 +34,7 @@ ITEM_KEY = "#deduction-item:"
 
 
 def _map(ctx: RealmContext, local_type: str, local_id: str, entity: str, obj: dict, now) -> Mapping:
-	m = Mapping(realm_id=ctx.realm_id, local_type=local_type, local_id=local_id, qbo_entity=entity,
-		qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj, status=C.ACTIVE, updated_at=now,
-		origin=C.ORIGIN_LOCAL)
+	m = Mapping.ours(ctx.realm_id, local_type, local_id, entity, obj, now)
 	ctx.services.store.save_mapping(m)
 	return m
 

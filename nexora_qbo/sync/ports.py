@@ -101,6 +101,15 @@ class Mapping:
 	# pull); None = unknown (rows from before this field), treated as "local"
 	origin: str | None = None
 
+	@classmethod
+	def ours(cls, realm_id: str, local_type: str, local_id: str, qbo_entity: str, obj: dict, now: datetime,
+			**more: Any) -> Mapping:
+		"""The mapping of a QBO record written (or first found) for a document born here: QBO's answer is the
+		base and its SyncToken the token; active, origin "local"."""
+		return cls(realm_id=realm_id, local_type=local_type, local_id=local_id, qbo_entity=qbo_entity,
+			qbo_id=str(obj["Id"]), sync_token=obj.get("SyncToken"), base=obj, status="active", updated_at=now,
+			origin="local", **more)
+
 
 @dataclass
 class OutboxEntry:

@@ -473,10 +473,8 @@ class Pusher(Collaborator):
 	def _link_found(self, ctx: RealmContext, e: OutboxEntry, spec: EntitySpec, local: dict, found: dict) -> None:
 		"""First contact of a local record with an existing QBO record: map them and merge without a base."""
 		remote_c = spec.from_qbo(found, ctx)
-		m = Mapping(realm_id=ctx.realm_id, local_type=e.local_type, local_id=e.local_id, qbo_entity=spec.qbo_entity,
-			qbo_id=str(found["Id"]), sync_token=found.get("SyncToken"), base=found,
-			remote_hash=R.content_hash(spec.local_type, remote_c), status=C.ACTIVE, updated_at=self.clock.now(),
-			origin=C.ORIGIN_LOCAL)
+		m = Mapping.ours(ctx.realm_id, e.local_type, e.local_id, spec.qbo_entity, found, self.clock.now(),
+			remote_hash=R.content_hash(spec.local_type, remote_c))
 		with self.store.transaction():
 			self.store.save_mapping(m)
 			self.books.event(ctx, C.OUTBOUND, spec, e.local_id, m.qbo_id, "linked", "matched by stable key")
