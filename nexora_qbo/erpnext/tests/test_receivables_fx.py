@@ -16,7 +16,6 @@ realm over real HTTP. QuickBooks' realized gain is read from the sandbox's books
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 import frappe
@@ -26,7 +25,7 @@ from frappe.utils import add_days, getdate, nowdate
 from nexora_qbo.erpnext.events import inbound
 from nexora_qbo.erpnext.ledger import FrappeLedger
 from nexora_qbo.erpnext.mappers import mark_origin
-from nexora_qbo.erpnext.tests.utils import connect_to_sandbox, ensure_company, purge_committed_audit
+from nexora_qbo.erpnext.tests.utils import SandboxRealmCase
 from nexora_qbo.sync import constants as C
 from nexora_qbo.sync.tieout import format_tie_out
 
@@ -42,30 +41,24 @@ def _rate(value) -> Decimal:
 	return Decimal(str(value)).normalize()
 
 
-class _FxRealmCase:
+class _FxRealmCase(SandboxRealmCase):
 	"""A company with an EUR receivable, connected to its own multicurrency sandbox realm with RATE_SOURCE."""
 
 	COMPANY = ABBR = RATE_SOURCE = SANDBOX_NAME = REALM_PREFIX = None
 	SEED = 31
+	REALM_OPTIONS = {"multicurrency": True}
+
+	@classmethod
+	def realm_values(cls) -> dict:
+		return {"rate_source": cls.RATE_SOURCE}
 
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		from nexora_qbo.sandbox.bookkeeper import Bookkeeper
-		from nexora_qbo.sandbox.server import SandboxServer
-
-		ensure_company(cls.COMPANY, cls.ABBR)
 		cls.today = getdate(nowdate())
 		cls.invoice_day = getdate(add_days(cls.today, -6))
 		cls.payment_day = cls.today
 		cls.debtors_eur = cls._eur_receivable()
-		cls.sb = SandboxServer(seed=cls.SEED)
-		realm_id = cls.REALM_PREFIX + "".join(secrets.choice("0123456789") for _ in range(11))
-		cls.realm_id = cls.sb.create_realm(company_name=cls.SANDBOX_NAME, realm_id=realm_id, multicurrency=True)
-		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
-		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, cls.COMPANY, cls.realm_id,
-			rate_source=cls.RATE_SOURCE)
-		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
 		cls.prepare_rates()
 		with inbound():
 			cls.engine.initial_import(cls.realm_id)
@@ -80,12 +73,6 @@ class _FxRealmCase:
 	@classmethod
 	def prepare_rates(cls):
 		raise NotImplementedError
-
-	@classmethod
-	def tearDownClass(cls):
-		cls.sb.stop()
-		purge_committed_audit([cls.realm])
-		super().tearDownClass()
 
 	@classmethod
 	def _eur_receivable(cls) -> str:
@@ -122,11 +109,6 @@ class _FxRealmCase:
 
 	def open_items(self):
 		return [(c.kind, c.local_id, c.reason) for c in self.store.list_conflicts(self.realm_id, status=C.OPEN)]
-
-	def qbo_id(self, local_type, local_id):
-		m = self.store.get_mapping(self.realm_id, local_type, local_id)
-		self.assertIsNotNone(m, f"{local_type} {local_id} is not mapped")
-		return m.qbo_id
 
 	def local_of(self, entity, qbo_id):
 		m = self.store.get_mapping_by_qbo(self.realm_id, entity, qbo_id)

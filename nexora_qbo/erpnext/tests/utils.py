@@ -159,6 +159,12 @@ class SandboxRealmCase:
 	subclass, which also derives from FrappeTestCase (listed after this class)."""
 
 	SEED = 11
+	REALM_OPTIONS: dict = {}  # the sandbox company's set-up (e.g. multicurrency=True)
+
+	@classmethod
+	def realm_values(cls) -> dict:
+		"""QBO Realm fields of the connected realm beyond the defaults (e.g. its exchange-rate source)."""
+		return {}
 
 	@classmethod
 	def setUpClass(cls):
@@ -171,10 +177,10 @@ class SandboxRealmCase:
 		ensure_company(cls.COMPANY, cls.ABBR)
 		cls.sb = SandboxServer(seed=cls.SEED)
 		realm_id = cls.REALM_PREFIX + "".join(secrets.choice("0123456789") for _ in range(11))
-		cls.realm_id = cls.sb.create_realm(company_name=cls.SANDBOX_NAME, realm_id=realm_id)
+		cls.realm_id = cls.sb.create_realm(company_name=cls.SANDBOX_NAME, realm_id=realm_id, **cls.REALM_OPTIONS)
 		# the bookkeeper is an API client of the same realm here (in QBO she works in the web UI): room for both
 		cls.sb.set_options(cls.realm_id, per_second=40, per_minute=2000)
-		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, cls.COMPANY, cls.realm_id)
+		cls.realm, cls.store, cls.engine = connect_to_sandbox(cls.sb, cls.COMPANY, cls.realm_id, **cls.realm_values())
 		cls.bk = Bookkeeper(cls.sb, cls.realm_id)
 
 	@classmethod
