@@ -1,7 +1,6 @@
 // Nexora QBO desk, end to end in headless Chromium, against a bench site and the local QBO sandbox.
 // See README.md. Each step asserts what a bookkeeper / admin sees and saves a screenshot into $SHOTS.
-const { chromium } = require("playwright-core");
-const fs = require("fs");
+const { createRun } = require("./harness");
 
 const BASE = process.env.BASE || "http://i10.localhost:8010";
 const SANDBOX = process.env.SANDBOX || "http://127.0.0.1:8766";
@@ -9,49 +8,9 @@ const { CLIENT_ID, CLIENT_SECRET } = process.env;
 const SHOTS = process.env.SHOTS || "/tmp/i10-shots";
 const COMPANY = process.env.COMPANY || "_Test NQB Browser";
 const ABBR = process.env.ABBR || "_TNQB";
-const results = [];
-let failed = false;
-
-async function step(name, fn) {
-	const t = Date.now();
-	if (failed && !process.env.KEEP_GOING) {
-		results.push([name, "SKIPPED"]);
-		console.log(`SKIP ${name} (an earlier step failed)`);
-		return;
-	}
-	try {
-		await fn();
-		results.push([name, "PASS"]);
-		console.log(`PASS ${name} (${Date.now() - t} ms)`);
-	} catch (e) {
-		failed = true;
-		results.push([name, "FAIL"]);
-		console.log(`FAIL ${name}: ${e.message.split("\n")[0]}`);
-		await shot(page, `FAIL-${name.replace(/\W+/g, "-")}`).catch(() => {});
-	}
-}
+const run = createRun(SHOTS);
+const { step, shot, call, until } = run;
 let page;
-const shot = (p, name) => p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-// a whitelisted method through the desk's session; a server error is thrown with its own message
-const call = (p, method, args) =>
-	p.evaluate(async ([m, a]) => {
-		const r = await fetch(`/api/method/${m}`, { method: "POST", body: JSON.stringify(a || {}),
-			headers: { "Content-Type": "application/json", Accept: "application/json", "X-Frappe-CSRF-Token": frappe.csrf_token } });
-		const body = await r.json().catch(() => ({}));
-		if (!r.ok) {
-			const msgs = JSON.parse(body._server_messages || "[]").map((x) => { try { return JSON.parse(x).message; } catch (e) { return x; } });
-			throw new Error(`${m}: HTTP ${r.status} ${body.exc_type || ""} ${msgs.join(" | ")}`.trim());
-		}
-		return body.message;
-	}, [method, args]);
-const until = async (what, fn, tries = 60, ms = 2000) => {
-	for (let i = 0; i < tries; i++) {
-		const v = await fn();
-		if (v) return v;
-		await page.waitForTimeout(ms);
-	}
-	throw new Error(`timed out waiting for ${what}`);
-};
 // the QBO sandbox's own HTTP API, as a bookkeeper's edit in QuickBooks Online would reach it
 async function qbo(realmId, method, path, body) {
 	const tok = await (await fetch(`${SANDBOX}/_sandbox/tokens`, { method: "POST",
@@ -65,28 +24,10 @@ async function qbo(realmId, method, path, body) {
 }
 
 (async () => {
-	fs.mkdirSync(SHOTS, { recursive: true });
-	// a fresh user data dir per run (playwright passes it as --user-data-dir)
-	const browser = await chromium.launchPersistentContext(`/tmp/i10-chromium-${process.pid}`, {
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync"],
-		viewport: { width: 1400, height: 1000 },
-	});
-	page = await browser.newPage();
-	page.setDefaultTimeout(30000);
-	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
-	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
+	page = await run.launch("i10");
 	let realm, realmId, invoice, qboInvoiceId, qboDocNumber;
 
-	await step("login", async () => {
-		await page.goto(`${BASE}/login`);
-		await page.fill("#login_email", "Administrator");
-		await page.fill("#login_password", "admin");
-		await page.click(".btn-login");
-		await page.waitForURL(/\/app/);
-	});
+	await step("login", () => run.login(BASE));
 
 	await step("realm form shows the setup checklist", async () => {
 		const doc = await call(page, "frappe.client.insert", { doc: {
@@ -291,7 +232,5 @@ async function qbo(realmId, method, path, body) {
 		await shot(page, "09-sync-log-search");
 	});
 
-	await browser.close();
-	console.log(JSON.stringify(results));
-	process.exit(results.every(([, r]) => r === "PASS") ? 0 : 1);
+	await run.finish();
 })();

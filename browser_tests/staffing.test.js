@@ -2,9 +2,8 @@
 // the location dimension made on request, and the suggested mapping (by name) of QuickBooks' own lists to
 // ERPNext's - opened, accepted, and the saved mappings checked.
 //   TEST_FILE=staffing.test.js browser_tests/run.sh <worktree> <site> <company> <abbr>
-// (its own file so that desk.test.js, edited on other branches, is not touched; the helpers are the same).
-const { chromium } = require("playwright-core");
-const fs = require("fs");
+// (the helpers it shares with desk.test.js are in harness.js).
+const { createRun } = require("./harness");
 
 const BASE = process.env.BASE || "http://d11.localhost:8010";
 const SANDBOX = process.env.SANDBOX || "http://127.0.0.1:8766";
@@ -13,39 +12,9 @@ const SHOTS = process.env.SHOTS || "/tmp/d11-shots";
 const COMPANY = process.env.COMPANY || "_Test NQB Browser";
 const ABBR = process.env.ABBR || "_TNQB";
 const METHOD = "nexora_qbo.nexora_qbo.doctype.qbo_realm.qbo_realm";
-const results = [];
-let failed = false;
+const run = createRun(SHOTS);
+const { step, shot, call, until } = run;
 let page;
-
-async function step(name, fn) {
-	const t = Date.now();
-	if (failed && !process.env.KEEP_GOING) {
-		results.push([name, "SKIPPED"]);
-		console.log(`SKIP ${name} (an earlier step failed)`);
-		return;
-	}
-	try {
-		await fn();
-		results.push([name, "PASS"]);
-		console.log(`PASS ${name} (${Date.now() - t} ms)`);
-	} catch (e) {
-		failed = true;
-		results.push([name, "FAIL"]);
-		console.log(`FAIL ${name}: ${e.message.split("\n")[0]}`);
-		await shot(page, `FAIL-${name.replace(/\W+/g, "-")}`).catch(() => {});
-	}
-}
-const shot = (p, name) => p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const call = (p, method, args) =>
-	p.evaluate(([m, a]) => frappe.call({ method: m, args: a }).then((r) => r.message), [method, args]);
-const until = async (what, fn, tries = 60, ms = 2000) => {
-	for (let i = 0; i < tries; i++) {
-		const v = await fn();
-		if (v) return v;
-		await page.waitForTimeout(ms);
-	}
-	throw new Error(`timed out waiting for ${what}`);
-};
 const exists = async (doctype, name) =>
 	(await call(page, "frappe.client.get_count", { doctype, filters: { name } })) > 0;
 async function ensure(doc, name) {
@@ -59,29 +28,10 @@ const openRealm = async (realm) => {
 };
 
 (async () => {
-	fs.mkdirSync(SHOTS, { recursive: true });
-	const browser = await chromium.launchPersistentContext(`/tmp/d11-chromium-${process.pid}`, {
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync"],
-		viewport: { width: 1400, height: 1000 },
-	});
-	page = await browser.newPage();
-	page.setDefaultTimeout(30000);
-	page.on("pageerror", (e) => console.log(`  page error: ${e.message.split("\n")[0]}`));
-	page.on("console", (m) => m.type() === "error" && !/socket\.io|favicon|404/.test(m.text()) && console.log(`  console: ${m.text().slice(0, 200)}`));
+	page = await run.launch("d11");
 	let realm;
 
-	await step("login", async () => {
-		await page.goto(`${BASE}/login`);
-		await page.fill("#login_email", "Administrator");
-		await page.fill("#login_password", "admin");
-		await page.click(".btn-login");
-		await page.waitForURL(/\/app/);
-		// the desk's scripts load after the redirect; frappe.call is used right away by the next step
-		await page.waitForFunction(() => window.frappe && frappe.boot && frappe.call, null, { timeout: 60000 });
-	});
+	await step("login", () => run.login(BASE));
 
 	await step("realm connected through the sandbox; QuickBooks' lists read at connect", async () => {
 		const doc = await call(page, "frappe.client.insert", { doc: {
@@ -181,7 +131,5 @@ const openRealm = async (realm) => {
 		await page.screenshot({ path: `${SHOTS}/11b-realm-reference-maps-saved.png` });
 	});
 
-	await browser.close();
-	console.log(JSON.stringify(results));
-	process.exit(results.every(([, r]) => r === "PASS") ? 0 : 1);
+	await run.finish();
 })();
